@@ -1,0 +1,3 @@
+"""Shoebox: a private desktop photo manager with on-device AI."""
+
+__version__ = "0.1.0"

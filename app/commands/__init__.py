@@ -1,0 +1,1 @@
+"""Subcommands of the `shoebox` CLI, one module per area."""

@@ -1,0 +1,1 @@
+"""Database models and session helpers; migrations live in the top-level `migrations/` package."""

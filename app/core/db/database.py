@@ -1,0 +1,104 @@
+"""The SQLite connection: WAL, busy timeout, explicit transactions, and migrations on open.
+
+pysqlite's own transaction handling starts transactions lazily and cannot start `BEGIN IMMEDIATE`; we turn it
+off and emit BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs). Sessions that will write take
+the write lock up front with `write_session()`, so two writers queue on the busy timeout instead of failing
+with "database is locked" when a read transaction tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _make_engine(db_path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engine and hands out sessions; the only way core code talks to SQLite."""
+
+    def __init__(self, db_path: Path):
+        self.path = Path(db_path)
+        self.engine = _make_engine(self.path)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (creates it in a new library)."""
+        from migrations import upgrade_to_head
+
+        with self.engine.connect() as conn:
+            upgrade_to_head(conn)
+            conn.commit()
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading; it may write, but then it can lose a race for the lock."""
+        session = self._read()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextlib.contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session that holds the write lock from its first statement and commits on success."""
+        session = self._write()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def new_write_session(self) -> Session:
+        """An unmanaged write session, for callers (the task engine) that commit it themselves."""
+        return self._write()
+
+    def schema_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            try:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            except Exception:
+                return None
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,187 @@
+"""SQLAlchemy models: the one source of truth for what a library stores.
+
+Change a model, then run `alembic revision --autogenerate` (see docs/DEVELOPING.md) so that existing libraries
+upgrade in place when they are opened.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Folder(Base):
+    """A root folder the user imported; re-scans walk these."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    added_at: Mapped[float] = mapped_column(Float)
+    last_scan_at: Mapped[Optional[float]] = mapped_column(Float)
+
+
+class DuplicateGroup(Base):
+    """Photos whose perceptual hashes are within the near-duplicate threshold of each other."""
+
+    __tablename__ = "duplicate_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    photos: Mapped[list["Photo"]] = relationship(back_populates="duplicate_group")
+
+
+class Photo(Base):
+    """One distinct image content (by sha256); its files on disk are `PhotoFile` rows."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[Optional[int]] = mapped_column(Integer)
+    height: Mapped[Optional[int]] = mapped_column(Integer)
+    format: Mapped[Optional[str]] = mapped_column(String(16))
+    # Local wall-clock time as the camera wrote it, ISO 8601 without offset; the offset is kept apart.
+    taken_at: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    # Which source gave taken_at: DateTimeOriginal, DateTimeDigitized, DateTime or mtime.
+    taken_at_source: Mapped[Optional[str]] = mapped_column(String(24))
+    tz_offset: Mapped[Optional[str]] = mapped_column(String(8))
+    gps_lat: Mapped[Optional[float]] = mapped_column(Float)
+    gps_lon: Mapped[Optional[float]] = mapped_column(Float)
+    gps_alt: Mapped[Optional[float]] = mapped_column(Float)
+    camera_make: Mapped[Optional[str]] = mapped_column(String(128))
+    camera_model: Mapped[Optional[str]] = mapped_column(String(128))
+    lens: Mapped[Optional[str]] = mapped_column(String(128))
+    orientation: Mapped[Optional[int]] = mapped_column(Integer)
+    phash: Mapped[Optional[str]] = mapped_column(String(16))
+    # ok | missing (every known file is gone) | error (thumbnails or metadata failed but the file is kept)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    # Hidden by "keep this one" in the duplicates view; never deleted from disk without confirmation.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported_at: Mapped[float] = mapped_column(Float)
+    duplicate_group_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("duplicate_groups.id", ondelete="SET NULL"), index=True
+    )
+
+    duplicate_group: Mapped[Optional[DuplicateGroup]] = relationship(back_populates="photos")
+    files: Mapped[list["PhotoFile"]] = relationship(
+        back_populates="photo", cascade="all, delete-orphan", order_by="PhotoFile.id"
+    )
+
+
+class PhotoFile(Base):
+    """A place on disk where a photo's bytes live; exact duplicates are extra rows here, not extra photos."""
+
+    __tablename__ = "photo_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"), index=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    mtime_ns: Mapped[int] = mapped_column(Integer)
+    missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_seen: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+
+    photo: Mapped[Photo] = relationship(back_populates="files")
+
+
+class FailedFile(Base):
+    """A file that could not be imported, with the reason; cleared when a later import succeeds."""
+
+    __tablename__ = "failed_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String, unique=True)
+    folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
+    size: Mapped[Optional[int]] = mapped_column(Integer)
+    mtime_ns: Mapped[Optional[int]] = mapped_column(Integer)
+    error_class: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[float] = mapped_column(Float)
+
+
+class TaskGroup(Base):
+    """A batch of tasks the user thinks of as one job (one import, one re-embed)."""
+
+    __tablename__ = "task_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Task(Base):
+    """A persisted unit of work; the scheduler in app.core.tasks claims and runs these rows."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        # The claim query: next runnable task by priority, then FIFO.
+        Index("ix_tasks_claim", "state", "priority", "id"),
+        Index("ix_tasks_group_state", "group_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # pending | running | done | failed (will retry) | dead | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    next_run_at: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[Optional[float]] = mapped_column(Float)
+    finished_at: Mapped[Optional[float]] = mapped_column(Float)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error_class: Mapped[Optional[str]] = mapped_column(String(64))
+    error_message: Mapped[Optional[str]] = mapped_column(Text)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    group_id: Mapped[Optional[int]] = mapped_column(ForeignKey("task_groups.id", ondelete="SET NULL"))
+    # Who holds a running task: "<hostname>:<pid>:<worker>"; stale owners are reset on open.
+    claimed_by: Mapped[Optional[str]] = mapped_column(String(128))
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Optional idempotency key, e.g. "ingest:/photos/a.jpg": submitting a live duplicate is a no-op.
+    dedupe_key: Mapped[Optional[str]] = mapped_column(String, index=True)
+
+
+class Embedding(Base):
+    """An image vector from one model; the FAISS index is rebuilt from these rows."""
+
+    __tablename__ = "embeddings"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+    runtime: Mapped[str] = mapped_column(String(32))  # torch | onnx-fp32 | onnx-int8
+    device: Mapped[str] = mapped_column(String(16))  # cpu | cuda | mps
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Setting(Base):
+    """Per-library settings as JSON values (see app.core.config)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON

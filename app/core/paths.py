@@ -1,0 +1,49 @@
+"""Where a library lives on disk and how its folder is laid out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Shoebox"
+
+
+def default_library_dir() -> Path:
+    """The per-user library used when `--library` is not given (e.g. ~/.local/share/Shoebox/Library)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "Library"
+
+
+class LibraryLayout:
+    """Names every file and folder inside a library folder, so no other module builds paths by hand."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    @property
+    def database(self) -> Path:
+        return self.root / "shoebox.db"
+
+    @property
+    def thumbnails(self) -> Path:
+        return self.root / "thumbnails"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def thumbnail(self, sha256: str, size: str) -> Path:
+        """Thumbnails are sharded by the first two hex digits of the content hash: thumbnails/grid/ab/abcd….jpg."""
+        return self.thumbnails / size / sha256[:2] / f"{sha256}.jpg"
+
+    def create(self) -> None:
+        for folder in (self.root, self.thumbnails, self.index, self.models, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)

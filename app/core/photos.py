@@ -1,0 +1,130 @@
+"""Read access to photos for the CLI and the GUI, returned as plain dataclasses (never ORM rows)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Iterable, Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.core.db.models import Photo, PhotoFile
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    path: str
+    paths: list[str]
+    sha256: str
+    size: int
+    width: Optional[int]
+    height: Optional[int]
+    format: Optional[str]
+    taken_at: Optional[str]
+    taken_at_source: Optional[str]
+    tz_offset: Optional[str]
+    gps_lat: Optional[float]
+    gps_lon: Optional[float]
+    gps_alt: Optional[float]
+    camera_make: Optional[str]
+    camera_model: Optional[str]
+    lens: Optional[str]
+    orientation: Optional[int]
+    phash: Optional[str]
+    status: str
+    hidden: bool
+    duplicate_group_id: Optional[int]
+    thumbnail: str
+    preview: str
+    missing_paths: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The stable `photos --json` object."""
+        return asdict(self)
+
+
+# Newest first, undated photos last; id keeps the order stable.
+_ORDER = (Photo.taken_at.is_(None), Photo.taken_at.desc(), Photo.id.desc())
+
+
+class PhotoService:
+    def __init__(self, library: "Library"):
+        self._library = library
+
+    def _info(self, photo: Photo) -> PhotoInfo:
+        layout = self._library.layout
+        present = [f.path for f in photo.files if not f.missing]
+        missing = [f.path for f in photo.files if f.missing]
+        paths = present + missing
+        return PhotoInfo(
+            id=photo.id,
+            path=paths[0] if paths else "",
+            paths=paths,
+            sha256=photo.sha256,
+            size=photo.size,
+            width=photo.width,
+            height=photo.height,
+            format=photo.format,
+            taken_at=photo.taken_at,
+            taken_at_source=photo.taken_at_source,
+            tz_offset=photo.tz_offset,
+            gps_lat=photo.gps_lat,
+            gps_lon=photo.gps_lon,
+            gps_alt=photo.gps_alt,
+            camera_make=photo.camera_make,
+            camera_model=photo.camera_model,
+            lens=photo.lens,
+            orientation=photo.orientation,
+            phash=photo.phash,
+            status=photo.status,
+            hidden=photo.hidden,
+            duplicate_group_id=photo.duplicate_group_id,
+            thumbnail=str(layout.thumbnail(photo.sha256, "grid")),
+            preview=str(layout.thumbnail(photo.sha256, "preview")),
+            missing_paths=missing,
+        )
+
+    def count(self, *, include_hidden: bool = False) -> int:
+        query = select(func.count(Photo.id))
+        if not include_hidden:
+            query = query.where(Photo.hidden.is_(False))
+        with self._library.db.read_session() as session:
+            return session.scalar(query) or 0
+
+    def ordered_ids(self, *, include_hidden: bool = False) -> list[int]:
+        """All photo ids in display order: cheap even for 100k photos, so views can page by position."""
+        query = select(Photo.id).order_by(*_ORDER)
+        if not include_hidden:
+            query = query.where(Photo.hidden.is_(False))
+        with self._library.db.read_session() as session:
+            return list(session.scalars(query))
+
+    def list(self, *, offset: int = 0, limit: int | None = None, include_hidden: bool = False) -> list[PhotoInfo]:
+        query = select(Photo).options(selectinload(Photo.files)).order_by(*_ORDER).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        if not include_hidden:
+            query = query.where(Photo.hidden.is_(False))
+        with self._library.db.read_session() as session:
+            return [self._info(p) for p in session.scalars(query)]
+
+    def get_many(self, ids: Iterable[int]) -> list[PhotoInfo]:
+        """Photos by id, in the order the ids were given (missing ids are skipped)."""
+        ids = list(ids)
+        with self._library.db.read_session() as session:
+            rows = session.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(ids)))
+            by_id = {p.id: self._info(p) for p in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def get(self, photo_id: int) -> PhotoInfo | None:
+        found = self.get_many([photo_id])
+        return found[0] if found else None
+
+    def by_path(self, path: str) -> PhotoInfo | None:
+        with self._library.db.read_session() as session:
+            photo_id = session.scalar(select(PhotoFile.photo_id).where(PhotoFile.path == path))
+        return self.get(photo_id) if photo_id else None
