@@ -55,7 +55,33 @@ class Library:
 
         return PhotoService(self)
 
+    @cached_property
+    def tasks(self):
+        from app.core.tasks.engine import TaskEngine
+
+        return TaskEngine(self)
+
+    @cached_property
+    def importer(self):
+        from app.core.ingest.importer import Importer
+
+        return Importer(self)
+
+    @cached_property
+    def models(self):
+        from app.core.ml.registry import ModelRegistry
+
+        return ModelRegistry(self)
+
+    @cached_property
+    def search(self):
+        from app.core.search.service import SearchService
+
+        return SearchService(self)
+
     def close(self) -> None:
+        if "tasks" in self.__dict__:
+            self.tasks.stop()
         self.db.close()
         if self._log_to_file:
             detach_library_log(self.layout.logs)
