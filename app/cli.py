@@ -17,6 +17,7 @@ from app.core.logs import setup_console_logging
 # Modules under app.commands; each has register(subparsers) and sets `func(args, library)` on its parsers.
 COMMAND_MODULES = [
     "app.commands.library_cmds",
+    "app.commands.bench_cmds",
 ]
 
 log = logging.getLogger("shoebox")

@@ -1,0 +1,4 @@
+"""The modules that define task handlers; importing them registers their handlers with the engine."""
+
+HANDLER_MODULES: list[str] = [
+]
