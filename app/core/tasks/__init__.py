@@ -1,1 +1,11 @@
-"""The persisted task engine: handlers register by type; the engine claims rows and runs them on QThreadPool."""
+"""The persisted task engine: handlers register by type; the engine claims rows and runs them on QThreadPool.
+
+Import the small pieces from here; the engine itself (QtCore) lives in app.core.tasks.engine.
+"""
+
+from app.core.tasks.context import TaskContext
+from app.core.tasks.errors import PermanentError, TaskCancelled, TransientError
+from app.core.tasks.registry import task_handler
+from app.core.tasks.store import Priority
+
+__all__ = ["TaskContext", "PermanentError", "TransientError", "TaskCancelled", "task_handler", "Priority"]

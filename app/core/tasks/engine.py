@@ -1,0 +1,289 @@
+"""The task engine: worker loops on QThreadPool that claim persisted tasks and report progress as Qt signals.
+
+Two pools: the bulk pool runs everything by priority; a one-thread user pool takes only Priority.USER work, so
+what the user is waiting for never queues behind an import of 50,000 files. Signals are emitted from worker
+threads; Qt queues them to receivers living in other threads (the GUI), so slots run on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
+
+from app.core.tasks.registry import load_handler_modules, throttled_types
+from app.core.tasks.runner import Outcome, run_task
+from app.core.tasks.store import TERMINAL_STATES, ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+
+log = logging.getLogger(__name__)
+
+IDLE_POLL_S = 1.0  # idle workers look for work from other processes and due retries this often
+GROUP_SIGNAL_INTERVAL_S = 0.1
+
+
+class _WorkerLoop(QRunnable):
+    def __init__(self, engine: "TaskEngine", min_priority: int):
+        super().__init__()
+        self.setAutoDelete(True)
+        self._engine = engine
+        self._min_priority = min_priority
+
+    def run(self) -> None:
+        self._engine._worker_loop(self._min_priority)
+
+
+class TaskEngine(QObject):
+    task_started = Signal(int, str)
+    task_progress = Signal(int, float)
+    task_finished = Signal(int, str)
+    task_failed = Signal(int, str, str)
+    group_progress = Signal(int, int, int, float)
+    queue_changed = Signal(dict)
+    idle = Signal()
+
+    def __init__(self, library: "Library", *, workers: int | None = None, user_workers: int = 1):
+        super().__init__()
+        self.library = library
+        self.store = TaskStore(library.db, default_max_attempts=library.config.get("tasks.max_attempts"))
+        recovered = self.store.recover_stale()
+        if recovered:
+            log.info("put %d task(s) left running by a stopped process back in the queue", recovered)
+        load_handler_modules()
+        self._workers = workers or max(1, QThread.idealThreadCount())
+        self._user_workers = user_workers
+        self._pool = QThreadPool()
+        self._pool.setMaxThreadCount(self._workers)
+        self._user_pool = QThreadPool()
+        self._user_pool.setMaxThreadCount(max(1, user_workers))
+        self._wake = threading.Condition()
+        self._lock = threading.Lock()
+        self._running_by_type: Counter[str] = Counter()
+        self._cancel_requested: set[int] = set()
+        self._active = 0
+        self._started = False
+        self._stopping = False
+        self._idle_announced = False
+        self._last_group_signal: dict[int, float] = {}
+        self._pending_groups: set[int] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._started and not self._stopping
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._stopping = False
+        for _ in range(self._workers):
+            self._pool.start(_WorkerLoop(self, -(2**31)))
+        for _ in range(self._user_workers):
+            self._user_pool.start(_WorkerLoop(self, Priority.USER))
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop the workers; a task in flight is interrupted at its next check and goes back to the queue."""
+        if not self._started:
+            return
+        self._stopping = True
+        with self._wake:
+            self._wake.notify_all()
+        if wait:
+            self._pool.waitForDone()
+            self._user_pool.waitForDone()
+        self._started = False
+
+    def run_until_idle(self, progress: bool = False, *, poll_s: float = 0.1) -> dict[str, int]:
+        """Headless: run the queue until nothing is left to do (retries included); returns the final counts."""
+        app = QCoreApplication.instance() or QCoreApplication([])
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="task", dynamic_ncols=True, smoothing=0.1)
+        finished_before = sum(self.store.counts()[s] for s in TERMINAL_STATES)
+        self.start()
+        try:
+            while True:
+                app.processEvents()
+                counts = self.store.counts()
+                if bar is not None:
+                    finished = sum(counts[s] for s in TERMINAL_STATES) - finished_before
+                    bar.total = finished + counts["pending"] + counts["running"] + counts["failed"]
+                    bar.n = finished
+                    bar.set_postfix(failed=counts["dead"], refresh=False)
+                    bar.refresh()
+                with self._lock:
+                    active = self._active
+                if active == 0 and counts["pending"] + counts["running"] + counts["failed"] == 0:
+                    break
+                time.sleep(poll_s)
+        finally:
+            self.stop()
+            app.processEvents()
+            if bar is not None:
+                bar.close()
+        return self.store.counts()
+
+    # -- submitting and controlling ------------------------------------------------------------------------
+    def create_group(self, kind: str, label: str) -> int:
+        return self.store.create_group(kind, label)
+
+    def submit(self, type_: str, payload: dict | None = None, **kwargs) -> int | None:
+        task_id = self.store.submit(type_, payload, **kwargs)
+        self.wake()
+        return task_id
+
+    def wake(self) -> None:
+        """Tell idle workers new work may be there (after a submit or requeue)."""
+        with self._wake:
+            self._wake.notify_all()
+        self._emit_counts()
+
+    def cancel(self, task_id: int) -> int:
+        with self._lock:
+            self._cancel_requested.add(task_id)
+        return self._after_change(self.store.cancel(task_id))
+
+    def cancel_group(self, group_id: int) -> int:
+        return self._after_change(self.store.cancel_group(group_id))
+
+    def cancel_all(self) -> int:
+        return self._after_change(self.store.cancel_all())
+
+    def requeue(self, task_id: int) -> int:
+        return self._after_change(self.store.requeue(task_id))
+
+    def requeue_group(self, group_id: int) -> int:
+        return self._after_change(self.store.requeue_group(group_id))
+
+    def requeue_dead(self) -> int:
+        return self._after_change(self.store.requeue_dead())
+
+    def _after_change(self, n: int) -> int:
+        self.wake()
+        return n
+
+    def list_tasks(self, state: str | None = None, limit: int | None = None) -> list[TaskInfo]:
+        return self.store.list_tasks(state, limit=limit)
+
+    def counts(self) -> dict[str, int]:
+        return self.store.counts()
+
+    def group_status(self, group_id: int) -> GroupStatus | None:
+        return self.store.group_status(group_id)
+
+    # -- the worker side -----------------------------------------------------------------------------------
+    def _claim(self, min_priority: int) -> ClaimedTask | None:
+        limits = throttled_types()
+        with self._lock:
+            excluded = [t for t, limit in limits.items() if self._running_by_type[t] >= limit]
+            try:
+                task = self.store.claim(exclude_types=excluded, min_priority=min_priority)
+            except Exception:  # noqa: BLE001 - a locked or busy database: try again on the next round
+                log.warning("could not claim a task; will retry", exc_info=True)
+                return None
+            if task is not None:
+                self._running_by_type[task.type] += 1
+                self._active += 1
+                self._idle_announced = False
+            return task
+
+    def _sleep_until_work(self) -> None:
+        with self._lock:
+            announce = self._active == 0 and not self._idle_announced
+            if announce:
+                self._idle_announced = True
+        self._flush_group_signals(force=True)
+        if announce:
+            self._emit_counts()
+            self.idle.emit()
+        timeout = IDLE_POLL_S
+        try:
+            due = self.store.next_wakeup()
+        except Exception:  # noqa: BLE001
+            due = None
+        if due is not None:
+            timeout = max(0.01, min(IDLE_POLL_S, due - time.time()))
+        with self._wake:
+            if not self._stopping:
+                self._wake.wait(timeout)
+
+    def _worker_loop(self, min_priority: int) -> None:
+        while not self._stopping:
+            task = self._claim(min_priority)
+            if task is None:
+                self._sleep_until_work()
+                continue
+            try:
+                self._execute(task)
+            finally:
+                with self._lock:
+                    self._running_by_type[task.type] -= 1
+                    self._active -= 1
+                    self._cancel_requested.discard(task.id)
+
+    def _cancel_flag(self, task_id: int):
+        def flag() -> bool:
+            if self._stopping:
+                from app.core.tasks.errors import TaskDeferred
+
+                raise TaskDeferred(0.0)  # shutting down: back to the queue, attempt not counted
+            return task_id in self._cancel_requested
+
+        return flag
+
+    def _execute(self, task: ClaimedTask) -> None:
+        self.task_started.emit(task.id, task.type)
+        outcome: Outcome = run_task(
+            self.library,
+            self.store,
+            task,
+            cancel_flag=self._cancel_flag(task.id),
+            on_progress=self.task_progress.emit,
+        )
+        if outcome.state == "done":
+            self.task_finished.emit(task.id, task.type)
+        elif outcome.state in ("failed", "dead"):
+            self.task_failed.emit(task.id, task.type, outcome.error or outcome.state)
+        if task.group_id is not None:
+            with self._lock:
+                self._pending_groups.add(task.group_id)
+        self._flush_group_signals(force=False)
+        self._emit_counts()
+        if outcome.state in ("done", "failed", "deferred"):
+            with self._wake:  # a finished task may have submitted follow-ups, or a retry is now scheduled
+                self._wake.notify_all()
+
+    def _flush_group_signals(self, *, force: bool) -> None:
+        """Group progress at most every GROUP_SIGNAL_INTERVAL_S per group; idle workers flush the rest, so
+        the final `done == total` signal of a group is never lost to the throttle."""
+        now = time.monotonic()
+        with self._lock:
+            due = [
+                g
+                for g in self._pending_groups
+                if force or now - self._last_group_signal.get(g, 0.0) >= GROUP_SIGNAL_INTERVAL_S
+            ]
+            self._pending_groups.difference_update(due)
+            for g in due:
+                self._last_group_signal[g] = now
+        for group_id in due:
+            status = self.store.group_status(group_id)
+            if status is not None:
+                self.group_progress.emit(
+                    group_id, status.done + status.failed + status.cancelled, status.total, status.rate
+                )
+
+    def _emit_counts(self) -> None:
+        try:
+            self.queue_changed.emit(self.store.counts())
+        except Exception:  # noqa: BLE001 - counts are informational
+            log.debug("could not read queue counts", exc_info=True)

@@ -1,0 +1,55 @@
+"""Task metrics in Prometheus text format, read from the task table so any process (`shoebox metrics`) sees
+the library's whole history, not just its own counters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+
+from app.core.tasks.store import TaskStore
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class TaskCollector:
+    def __init__(self, store: TaskStore):
+        self._store = store
+
+    def collect(self):
+        processed = CounterMetricFamily("shoebox_tasks_processed", "Tasks finished successfully", labels=["type"])
+        failed = CounterMetricFamily("shoebox_tasks_failed", "Tasks that failed at least once", labels=["type"])
+        retried = CounterMetricFamily("shoebox_tasks_retried", "Extra attempts spent on retries", labels=["type"])
+        dead = CounterMetricFamily("shoebox_tasks_dead", "Tasks in the dead-letter state", labels=["type"])
+        pending = GaugeMetricFamily("shoebox_tasks_pending", "Tasks waiting to run (incl. retries)", labels=["type"])
+        running = GaugeMetricFamily("shoebox_tasks_running", "Tasks running now", labels=["type"])
+        by_type: dict[str, dict[str, tuple[int, int, int]]] = defaultdict(dict)
+        for type_, state, n, attempts, errors in self._store.per_type_totals():
+            by_type[type_][state] = (n, attempts or 0, errors or 0)
+        for type_, states in sorted(by_type.items()):
+            processed.add_metric([type_], states.get("done", (0, 0, 0))[0])
+            dead.add_metric([type_], states.get("dead", (0, 0, 0))[0])
+            failed.add_metric([type_], sum(e for _, _, e in states.values()))
+            retried.add_metric([type_], sum(max(0, a - n) for n, a, _ in states.values() if a))
+            pending.add_metric([type_], states.get("pending", (0, 0, 0))[0] + states.get("failed", (0, 0, 0))[0])
+            running.add_metric([type_], states.get("running", (0, 0, 0))[0])
+        yield from (processed, failed, retried, dead, pending, running)
+        yield self._durations()
+
+    def _durations(self) -> HistogramMetricFamily:
+        hist = HistogramMetricFamily("shoebox_task_duration_seconds", "Run time of finished tasks", labels=["type"])
+        samples: dict[str, list[float]] = defaultdict(list)
+        for type_, seconds in self._store.durations():
+            samples[type_].append(seconds)
+        for type_, values in sorted(samples.items()):
+            buckets = [(str(b), sum(1 for v in values if v <= b)) for b in DURATION_BUCKETS]
+            buckets.append(("+Inf", len(values)))
+            hist.add_metric([type_], buckets, sum_value=sum(values))
+        return hist
+
+
+def render_metrics(store: TaskStore) -> bytes:
+    registry = CollectorRegistry()
+    registry.register(TaskCollector(store))
+    return generate_latest(registry)

@@ -1,0 +1,422 @@
+"""The task queue as rows in the library database: submit, claim atomically, finish, cancel, requeue.
+
+No Qt here: the engine (threads, signals) and the deterministic test executor both drive this class.
+Claiming is one `UPDATE … WHERE id = (SELECT …) RETURNING` statement, which SQLite runs under its write lock,
+so no two workers, threads or processes, can take the same task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import psutil
+from sqlalchemy import and_, bindparam, case, func, select, text, update
+from sqlalchemy.orm import Session
+
+from app.core.db.database import Database
+from app.core.db.models import Task, TaskGroup
+
+LIVE_STATES = ("pending", "running", "failed")
+TERMINAL_STATES = ("done", "dead", "cancelled")
+ALL_STATES = ("pending", "running", "failed", "done", "dead", "cancelled")
+
+
+class Priority:
+    USER = 100  # what the user is looking at right now
+    IMPORT = 50
+    NORMAL = 0
+    BULK = -50  # embeddings, captions: after everything else
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    id: int
+    type: str
+    payload: dict
+    priority: int
+    attempts: int
+    max_attempts: int
+    group_id: Optional[int]
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    type: str
+    state: str
+    priority: int
+    attempts: int
+    max_attempts: int
+    group_id: Optional[int]
+    progress: float
+    created_at: float
+    started_at: Optional[float]
+    finished_at: Optional[float]
+    next_run_at: float
+    error_class: Optional[str]
+    error_message: Optional[str]
+    payload: dict
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    group_id: int
+    kind: str
+    label: str
+    total: int
+    done: int
+    failed: int  # dead: will not be retried without a requeue
+    cancelled: int
+    live: int  # pending, running or waiting to retry
+    rate: float  # tasks finished per second since the group started
+
+    @property
+    def finished(self) -> bool:
+        return self.live == 0
+
+
+def process_owner() -> str:
+    """Identifies this process across restarts: host, pid and the pid's start time (pids get reused)."""
+    proc = psutil.Process(os.getpid())
+    return f"{socket.gethostname()}:{os.getpid()}:{int(proc.create_time())}"
+
+
+def _owner_alive(owner: str) -> bool:
+    try:
+        host, pid, started = owner.split(":")[:3]
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True  # another machine's process: we cannot tell, so leave its tasks alone
+    try:
+        proc = psutil.Process(int(pid))
+        return int(proc.create_time()) == int(started) and proc.status() != psutil.STATUS_ZOMBIE
+    except (psutil.Error, ValueError):
+        return False
+
+
+_CLAIM_SQL = """
+UPDATE tasks
+SET state = 'running', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id = (
+    SELECT id FROM tasks
+    WHERE state IN ('pending', 'failed') AND next_run_at <= :now AND priority >= :min_priority
+      AND type NOT IN :excluded
+    ORDER BY priority DESC, id ASC
+    LIMIT 1
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+
+
+class TaskStore:
+    def __init__(self, db: Database, *, default_max_attempts: int = 3):
+        self.db = db
+        self.default_max_attempts = default_max_attempts
+        self.owner = process_owner()
+        self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
+
+    # -- submitting ----------------------------------------------------------------------------------------
+    def create_group(self, kind: str, label: str, session: Session | None = None) -> int:
+        def run(s: Session) -> int:
+            group = TaskGroup(kind=kind, label=label, created_at=time.time())
+            s.add(group)
+            s.flush()
+            return group.id
+
+        if session is not None:
+            return run(session)
+        with self.db.write_session() as s:
+            return run(s)
+
+    def submit(
+        self,
+        type_: str,
+        payload: dict | None = None,
+        *,
+        priority: int = Priority.NORMAL,
+        group_id: int | None = None,
+        max_attempts: int | None = None,
+        dedupe_key: str | None = None,
+        parent_id: int | None = None,
+        session: Session | None = None,
+    ) -> int | None:
+        """Add a task; with a dedupe_key, a live task with the same key makes this a no-op (returns None)."""
+
+        def run(s: Session) -> int | None:
+            if dedupe_key is not None:
+                existing = s.scalar(
+                    select(Task.id).where(Task.dedupe_key == dedupe_key, Task.state.in_(LIVE_STATES)).limit(1)
+                )
+                if existing is not None:
+                    return None
+            task = Task(
+                type=type_,
+                payload=json.dumps(payload or {}),
+                priority=priority,
+                state="pending",
+                attempts=0,
+                max_attempts=max_attempts or self.default_max_attempts,
+                next_run_at=0.0,
+                created_at=time.time(),
+                progress=0.0,
+                group_id=group_id,
+                parent_id=parent_id,
+                dedupe_key=dedupe_key,
+                cancel_requested=False,
+            )
+            s.add(task)
+            s.flush()
+            return task.id
+
+        if session is not None:
+            return run(session)
+        with self.db.write_session() as s:
+            return run(s)
+
+    # -- claiming and finishing ----------------------------------------------------------------------------
+    def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31)) -> ClaimedTask | None:
+        excluded = list(exclude_types) or ["\x00none"]
+        with self.db.write_session() as s:
+            row = s.execute(
+                self._claim, {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
+            ).first()
+        if row is None:
+            return None
+        return ClaimedTask(
+            id=row.id,
+            type=row.type,
+            payload=json.loads(row.payload or "{}"),
+            priority=row.priority,
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
+            group_id=row.group_id,
+        )
+
+    def _finish(self, s: Session, task_id: int, **values) -> bool:
+        """Move a task we own out of `running`; False if it was taken from us (recovered, requeued)."""
+        result = s.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.state == "running", Task.claimed_by == self.owner)
+            .values(finished_at=time.time(), **values)
+        )
+        return result.rowcount == 1
+
+    def mark_done(self, s: Session, task_id: int) -> bool:
+        """Called inside the handler's own transaction, so the effect and `done` commit together."""
+        return self._finish(s, task_id, state="done", progress=1.0)
+
+    def mark_cancelled(self, task_id: int) -> None:
+        with self.db.write_session() as s:
+            self._finish(s, task_id, state="cancelled")
+
+    def mark_deferred(self, task_id: int, delay: float) -> None:
+        with self.db.write_session() as s:
+            s.execute(
+                update(Task)
+                .where(Task.id == task_id, Task.state == "running", Task.claimed_by == self.owner)
+                .values(state="pending", attempts=Task.attempts - 1, next_run_at=time.time() + delay, claimed_by=None)
+            )
+
+    def mark_failed(self, task: ClaimedTask, exc: BaseException, *, permanent: bool, retry_delay: float) -> str:
+        """Record a failure: retry later (`failed`) or give up (`dead`); returns the new state."""
+        dead = permanent or task.attempts >= task.max_attempts
+        state = "dead" if dead else "failed"
+        message = str(exc) or exc.__class__.__name__
+        with self.db.write_session() as s:
+            self._finish(
+                s,
+                task.id,
+                state=state,
+                error_class=exc.__class__.__name__,
+                error_message=message[:4000],
+                next_run_at=0.0 if dead else time.time() + retry_delay,
+            )
+        return state
+
+    def cancel_requested(self, task_id: int) -> bool:
+        with self.db.read_session() as s:
+            return bool(s.scalar(select(Task.cancel_requested).where(Task.id == task_id)))
+
+    # -- recovery ------------------------------------------------------------------------------------------
+    def recover_stale(self) -> int:
+        """Tasks left `running` by a dead process go back to pending; their unfinished attempt does not count."""
+        with self.db.write_session() as s:
+            rows = s.execute(select(Task.id, Task.claimed_by).where(Task.state == "running")).all()
+            stale = [r.id for r in rows if r.claimed_by != self.owner and not _owner_alive(r.claimed_by or "")]
+            if stale:
+                s.execute(
+                    update(Task)
+                    .where(Task.id.in_(stale))
+                    .values(
+                        state=case((Task.cancel_requested, "cancelled"), else_="pending"),
+                        attempts=func.max(Task.attempts - 1, 0),
+                        claimed_by=None,
+                        started_at=None,
+                    )
+                )
+        return len(stale)
+
+    # -- cancelling and requeueing -------------------------------------------------------------------------
+    def _cancel_where(self, condition) -> int:
+        """Waiting tasks become cancelled at once; running ones are asked to stop at their next check."""
+        with self.db.write_session() as s:
+            n = s.execute(
+                update(Task)
+                .where(condition, Task.state.in_(("pending", "failed")))
+                .values(state="cancelled", finished_at=time.time())
+            ).rowcount
+            n += s.execute(
+                update(Task).where(condition, Task.state == "running").values(cancel_requested=True)
+            ).rowcount
+        return n
+
+    def cancel(self, task_id: int) -> int:
+        return self._cancel_where(Task.id == task_id)
+
+    def cancel_group(self, group_id: int) -> int:
+        return self._cancel_where(Task.group_id == group_id)
+
+    def cancel_all(self) -> int:
+        return self._cancel_where(text("1 = 1"))
+
+    def _requeue_where(self, condition) -> int:
+        with self.db.write_session() as s:
+            return s.execute(
+                update(Task)
+                .where(condition, Task.state.in_(("dead", "cancelled")))
+                .values(
+                    state="pending",
+                    attempts=0,
+                    next_run_at=0.0,
+                    error_class=None,
+                    error_message=None,
+                    cancel_requested=False,
+                    claimed_by=None,
+                    started_at=None,
+                    finished_at=None,
+                    progress=0.0,
+                )
+            ).rowcount
+
+    def requeue(self, task_id: int) -> int:
+        return self._requeue_where(Task.id == task_id)
+
+    def requeue_group(self, group_id: int) -> int:
+        return self._requeue_where(Task.group_id == group_id)
+
+    def requeue_dead(self) -> int:
+        return self._requeue_where(Task.state == "dead")
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        with self.db.read_session() as s:
+            rows = s.execute(select(Task.state, func.count()).group_by(Task.state)).all()
+        counts = dict.fromkeys(ALL_STATES, 0)
+        counts.update({state: n for state, n in rows})
+        return counts
+
+    def has_live_work(self) -> bool:
+        with self.db.read_session() as s:
+            return s.scalar(select(Task.id).where(Task.state.in_(LIVE_STATES)).limit(1)) is not None
+
+    def next_wakeup(self) -> float | None:
+        """When the earliest waiting task becomes runnable (for idle workers' sleep)."""
+        with self.db.read_session() as s:
+            return s.scalar(select(func.min(Task.next_run_at)).where(Task.state.in_(("pending", "failed"))))
+
+    def list_tasks(
+        self, state: str | None = None, *, limit: int | None = None, group_id: int | None = None
+    ) -> list[TaskInfo]:
+        query = select(Task).order_by(Task.id.desc())
+        if state:
+            query = query.where(Task.state == state)
+        if group_id is not None:
+            query = query.where(Task.group_id == group_id)
+        if limit:
+            query = query.limit(limit)
+        with self.db.read_session() as s:
+            return [
+                TaskInfo(
+                    id=t.id,
+                    type=t.type,
+                    state=t.state,
+                    priority=t.priority,
+                    attempts=t.attempts,
+                    max_attempts=t.max_attempts,
+                    group_id=t.group_id,
+                    progress=t.progress,
+                    created_at=t.created_at,
+                    started_at=t.started_at,
+                    finished_at=t.finished_at,
+                    next_run_at=t.next_run_at,
+                    error_class=t.error_class,
+                    error_message=t.error_message,
+                    payload=json.loads(t.payload or "{}"),
+                )
+                for t in s.scalars(query)
+            ]
+
+    def group_status(self, group_id: int) -> GroupStatus | None:
+        with self.db.read_session() as s:
+            group = s.get(TaskGroup, group_id)
+            if group is None:
+                return None
+            rows = dict(
+                s.execute(
+                    select(Task.state, func.count()).where(Task.group_id == group_id).group_by(Task.state)
+                ).all()
+            )
+            first_start, last_finish = s.execute(
+                select(func.min(Task.started_at), func.max(Task.finished_at)).where(
+                    and_(Task.group_id == group_id, Task.state == "done")
+                )
+            ).one()
+        done = rows.get("done", 0)
+        live = sum(rows.get(st, 0) for st in LIVE_STATES)
+        elapsed = ((time.time() if live else (last_finish or 0)) - first_start) if first_start else 0
+        return GroupStatus(
+            group_id=group_id,
+            kind=group.kind,
+            label=group.label,
+            total=sum(rows.values()),
+            done=done,
+            failed=rows.get("dead", 0),
+            cancelled=rows.get("cancelled", 0),
+            live=live,
+            rate=done / elapsed if elapsed > 0 else 0.0,
+        )
+
+    def durations(self) -> list[tuple[str, float]]:
+        """(type, seconds) of finished tasks, for the duration histogram."""
+        with self.db.read_session() as s:
+            rows = s.execute(
+                select(Task.type, Task.finished_at - Task.started_at).where(
+                    Task.state == "done", Task.started_at.is_not(None), Task.finished_at.is_not(None)
+                )
+            ).all()
+        return [(t, max(0.0, d)) for t, d in rows]
+
+    def per_type_totals(self) -> list[tuple[str, str, int, int, int]]:
+        """(type, state, tasks, attempts, tasks with an error) for the metrics collector."""
+        with self.db.read_session() as s:
+            return [
+                tuple(r)
+                for r in s.execute(
+                    select(
+                        Task.type,
+                        Task.state,
+                        func.count(),
+                        func.sum(Task.attempts),
+                        func.sum(case((Task.error_class.is_not(None), 1), else_=0)),
+                    ).group_by(Task.type, Task.state)
+                ).all()
+            ]
