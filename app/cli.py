@@ -18,6 +18,7 @@ from app.core.logs import setup_console_logging
 COMMAND_MODULES = [
     "app.commands.library_cmds",
     "app.commands.bench_cmds",
+    "app.commands.tasks_cmds",
 ]
 
 log = logging.getLogger("shoebox")
