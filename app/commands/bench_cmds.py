@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-BENCH_MODULES: list[str] = []
+BENCH_MODULES: list[str] = [
+    "app.bench.tasks",
+]
 
 
 def register(subparsers) -> None:
