@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "app.commands.library_cmds",
     "app.commands.bench_cmds",
     "app.commands.tasks_cmds",
+    "app.commands.ingest_cmds",
 ]
 
 log = logging.getLogger("shoebox")

@@ -1,4 +1,5 @@
 """The modules that define task handlers; importing them registers their handlers with the engine."""
 
 HANDLER_MODULES: list[str] = [
+    "app.core.ingest.tasks",
 ]

@@ -1,0 +1,63 @@
+"""`shoebox import`, `shoebox errors` and `shoebox duplicates`: bring photos in and see what needs attention."""
+
+from __future__ import annotations
+
+import sys
+
+from app.commands.output import print_json
+
+
+def register(subparsers) -> None:
+    imp = subparsers.add_parser("import", help="import photos from folders or files (re-run to pick up changes)")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--json", action="store_true", help="print a JSON summary of the counts at the end")
+    imp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    errors = subparsers.add_parser("errors", help="list files that could not be imported, with the reason")
+    errors.add_argument("--json", action="store_true")
+    errors.set_defaults(func=cmd_errors)
+
+    dups = subparsers.add_parser("duplicates", help="list exact and near-duplicate groups")
+    dups.add_argument("--json", action="store_true")
+    dups.set_defaults(func=cmd_duplicates)
+
+
+def cmd_import(args, library) -> int:
+    show_bar = not args.no_progress and sys.stderr.isatty()
+    summary = library.importer.import_paths(args.paths, progress=show_bar)
+    if args.json:
+        print_json(summary.to_json())
+    else:
+        print(
+            f"imported {summary.imported}, duplicates {summary.duplicates}, skipped {summary.skipped}, "
+            f"failed {summary.failed}, missing {summary.missing}, moved {summary.moved}"
+        )
+        if summary.failed:
+            print("see `shoebox errors` for the reasons", file=sys.stderr)
+    return 0
+
+
+def cmd_errors(args, library) -> int:
+    errors = library.importer.errors()
+    if args.json:
+        print_json([e.to_json() for e in errors])
+    else:
+        for e in errors:
+            print(f"{e.path}\n    {e.error_class}: {e.reason}")
+        print(f"{len(errors)} files could not be imported")
+    return 0
+
+
+def cmd_duplicates(args, library) -> int:
+    groups = library.importer.duplicate_groups()
+    if args.json:
+        print_json([g.to_json() for g in groups])
+    else:
+        for g in groups:
+            paths = [path for p in g.photos for path in (p.paths if g.kind == "exact" else [p.path])]
+            print(f"{g.kind} group {g.id}: {len(paths)} {'files' if g.kind == 'exact' else 'photos'}")
+            for path in paths:
+                print(f"    {path}")
+        print(f"{len(groups)} groups")
+    return 0

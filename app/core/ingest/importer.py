@@ -1,0 +1,238 @@
+"""`library.importer`: start imports as tasks, run them headless, and answer what happened (counts, errors,
+duplicate groups). The GUI uses start_import and the engine's signals; the CLI uses import_paths."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable
+
+from sqlalchemy import func, select, text, update
+
+from app.core.db.models import DuplicateGroup, FailedFile, Folder, Photo, PhotoFile, Task
+from app.core.ingest.scan import resolve_root
+from app.core.tasks import Priority
+from app.core.tasks.store import LIVE_STATES
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+    from app.core.photos import PhotoInfo
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    imported: int = 0  # new photos
+    duplicates: int = 0  # new locations of photos already in the library (exact copies)
+    skipped: int = 0  # unchanged since the last import (by size and mtime, or same content)
+    failed: int = 0  # files listed by errors()
+    missing: int = 0  # known files no longer on disk (rows kept, flagged missing)
+    moved: int = 0  # known photos found at a new path (the row's path was updated)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class FailedFileInfo:
+    path: str
+    error_class: str
+    reason: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DuplicateGroupInfo:
+    id: int  # the photo id for "exact", the duplicate group id for "near"
+    kind: str  # exact | near
+    photos: list["PhotoInfo"] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "photos": [p.to_json() for p in self.photos]}
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    done: int  # files analysed (imported, duplicate, failed, ...)
+    total: int  # files found to analyse so far
+    skipped: int  # unchanged files the scan did not queue
+    scanning: bool  # a scan of this import is still running, so total may grow
+
+
+_INGEST_OUTCOMES = """
+SELECT json_extract(payload, '$.outcome') AS outcome, state, count(*) AS n
+FROM tasks WHERE group_id = :gid AND type = 'ingest' GROUP BY 1, 2
+"""
+_SCAN_RESULTS = """
+SELECT coalesce(sum(json_extract(payload, '$.skipped')), 0), coalesce(sum(json_extract(payload, '$.missing')), 0),
+       coalesce(sum(json_extract(payload, '$.unreadable')), 0), sum(state IN ('pending', 'running', 'failed'))
+FROM tasks WHERE group_id = :gid AND type = 'scan'
+"""
+
+
+class Importer:
+    def __init__(self, library: "Library"):
+        self._library = library
+
+    # -- starting and running ------------------------------------------------------------------------------
+    def start_import(self, paths: Iterable[str | Path]) -> int:
+        roots = list(dict.fromkeys(resolve_root(p) for p in paths))
+        if not roots:
+            raise ValueError("nothing to import: no paths given")
+        engine = self._library.tasks
+        label = roots[0] if len(roots) == 1 else f"{roots[0]} and {len(roots) - 1} more"
+        group_id = engine.create_group("import", f"Import {label}")
+        folder_ids = {}
+        with self._library.db.write_session() as s:
+            for root in roots:
+                folder = s.scalar(select(Folder).where(Folder.path == root))
+                if folder is None:
+                    folder = Folder(path=root, added_at=time.time())
+                    s.add(folder)
+                    s.flush()
+                folder_ids[root] = folder.id
+        for root in roots:
+            engine.submit(
+                "scan",
+                {"root": root, "folder_id": folder_ids[root]},
+                priority=Priority.IMPORT,
+                group_id=group_id,
+                dedupe_key=f"scan:{root}",
+            )
+        return group_id
+
+    def import_paths(self, paths: Iterable[str | Path], progress: bool = True) -> ImportSummary:
+        """Headless import: queue it, run the queue until idle (a tqdm bar on stderr if asked), summarise."""
+        group_id = self.start_import(paths)
+        if progress:
+            self.run_with_progress_bar(group_id)
+        else:
+            self._library.tasks.run_until_idle(progress=False)
+        return self.summary(group_id)
+
+    def run_with_progress_bar(self, group_id: int, poll_s: float = 0.2) -> None:
+        """Like engine.run_until_idle, but the bar counts this import's files (done/total, files/s)."""
+        from tqdm import tqdm
+
+        with tqdm(total=0, unit="file", desc="Importing", dynamic_ncols=True, smoothing=0.1) as bar:
+
+            def show(p: ImportProgress) -> None:
+                bar.total = p.total
+                bar.n = p.done
+                bar.set_postfix(skipped=p.skipped, refresh=False)
+                bar.refresh()
+
+            self.run_until_idle(group_id, on_progress=show, poll_s=poll_s)
+
+    def run_until_idle(
+        self, group_id: int, on_progress: Callable[[ImportProgress], None] | None = None, poll_s: float = 0.2
+    ) -> None:
+        from PySide6.QtCore import QCoreApplication
+
+        app = QCoreApplication.instance() or QCoreApplication([])
+        engine = self._library.tasks
+        engine.start()
+        try:
+            while True:
+                app.processEvents()
+                if on_progress is not None:
+                    on_progress(self.progress(group_id))
+                counts = engine.counts()
+                if sum(counts[state] for state in LIVE_STATES) == 0:
+                    break
+                time.sleep(poll_s)
+        finally:
+            engine.stop()
+            app.processEvents()
+        if on_progress is not None:
+            on_progress(self.progress(group_id))
+
+    # -- what happened -------------------------------------------------------------------------------------
+    def progress(self, group_id: int) -> ImportProgress:
+        with self._library.db.read_session() as s:
+            rows = s.execute(
+                select(Task.state, func.count()).where(Task.group_id == group_id, Task.type == "ingest").group_by(
+                    Task.state
+                )
+            ).all()
+            skipped, _missing, _unreadable, scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
+        by_state = dict(rows)
+        total = sum(by_state.values())
+        done = total - sum(by_state.get(state, 0) for state in LIVE_STATES)
+        return ImportProgress(done=done, total=total, skipped=int(skipped), scanning=bool(scanning))
+
+    def summary(self, group_id: int) -> ImportSummary:
+        counts = {"imported": 0, "duplicate": 0, "unchanged": 0, "failed": 0, "moved": 0}
+        with self._library.db.read_session() as s:
+            for outcome, state, n in s.execute(text(_INGEST_OUTCOMES), {"gid": group_id}):
+                if state == "done" and outcome in counts:
+                    counts[outcome] += n
+                elif state in ("dead", "cancelled"):
+                    counts["failed"] += n if state == "dead" else 0
+            skipped, missing, unreadable, _scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
+        return ImportSummary(
+            imported=counts["imported"],
+            duplicates=counts["duplicate"],
+            skipped=int(skipped) + counts["unchanged"],
+            failed=counts["failed"] + int(unreadable),
+            missing=int(missing),
+            moved=counts["moved"],
+        )
+
+    def errors(self) -> list[FailedFileInfo]:
+        with self._library.db.read_session() as s:
+            rows = s.execute(
+                select(FailedFile.path, FailedFile.error_class, FailedFile.reason).order_by(FailedFile.path)
+            ).all()
+        return [FailedFileInfo(path=r.path, error_class=r.error_class, reason=r.reason) for r in rows]
+
+    # -- duplicates ----------------------------------------------------------------------------------------
+    def duplicate_groups(self) -> list[DuplicateGroupInfo]:
+        """Exact groups (one photo, several files on disk) first, then near-duplicate groups."""
+        with self._library.db.read_session() as s:
+            exact_ids = list(
+                s.scalars(
+                    select(PhotoFile.photo_id)
+                    .where(PhotoFile.missing.is_(False))
+                    .group_by(PhotoFile.photo_id)
+                    .having(func.count() > 1)
+                    .order_by(PhotoFile.photo_id)
+                )
+            )
+            near = s.execute(
+                select(Photo.duplicate_group_id, Photo.id)
+                .where(Photo.duplicate_group_id.is_not(None))
+                .order_by(Photo.duplicate_group_id, Photo.id)
+            ).all()
+        photos = self._library.photos
+        groups = [DuplicateGroupInfo(id=pid, kind="exact", photos=photos.get_many([pid])) for pid in exact_ids]
+        members: dict[int, list[int]] = {}
+        for group_id, photo_id in near:
+            members.setdefault(group_id, []).append(photo_id)
+        for group_id, ids in members.items():
+            groups.append(DuplicateGroupInfo(id=group_id, kind="near", photos=photos.get_many(ids)))
+        return groups
+
+    def keep_only(self, photo_id: int) -> list[int]:
+        """Hide the other photos of this photo's near-duplicate group (files on disk are never touched)."""
+        with self._library.db.write_session() as s:
+            group_id = s.scalar(select(Photo.duplicate_group_id).where(Photo.id == photo_id))
+            if group_id is None:
+                return []
+            others = list(
+                s.scalars(select(Photo.id).where(Photo.duplicate_group_id == group_id, Photo.id != photo_id))
+            )
+            s.execute(update(Photo).where(Photo.id.in_(others)).values(hidden=True))
+            s.execute(update(Photo).where(Photo.id == photo_id).values(hidden=False))
+        return others
+
+    def unhide(self, photo_ids: Iterable[int]) -> int:
+        ids = list(photo_ids)
+        with self._library.db.write_session() as s:
+            return s.execute(update(Photo).where(Photo.id.in_(ids)).values(hidden=False)).rowcount
+
+    def near_group_count(self) -> int:
+        with self._library.db.read_session() as s:
+            return s.scalar(select(func.count(DuplicateGroup.id))) or 0

@@ -1,0 +1,110 @@
+"""Walk import roots for image files: hidden and system folders skipped, symlink loops cut, and an unreadable
+folder recorded as an error instead of ending the walk."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+# Folders that operating systems, NAS boxes and archivers create; never photos the user took.
+SYSTEM_FOLDERS = {
+    "$recycle.bin", "system volume information", "lost+found", "@eadir", "#recycle", "__macosx",
+    "$windows.~bt", "$windows.~ws",
+}
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanResult:
+    files: list[ScannedFile] = field(default_factory=list)
+    # (path, reason) for folders or files that could not be read.
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def is_skipped_folder(name: str) -> bool:
+    return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
+
+
+def walk_files(
+    root: str | os.PathLike,
+    *,
+    exclude: set[str] = frozenset(),
+    errors: list[tuple[str, str]] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> Iterator[ScannedFile]:
+    """Every regular file under root (or root itself when it is a file), with size and mtime.
+
+    Symlinked folders are followed once: each real folder is visited at most once, keyed by (device, inode),
+    which cuts loops. `exclude` holds absolute folder paths never to enter (the library folder itself).
+    """
+    errors = errors if errors is not None else []
+    root = os.path.abspath(os.fspath(root))
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        errors.append((root, _reason(exc)))
+        return
+    if stat.S_ISREG(st.st_mode):
+        yield ScannedFile(root, st.st_size, st.st_mtime_ns)
+        return
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        if check_cancelled:
+            check_cancelled()
+        try:
+            folder_stat = os.stat(folder)
+        except OSError as exc:
+            errors.append((folder, _reason(exc)))
+            continue
+        key = (folder_stat.st_dev, folder_stat.st_ino)
+        if key in seen or folder in exclude:
+            continue
+        seen.add(key)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append((folder, _reason(exc)))
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=True):
+                    if not is_skipped_folder(entry.name):
+                        subfolders.append(entry.path)
+                    continue
+                if entry.name.startswith(".") or not entry.is_file(follow_symlinks=True):
+                    continue
+                est = entry.stat(follow_symlinks=True)
+            except OSError as exc:  # broken symlink, permission, vanished
+                if not entry.is_symlink():
+                    errors.append((entry.path, _reason(exc)))
+                continue
+            yield ScannedFile(entry.path, est.st_size, est.st_mtime_ns)
+        stack.extend(reversed(subfolders))  # depth first, in name order
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def scan(root: str | os.PathLike, *, exclude: set[str] = frozenset()) -> ScanResult:
+    result = ScanResult()
+    result.files = list(walk_files(root, exclude=exclude, errors=result.errors))
+    return result
+
+
+def resolve_root(path: str | os.PathLike) -> str:
+    """The absolute form a root is stored under (symlinks kept, so the user's path stays recognisable)."""
+    return os.path.abspath(os.path.expanduser(os.fspath(Path(path))))
