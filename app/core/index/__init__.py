@@ -1,0 +1,1 @@
+"""Vector index for smart search: FAISS, persisted in the library's index folder, rebuilt from the database."""
