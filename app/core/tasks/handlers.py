@@ -2,4 +2,5 @@
 
 HANDLER_MODULES: list[str] = [
     "app.core.ingest.tasks",
+    "app.core.ml.embed",
 ]
