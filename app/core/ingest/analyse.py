@@ -126,7 +126,7 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
     except FileNotFoundError:
         raise FileRejected("FileVanished", "the file disappeared during the import") from None
     except Image.DecompressionBombError as exc:
-        raise FileRejected("DecompressionBomb", str(exc)) from None
+        raise FileRejected("DecompressionBomb", f"{exc} (the limit is ingest.max_pixels)") from None
     except UnidentifiedImageError:
         error_class = "UnsupportedRaw" if kind == "raw" else "CorruptImage"
         raise FileRejected(error_class, f"cannot decode this {kind.upper()} file (unknown or damaged layout)") from None
