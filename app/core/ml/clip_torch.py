@@ -238,7 +238,16 @@ def _clean_name(tokenizer) -> str:
 
 def _export(torch, module, example, path: Path, input_name: str) -> None:
     """TorchScript-based exporter: fast, and gives a plain graph onnxruntime optimises well."""
+    import warnings
+
     tmp = path.with_suffix(".onnx.tmp")
+    with warnings.catch_warnings():  # tracer notes about shape checks that are constant for CLIP
+        warnings.simplefilter("ignore")
+        _export_quietly(torch, module, example, tmp, input_name)
+    tmp.replace(path)
+
+
+def _export_quietly(torch, module, example, tmp: Path, input_name: str) -> None:
     torch.onnx.export(
         module,
         (example,),
@@ -249,4 +258,3 @@ def _export(torch, module, example, path: Path, input_name: str) -> None:
         opset_version=17,
         dynamo=False,
     )
-    tmp.replace(path)

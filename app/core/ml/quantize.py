@@ -13,6 +13,14 @@ def quantize_int8(source: Path, target: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except Exception as exc:
         raise ModelError(f"int8 quantisation needs the `onnx` package: {exc}") from exc
+    import logging
+
     tmp = target.with_suffix(".tmp")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    root = logging.getLogger()
+    was = root.disabled
+    root.disabled = True  # onnxruntime logs a "consider pre-processing" note on the root logger
+    try:
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    finally:
+        root.disabled = was
     tmp.replace(target)

@@ -109,6 +109,22 @@ def _runtimes_in(folder: Path) -> list[str]:
     return found
 
 
+DOWNLOAD_HOST = "huggingface.co"
+
+
+def _check_online() -> None:
+    """Fail in seconds with a clear message, instead of after the hub client's minute of retries."""
+    import socket
+
+    try:
+        socket.create_connection((DOWNLOAD_HOST, 443), timeout=5).close()
+    except OSError as exc:
+        raise ModelError(
+            f"cannot reach {DOWNLOAD_HOST} to download the model ({exc}). Offline, copy an open_clip checkpoint "
+            "to this machine and run `shoebox models import FILE --arch ARCH` (or import an exported ONNX folder)."
+        ) from exc
+
+
 class ModelRegistry:
     def __init__(self, library: "Library"):
         self._library = library
@@ -295,6 +311,7 @@ class ModelRegistry:
         if entry is None:
             raise ModelError(f"unknown model {model_id}; known: {', '.join(e.id for e in CATALOG)}")
         say = progress or (lambda message: None)
+        _check_online()
         target = self._target(model_id, shared)
         cache = target.parent / ".download-cache"
         say(f"downloading {entry.arch}/{entry.tag} (~{entry.size_mb} MB)")

@@ -1,0 +1,155 @@
+"""SearchService end to end on a tiny real model: embed task, index, text and like search, model switch."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from ml_tiny_model import TINY_ARCH, sample_images, tiny_checkpoint
+
+
+def add_photos(library, n: int, seed: int = 0) -> list[int]:
+    """Photo rows with preview thumbnails, as the importer would leave them."""
+    from app.core.db.models import Photo
+
+    ids = []
+    images = sample_images(n, seed=seed)
+    with library.db.write_session() as s:
+        for i, img in enumerate(images):
+            sha = hashlib.sha256(f"{seed}-{i}".encode()).hexdigest()
+            path = library.layout.thumbnail(sha, "preview")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            img.save(path, "JPEG", quality=95)
+            photo = Photo(sha256=sha, size=1000, width=img.width, height=img.height, status="ok",
+                          hidden=False, imported_at=time.time())
+            s.add(photo)
+            s.flush()
+            ids.append(photo.id)
+    return ids
+
+
+def count_vectors(library, model_id: str) -> int:
+    from app.core.db.models import Embedding
+
+    with library.db.read_session() as s:
+        return s.scalar(select(func.count()).select_from(Embedding).where(Embedding.model_id == model_id))
+
+
+@pytest.fixture
+def isolated_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(tmp_path / "shared-models"))
+
+
+def test_no_model_says_so(library, isolated_models):
+    from app.core.search.service import ModelMissingError
+
+    add_photos(library, 2)
+    status = library.search.status()
+    assert not status.model_available and status.model_id is None
+    assert "shoebox models install" in status.message and status.total == 2 and status.embedded == 0
+    with pytest.raises(ModelMissingError, match="models install"):
+        library.search.text("dog")
+    with pytest.raises(ModelMissingError):
+        library.search.like(1)
+    assert library.search.schedule_embedding() is None
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    pytest.importorskip("open_clip")
+    root = tmp_path_factory.mktemp("ckpt")
+    return tiny_checkpoint(root, seed=1), tiny_checkpoint(root, seed=2)
+
+
+@pytest.mark.ml
+def test_embed_then_search(library, isolated_models, checkpoints):
+    info = library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    assert info.installed and set(info.runtimes) == {"torch", "onnx-fp32", "onnx-int8"}
+    assert library.models.active_id() == "clip:tiny/a"
+    ids = add_photos(library, 10)
+    assert library.search.status().embedded == 0
+    task_id = library.search.schedule_embedding()
+    assert task_id is not None and library.search.schedule_embedding() is None  # no second chain
+    library.tasks.run_until_idle(progress=False)
+
+    status = library.search.status()
+    assert (status.embedded, status.total, status.model_available) == (10, 10, True)
+    from app.core.db.models import Embedding
+
+    with library.db.read_session() as s:
+        row = s.scalars(select(Embedding)).first()
+    assert (row.model_id, row.dim, row.runtime, row.device) == ("clip:tiny/a", 32, "onnx-int8", "cpu")
+    assert np.linalg.norm(np.frombuffer(row.vector, np.float32)) == pytest.approx(1.0, abs=1e-4)
+
+    hits = library.search.text("a colourful gradient", limit=5)
+    assert len(hits) == 5 and hits == sorted(hits, key=lambda h: -h.score)
+    assert all(h.photo_id in ids for h in hits)
+    like = library.search.like(ids[3], limit=20)
+    assert ids[3] not in [h.photo_id for h in like] and len(like) == 9
+    # The index file was written next to the database and agrees with it on reopen.
+    assert list(library.layout.index.glob("*.faiss"))
+
+
+@pytest.mark.ml
+def test_hidden_photos_are_not_returned(library, isolated_models, checkpoints):
+    from app.core.db.models import Photo
+
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    ids = add_photos(library, 6)
+    library.search.schedule_embedding()
+    library.tasks.run_until_idle(progress=False)
+    with library.db.write_session() as s:
+        s.get(Photo, ids[0]).hidden = True
+    assert ids[0] not in [h.photo_id for h in library.search.like(ids[1])]
+
+
+@pytest.mark.ml
+def test_model_change_reembeds_resumably_and_swaps_when_complete(tmp_path, isolated_models, checkpoints, monkeypatch):
+    from app.core.library import Library
+    from app.core.ml import embed
+    from app.core.tasks.runner import run_pending
+
+    monkeypatch.setattr(embed, "CHUNK", 4)
+    root = tmp_path / "lib"
+    with Library.open(root) as library:
+        library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+        library.models.import_path(checkpoints[1], arch=TINY_ARCH, model_id="clip:tiny/b")
+        library.models.set_active("clip:tiny/a")
+        ids = add_photos(library, 10)
+        library.search.schedule_embedding()
+        library.tasks.run_until_idle(progress=False)
+        before = [h.photo_id for h in library.search.like(ids[0], limit=3)]
+
+        library.models.set_active("clip:tiny/b")
+        assert library.search.schedule_embedding() is not None
+        run_pending(library, library.tasks.store, max_tasks=1)  # one chunk of 4, then the process "dies"
+        assert count_vectors(library, "clip:tiny/b") == 4
+
+    with Library.open(root) as library:  # reopen: old vectors still serve, the chain resumes
+        assert library.search.serving_model_id() == "clip:tiny/a"
+        assert [h.photo_id for h in library.search.like(ids[0], limit=3)] == before
+        assert library.search.status().embedded == 4  # status reports the active model's progress
+        assert library.search.schedule_embedding() is None  # the pending follow-up already covers it
+        library.tasks.run_until_idle(progress=False)
+        assert count_vectors(library, "clip:tiny/b") == 10
+        assert library.search.serving_model_id() == "clip:tiny/b"
+        assert len(library.search.text("anything", limit=10)) == 10
+
+
+@pytest.mark.ml
+def test_undecodable_thumbnail_is_skipped_not_fatal(library, isolated_models, checkpoints):
+    from app.core.db.models import Photo
+
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    ids = add_photos(library, 3)
+    with library.db.read_session() as s:
+        sha = s.get(Photo, ids[1]).sha256
+    library.layout.thumbnail(sha, "preview").write_bytes(b"not a jpeg")
+    library.search.schedule_embedding()
+    library.tasks.run_until_idle(progress=False)
+    assert library.search.status().embedded == 2
+    assert library.tasks.counts()["dead"] == 0
