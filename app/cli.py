@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "app.commands.bench_cmds",
     "app.commands.tasks_cmds",
     "app.commands.ingest_cmds",
+    "app.commands.search_cmds",
+    "app.commands.models_cmds",
 ]
 
 log = logging.getLogger("shoebox")

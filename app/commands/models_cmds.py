@@ -1,0 +1,105 @@
+"""`shoebox models list|install|import|remove|use`: the models smart search runs on. Nothing downloads unasked."""
+
+from __future__ import annotations
+
+import sys
+
+from app.commands.output import print_json
+
+
+def register(subparsers) -> None:
+    models = subparsers.add_parser("models", help="list, install, import or remove AI models")
+    sub = models.add_subparsers(dest="models_command", metavar="ACTION")
+
+    listing = sub.add_parser("list", help="known and installed models")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=cmd_list)
+
+    install = sub.add_parser("install", help="download a model (needs internet; shows progress) and export it")
+    install.add_argument("model_id")
+    install.add_argument("--shared", action="store_true", help="into the per-user folder shared by all libraries")
+    install.set_defaults(func=cmd_install)
+
+    imp = sub.add_parser("import", help="use a local open_clip checkpoint file or an exported ONNX model folder")
+    imp.add_argument("path")
+    imp.add_argument("--arch", help="open_clip architecture of a checkpoint file, e.g. ViT-B-32")
+    imp.add_argument("--id", dest="model_id", help="model id to record (default: clip:ARCH/FILE-NAME)")
+    imp.add_argument("--shared", action="store_true", help="into the per-user folder shared by all libraries")
+    imp.add_argument("--no-int8", action="store_true", help="skip the int8 quantised ONNX variant")
+    imp.set_defaults(func=cmd_import)
+
+    remove = sub.add_parser("remove", help="delete an installed model's files")
+    remove.add_argument("model_id")
+    remove.set_defaults(func=cmd_remove)
+
+    use = sub.add_parser("use", help="make a model the active one for smart search (re-embeds in the background)")
+    use.add_argument("model_id")
+    use.set_defaults(func=cmd_use)
+
+    models.set_defaults(func=lambda args, library: models.print_help() or 2)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def cmd_list(args, library) -> int:
+    infos = library.models.list()
+    if args.json:
+        print_json([m.to_json() for m in infos])
+        return 0
+    for m in infos:
+        mark = "*" if m.active else " "
+        state = ", ".join(m.runtimes) if m.installed else "not installed"
+        print(f"{mark} {m.id:40} {m.kind:11} dim={m.dim or '?':<5} {state}")
+        if m.description:
+            print(f"  {'':40} {m.description}")
+    if not any(m.installed for m in infos):
+        print(library.models.missing_message())
+    return 0
+
+
+def _run(action) -> int:
+    from app.core.ml.errors import ModelError
+
+    try:
+        info = action()
+    except ModelError as exc:
+        print(f"shoebox models: {exc}", file=sys.stderr)
+        return 1
+    print(f"installed {info.id} in {info.folder} ({', '.join(info.runtimes)})")
+    return 0
+
+
+def cmd_install(args, library) -> int:
+    return _run(lambda: library.models.install(args.model_id, shared=args.shared, progress=_say))
+
+
+def cmd_import(args, library) -> int:
+    return _run(
+        lambda: library.models.import_path(
+            args.path, arch=args.arch, model_id=args.model_id, shared=args.shared, int8=not args.no_int8,
+            progress=_say,
+        )
+    )
+
+
+def cmd_remove(args, library) -> int:
+    if not library.models.remove(args.model_id):
+        print(f"shoebox models: {args.model_id} is not installed", file=sys.stderr)
+        return 1
+    print(f"removed {args.model_id}")
+    return 0
+
+
+def cmd_use(args, library) -> int:
+    from app.core.ml.errors import ModelError
+
+    try:
+        library.models.set_active(args.model_id)
+    except ModelError as exc:
+        print(f"shoebox models: {exc}", file=sys.stderr)
+        return 1
+    task = library.search.schedule_embedding()
+    print(f"{args.model_id} is now active" + ("; photos will be re-analysed in the background" if task else ""))
+    return 0

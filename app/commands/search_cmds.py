@@ -1,0 +1,53 @@
+"""`shoebox search "text"` and `shoebox search --like PHOTO_ID`: smart search from the command line."""
+
+from __future__ import annotations
+
+import sys
+
+from app.commands.output import print_json
+
+
+def register(subparsers) -> None:
+    search = subparsers.add_parser("search", help="find photos by a description, or photos like a given one")
+    search.add_argument("query", nargs="?", help="what to look for, in words")
+    search.add_argument("--like", type=int, metavar="PHOTO_ID", help="photos that look like this photo")
+    search.add_argument("--limit", type=int, default=20, metavar="K", help="how many results (default 20)")
+    search.add_argument("--json", action="store_true", help="print a JSON array of {id, path, score}")
+    search.add_argument("--no-embed", action="store_true", help="do not analyse photos that lack vectors first")
+    search.set_defaults(func=cmd_search)
+
+
+def cmd_search(args, library) -> int:
+    from app.core.search.service import ModelMissingError, SearchError
+
+    if (args.query is None) == (args.like is None):
+        print("shoebox search: give a text query or --like PHOTO_ID (not both)", file=sys.stderr)
+        return 2
+    service = library.search
+    status = service.status()
+    if not status.model_available:
+        print(f"shoebox search: {status.message}", file=sys.stderr)
+        return 1
+    if not args.no_embed and status.embedded < status.total and service.schedule_embedding() is not None:
+        print(f"analysing {status.total - status.embedded} photos for smart search first…", file=sys.stderr)
+        library.tasks.run_until_idle(progress=not args.json)
+    try:
+        hits = service.like(args.like, args.limit) if args.like is not None else service.text(args.query, args.limit)
+    except ModelMissingError as exc:
+        print(f"shoebox search: {exc}", file=sys.stderr)
+        return 1
+    except SearchError as exc:
+        print(f"shoebox search: {exc}", file=sys.stderr)
+        return 1
+    photos = {p.id: p for p in library.photos.get_many([h.photo_id for h in hits])}
+    rows = [
+        {"id": h.photo_id, "path": photos[h.photo_id].path if h.photo_id in photos else "", "score": round(h.score, 4)}
+        for h in hits
+    ]
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['score']:.3f}  {row['id']:6}  {row['path']}")
+        print(f"{len(rows)} results")
+    return 0
