@@ -10,14 +10,12 @@ from PIL import Image
 
 
 def pixels(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A smooth scene plus noise; different seeds give different perceptual hashes."""
+    """Soft shapes (a coarse random grid, smoothly upscaled) plus grain: structure a perceptual hash can see,
+    so two seeds differ clearly while a resized copy of one stays close."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
-    fx, fy, phase = rng.uniform(1, 4), rng.uniform(1, 4), rng.uniform(0, 6.28)
-    r = 127 + 120 * np.sin(x / width * fx * 3.14 + phase)
-    g = 127 + 120 * np.cos(y / height * fy * 3.14 + phase)
-    b = 255 * (x + y) / (width + height)
-    image = np.stack([r, g, b], axis=-1) + rng.normal(0, 12, (height, width, 3))
+    coarse = Image.fromarray(rng.integers(0, 256, (6, 8, 3), dtype=np.uint8))
+    scene = np.asarray(coarse.resize((width, height), Image.Resampling.BICUBIC), dtype=np.float32)
+    image = scene + rng.normal(0, 10, (height, width, 3))
     return image.clip(0, 255).astype(np.uint8)
 
 

@@ -62,7 +62,8 @@ class ImportProgress:
 
 
 _INGEST_OUTCOMES = """
-SELECT json_extract(payload, '$.outcome') AS outcome, state, count(*) AS n
+SELECT json_extract(payload, '$.outcome') AS outcome, state, count(*) AS n,
+       coalesce(sum(json_extract(payload, '$.was_missing')), 0) AS found_again
 FROM tasks WHERE group_id = :gid AND type = 'ingest' GROUP BY 1, 2
 """
 _SCAN_RESULTS = """
@@ -165,10 +166,12 @@ class Importer:
 
     def summary(self, group_id: int) -> ImportSummary:
         counts = {"imported": 0, "duplicate": 0, "unchanged": 0, "failed": 0, "moved": 0}
+        found_again = 0  # moved files whose old path this import's scan had counted as missing
         with self._library.db.read_session() as s:
-            for outcome, state, n in s.execute(text(_INGEST_OUTCOMES), {"gid": group_id}):
+            for outcome, state, n, again in s.execute(text(_INGEST_OUTCOMES), {"gid": group_id}):
                 if state == "done" and outcome in counts:
                     counts[outcome] += n
+                    found_again += int(again or 0)
                 elif state in ("dead", "cancelled"):
                     counts["failed"] += n if state == "dead" else 0
             skipped, missing, unreadable, _scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
@@ -177,7 +180,7 @@ class Importer:
             duplicates=counts["duplicate"],
             skipped=int(skipped) + counts["unchanged"],
             failed=counts["failed"] + int(unreadable),
-            missing=int(missing),
+            missing=max(0, int(missing) - found_again),
             moved=counts["moved"],
         )
 

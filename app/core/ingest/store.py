@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,9 +23,17 @@ from app.core.ingest.analyse import FileAnalysis
 IMPORTED, DUPLICATE, MOVED, UNCHANGED = "imported", "duplicate", "moved", "unchanged"
 
 
-def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | None) -> str:
-    """Upsert the photo and its file row; returns imported | duplicate | moved | unchanged. Does not commit."""
+@dataclass(frozen=True)
+class StoreOutcome:
+    kind: str  # imported | duplicate | moved | unchanged
+    # A move whose old location a scan had already flagged missing: the import summary un-counts it.
+    was_missing: bool = False
+
+
+def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | None) -> StoreOutcome:
+    """Upsert the photo and its file row. Does not commit."""
     now = time.time()
+    was_missing = False
     photo = session.scalar(select(Photo).where(Photo.sha256 == analysis.sha256))
     outcome = IMPORTED
     if photo is None:
@@ -47,6 +56,7 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
     elif outcome == DUPLICATE:
         row = _vanished_location(session, photo.id)
         if row is not None:
+            was_missing = row.missing
             row.path = analysis.path
             outcome = MOVED
     if row is None:
@@ -60,7 +70,7 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
     photo.status = "ok"
     session.execute(delete(FailedFile).where(FailedFile.path == analysis.path))
     session.flush()
-    return outcome
+    return StoreOutcome(outcome, was_missing)
 
 
 def store_failure(

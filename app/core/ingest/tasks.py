@@ -132,7 +132,7 @@ def ingest_file(ctx: TaskContext) -> None:
         return
     ctx.check_cancelled()
     outcome = store_analysis(ctx.session, analysis, folder_id)
-    record_result(ctx, outcome=outcome)
+    record_result(ctx, outcome=outcome.kind, was_missing=outcome.was_missing)
 
 
 def _record_failure(ctx: TaskContext, path: str, folder_id, error_class: str, reason: str) -> None:
