@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 
 BENCH_MODULES: list[str] = [
+    "app.bench.ingest",
     "app.bench.tasks",
+    "app.bench.gui",
+    "app.bench.search",
+    "app.bench.embed",
 ]
 
 

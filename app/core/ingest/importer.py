@@ -110,7 +110,7 @@ class Importer:
         if progress:
             self.run_with_progress_bar(group_id)
         else:
-            self._library.tasks.run_until_idle(progress=False)
+            self.run_until_idle(group_id)
         return self.summary(group_id)
 
     def run_with_progress_bar(self, group_id: int, poll_s: float = 0.2) -> None:
@@ -128,7 +128,7 @@ class Importer:
             self.run_until_idle(group_id, on_progress=show, poll_s=poll_s)
 
     def run_until_idle(
-        self, group_id: int, on_progress: Callable[[ImportProgress], None] | None = None, poll_s: float = 0.2
+        self, group_id: int, on_progress: Callable[[ImportProgress], None] | None = None, poll_s: float = 0.05
     ) -> None:
         from PySide6.QtCore import QCoreApplication
 

@@ -1,0 +1,153 @@
+"""`shoebox bench ingest`: full import speed against the floor set by decoding and thumbnailing alone.
+
+The corpus is generated: 12-megapixel JPEGs (quality 90, EXIF with date, camera and GPS) whose pixels look like
+a photo to the encoder (soft shapes, gradients, grain), so files are a realistic 3-5 MB. The baseline runs the
+same draft-mode decode and two thumbnail sizes on the same number of threads as the engine; the ratio says how
+much the rest of an import (hashing, EXIF, pHash, database, task engine) costs on top.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+WIDTH, HEIGHT = 4000, 3000
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("ingest", help="photos/s: full import vs decode-and-thumbnail baseline")
+    parser.add_argument("--count", type=int, default=40, help="number of 12 MP JPEGs (default 40)")
+    parser.add_argument("--workers", type=int, default=None, help="threads for both runs (default: CPU count)")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=run, needs_library=False)
+
+
+def make_corpus(folder: Path, count: int, seed: int = 1) -> list[Path]:
+    """`count` distinct photo-like 12 MP JPEGs with EXIF; generated on threads (numpy and libjpeg free the GIL)."""
+    import piexif
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    grain = rng.normal(0, 9, (HEIGHT, WIDTH + 64, 3)).astype(np.float32)  # shared, shifted per photo
+    ramp = np.linspace(-40, 40, WIDTH, dtype=np.float32)[None, :, None]
+
+    def make(i: int) -> Path:
+        local = np.random.default_rng(seed * 1000 + i)
+        coarse = Image.fromarray(local.integers(0, 256, (12, 16, 3), dtype=np.uint8))
+        scene = np.asarray(coarse.resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC), dtype=np.float32)
+        shift = int(local.integers(0, 64))
+        pixels = (scene + ramp + grain[:, shift : shift + WIDTH]).clip(0, 255).astype(np.uint8)
+        exif = piexif.dump(
+            {
+                "0th": {piexif.ImageIFD.Make: "BenchCam", piexif.ImageIFD.Model: "12MP", piexif.ImageIFD.Orientation: 1},
+                "Exif": {piexif.ExifIFD.DateTimeOriginal: f"2023:05:{1 + i % 28:02d} 12:{i % 60:02d}:00"},
+                "GPS": {
+                    piexif.GPSIFD.GPSLatitudeRef: "N",
+                    piexif.GPSIFD.GPSLatitude: ((48, 1), (51, 1), (i * 100, 100)),
+                    piexif.GPSIFD.GPSLongitudeRef: "E",
+                    piexif.GPSIFD.GPSLongitude: ((2, 1), (21, 1), (0, 1)),
+                },
+            }
+        )
+        path = folder / f"IMG_{i:05d}.jpg"
+        Image.fromarray(pixels).save(path, "JPEG", quality=90, exif=exif)
+        return path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(make, range(count)))
+
+
+def baseline(files: list[Path], workers: int, out: Path) -> float:
+    """Seconds to decode (draft mode) and write both thumbnail sizes of every file, on `workers` threads."""
+    from PIL import Image
+
+    from app.core.ingest.analyse import IngestSettings
+    from app.core.ingest.thumbnails import GRID_QUALITY, PREVIEW_QUALITY, make_thumbnails, open_reduced, save_jpeg_atomic
+
+    settings = IngestSettings()
+
+    def one(path: Path) -> None:
+        with Image.open(path) as image:
+            thumbs = make_thumbnails(open_reduced(image, settings.preview_px), settings.sizes)
+        for name, thumb in thumbs.items():
+            save_jpeg_atomic(thumb, out / name / f"{path.stem}.jpg", PREVIEW_QUALITY if name == "preview" else GRID_QUALITY)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, files))
+    return time.perf_counter() - start
+
+
+def full_import(folder: Path, workers: int, library_dir: Path) -> tuple[float, dict]:
+    """Seconds for `Importer.import_paths` through the task engine on a fresh library."""
+    from app.core.library import Library
+    from app.core.tasks.engine import TaskEngine
+
+    library = Library.open(library_dir, log_to_file=False)
+    try:
+        library.__dict__["tasks"] = TaskEngine(library, workers=workers)  # the bench picks the thread count
+        start = time.perf_counter()
+        summary = library.importer.import_paths([folder], progress=False)
+        elapsed = time.perf_counter() - start
+    finally:
+        library.close()
+    return elapsed, summary.to_json()
+
+
+def _warm_cache(files: list[Path]) -> None:
+    for path in files:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+
+
+def run(args, _library=None) -> int:
+    from PySide6.QtCore import QCoreApplication, QThread
+
+    QCoreApplication.instance() or QCoreApplication([])
+    workers = args.workers or max(1, QThread.idealThreadCount())
+    work = Path(tempfile.mkdtemp(prefix="shoebox-bench-ingest-"))
+    try:
+        t0 = time.perf_counter()
+        files = make_corpus(work / "photos", args.count)
+        made_s = time.perf_counter() - t0
+        mean_mb = sum(p.stat().st_size for p in files) / len(files) / 1e6
+        _warm_cache(files)
+        base_s = baseline(files, workers, work / "baseline")
+        _warm_cache(files)
+        import_s, summary = full_import(work / "photos", workers, work / "library")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if summary["imported"] != len(files):
+        raise SystemExit(f"bench ingest: only {summary['imported']} of {len(files)} photos were imported: {summary}")
+    base_rate, import_rate = len(files) / base_s, len(files) / import_s
+    result = {
+        "photos": len(files),
+        "megapixels": WIDTH * HEIGHT / 1e6,
+        "mean_file_mb": round(mean_mb, 2),
+        "workers": workers,
+        "corpus_s": round(made_s, 1),
+        "baseline_s": round(base_s, 2),
+        "baseline_photos_per_s": round(base_rate, 2),
+        "import_s": round(import_s, 2),
+        "import_photos_per_s": round(import_rate, 2),
+        "ratio": round(import_rate / base_rate, 3),
+        "target_ratio": 0.7,
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"{result['photos']} JPEGs, {result['megapixels']:.0f} MP, {mean_mb:.1f} MB each, {workers} worker threads")
+    print(f"{'run':<34} {'seconds':>8} {'photos/s':>9}")
+    print(f"{'decode + 2 thumbnails (baseline)':<34} {base_s:>8.2f} {base_rate:>9.2f}")
+    print(f"{'full import (engine, DB, EXIF...)':<34} {import_s:>8.2f} {import_rate:>9.2f}")
+    print(f"{'ratio import / baseline':<34} {'':>8} {result['ratio']:>9.3f}   (target >= 0.7)")
+    return 0
