@@ -20,7 +20,7 @@ def test_choose_spec_flat_then_ivf():
 
     assert choose_spec(100).kind == "flat"
     big = choose_spec(100_000)
-    assert big.kind == "ivf" and big.factory.startswith("IVF1024") and big.nprobe == 64
+    assert big.kind == "ivf" and big.factory.startswith("IVF1024") and big.nprobe == 85
     assert choose_spec(1_000_000).factory.startswith("IVF4096_HNSW32")
     assert choose_spec(FLAT_LIMIT).kind == "ivf"
 
