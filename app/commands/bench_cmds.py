@@ -7,6 +7,8 @@ import importlib
 BENCH_MODULES: list[str] = [
     "app.bench.ingest",
     "app.bench.tasks",
+    "app.bench.search",
+    "app.bench.embed",
 ]
 
 
