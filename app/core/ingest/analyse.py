@@ -10,13 +10,14 @@ import errno
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
 from app.core.ingest.hashing import sha256_file
 from app.core.ingest.metadata import PhotoMetadata, read_metadata
 from app.core.ingest.phash import phash_hex
-from app.core.ingest.sniff import sniff
+from app.core.ingest.sniff import RAW_EXTENSIONS, sniff
 from app.core.ingest.thumbnails import make_thumbnails, open_reduced, save_thumbnails
 from app.core.tasks.errors import PermanentError, TransientError
 
@@ -94,6 +95,8 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
         if before.st_size == 0:
             raise FileRejected("EmptyFile", "the file is empty (0 bytes)")
         kind = sniff(path)
+        if kind is None and Path(path).suffix.lower() in RAW_EXTENSIONS:
+            raise FileRejected("UnsupportedRaw", "a camera RAW layout Pillow cannot read (see docs/FORMATS.md)")
         if kind is None:
             raise FileRejected("NotAnImage", "the file header matches no supported image type")
         sha256, read = sha256_file(path)
