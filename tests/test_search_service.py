@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from ml_tiny_model import TINY_ARCH, sample_images, tiny_checkpoint
@@ -153,3 +154,20 @@ def test_undecodable_thumbnail_is_skipped_not_fatal(library, isolated_models, ch
     library.tasks.run_until_idle(progress=False)
     assert library.search.status().embedded == 2
     assert library.tasks.counts()["dead"] == 0
+
+
+@pytest.mark.ml
+def test_import_schedules_embedding_outside_its_group(library, isolated_models, checkpoints, tmp_path):
+    """Photos imported while a model is installed become searchable without anyone asking."""
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(6):
+        Image.fromarray((rng.random((48, 64, 3)) * 255).astype(np.uint8)).resize((320, 240)).save(folder / f"{i}.jpg")
+    summary = library.importer.import_paths([folder], progress=False)
+    assert summary.imported == 6
+    assert library.search.status().embedded == 6
+    embed_tasks = [t for t in library.tasks.list_tasks() if t.type == "embed"]
+    assert embed_tasks and all(t.group_id is None and t.state == "done" for t in embed_tasks)
+    assert len(library.search.text("photo", limit=3)) == 3

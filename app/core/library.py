@@ -82,6 +82,8 @@ class Library:
     def close(self) -> None:
         if "tasks" in self.__dict__:
             self.tasks.stop()
+        if "search" in self.__dict__:
+            self.search.close()  # flushes the debounced index save
         self.db.close()
         if self._log_to_file:
             detach_library_log(self.layout.logs)

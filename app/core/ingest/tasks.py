@@ -164,3 +164,13 @@ def group_duplicates(ctx: TaskContext) -> None:
     threshold = int(ctx.library.config.get("duplicates.phash_threshold"))
     groups = regroup(ctx.session, threshold)
     record_result(ctx, groups=groups)
+    _schedule_embedding(ctx)
+
+
+def _schedule_embedding(ctx: TaskContext) -> None:
+    """The import's last step starts smart-search analysis of the new photos, in this same transaction."""
+    from app.core.ml.embed import embed_request
+
+    request = embed_request(ctx.library)
+    if request is not None:
+        ctx.submit(request.pop("type_"), group_id=None, **request)

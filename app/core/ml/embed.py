@@ -107,6 +107,22 @@ def live_embed_task(library: "Library", model_id: str) -> int | None:
     return None
 
 
+def embed_request(library: "Library") -> dict | None:
+    """The `submit` arguments that start the embed chain, or None when there is nothing to do (no usable model,
+    every photo embedded, or a chain already live). Callers submit it in their own transaction."""
+    model_id = library.models.active_id()
+    if model_id is None or library.models.folder(model_id) is None:
+        return None
+    if count_lacking(library, model_id) == 0 or live_embed_task(library, model_id) is not None:
+        return None
+    return {
+        "type_": TASK_TYPE,
+        "payload": {"model_id": model_id, "after_id": 0},
+        "priority": Priority.BULK,
+        "dedupe_key": f"embed:{model_id}",
+    }
+
+
 @task_handler(TASK_TYPE, max_concurrency=1)
 def embed_task(ctx: TaskContext) -> None:
     library = ctx.library

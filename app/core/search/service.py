@@ -125,17 +125,12 @@ class SearchService:
 
     def schedule_embedding(self) -> int | None:
         """Submit the resumable embed chain when photos lack vectors for the active model (None otherwise)."""
-        from app.core.ml.embed import TASK_TYPE, count_lacking, live_embed_task
-        from app.core.tasks import Priority
+        from app.core.ml.embed import embed_request
 
-        model_id = self._library.models.active_id()
-        if model_id is None or self._library.models.folder(model_id) is None:
+        request = embed_request(self._library)
+        if request is None:
             return None
-        if count_lacking(self._library, model_id) == 0 or live_embed_task(self._library, model_id) is not None:
-            return None
-        return self._library.tasks.submit(
-            TASK_TYPE, {"model_id": model_id, "after_id": 0}, priority=Priority.BULK, dedupe_key=f"embed:{model_id}"
-        )
+        return self._library.tasks.submit(request.pop("type_"), **request)
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _require_model(self) -> str:
