@@ -7,6 +7,7 @@ import importlib
 BENCH_MODULES: list[str] = [
     "app.bench.ingest",
     "app.bench.tasks",
+    "app.bench.gui",
     "app.bench.search",
     "app.bench.embed",
 ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.core.db.models import Photo, PhotoFile
+from app.core.db.models import Folder, Photo, PhotoFile
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -45,6 +45,23 @@ class PhotoInfo:
     def to_json(self) -> dict:
         """The stable `photos --json` object."""
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    """An imported root folder and how many visible photos have a file in it (for the sidebar)."""
+
+    id: int
+    path: str
+    photo_count: int
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """Visible photos taken in one month ("2021-03"; None for undated), in display order, for date headers."""
+
+    month: Optional[str]
+    count: int
 
 
 # Newest first, undated photos last; id keeps the order stable.
@@ -95,11 +112,16 @@ class PhotoService:
         with self._library.db.read_session() as session:
             return session.scalar(query) or 0
 
-    def ordered_ids(self, *, include_hidden: bool = False) -> list[int]:
-        """All photo ids in display order: cheap even for 100k photos, so views can page by position."""
+    def ordered_ids(self, *, include_hidden: bool = False, folder_id: int | None = None) -> list[int]:
+        """All photo ids in display order: cheap even for 100k photos, so views can page by position.
+
+        `folder_id` keeps the photos with at least one file under that imported folder.
+        """
         query = select(Photo.id).order_by(*_ORDER)
         if not include_hidden:
             query = query.where(Photo.hidden.is_(False))
+        if folder_id is not None:
+            query = query.where(Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.folder_id == folder_id)))
         with self._library.db.read_session() as session:
             return list(session.scalars(query))
 
@@ -128,3 +150,29 @@ class PhotoService:
         with self._library.db.read_session() as session:
             photo_id = session.scalar(select(PhotoFile.photo_id).where(PhotoFile.path == path))
         return self.get(photo_id) if photo_id else None
+
+    def month_counts(self) -> list[MonthCount]:
+        """Visible photos per month in display order (newest first, undated last): running sums of these
+        counts are the grid rows where each month starts, so views can show date headers without loading
+        every photo."""
+        month = func.substr(Photo.taken_at, 1, 7)
+        query = (
+            select(month, func.count(Photo.id))
+            .where(Photo.hidden.is_(False))
+            .group_by(month)
+            .order_by(month.is_(None), month.desc())
+        )
+        with self._library.db.read_session() as session:
+            return [MonthCount(m, n) for m, n in session.execute(query)]
+
+    def folders(self) -> list[FolderInfo]:
+        """Imported root folders with their visible photo counts, by path."""
+        count = (
+            select(func.count(func.distinct(PhotoFile.photo_id)))
+            .join(Photo, Photo.id == PhotoFile.photo_id)
+            .where(PhotoFile.folder_id == Folder.id, Photo.hidden.is_(False))
+            .scalar_subquery()
+        )
+        with self._library.db.read_session() as session:
+            rows = session.execute(select(Folder.id, Folder.path, count).order_by(Folder.path))
+            return [FolderInfo(i, p, n or 0) for i, p, n in rows]

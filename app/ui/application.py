@@ -1,23 +1,77 @@
-"""Application start-up: parse arguments, open the library, show the main window."""
+"""Application start-up: parse arguments, open the library (given, last used, or the per-user default), show
+the main window.
+
+Start-up imports only Qt, SQLAlchemy and the window's own modules; the task handlers and search models load
+after the first paint or on first use, so the window appears at once.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import traceback
+from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+ICON = Path(__file__).resolve().parents[2] / "resources" / "shoebox.svg"
+
+
+def create_app(argv: list[str]) -> QApplication:
+    from app.ui.palette import follow_system_palette
+
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("Shoebox")
+    app.setOrganizationName("Shoebox")
+    app.setApplicationDisplayName("Shoebox")
+    app.setDesktopFileName("shoebox")
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
+    follow_system_palette(app)
+    return app
+
+
+def create_main_window(library: str | None, *, remember: bool = True):
+    """The window with a library open: `library`, else the last one used, else the per-user default."""
+    from app.core.paths import default_library_dir
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+
+    settings = AppSettings()
+    window = MainWindow(settings, remember=remember)
+    path = library or settings.last_library or str(default_library_dir())
+    window.open_library(path)
+    return window
+
+
+def _show_unexpected_errors(window) -> None:
+    """Uncaught exceptions in slots become an error message bar with the traceback, not a silent failure."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        logging.getLogger("shoebox").error("unexpected error", exc_info=(kind, value, tb))
+        try:
+            window.show_message(f"Unexpected error: {value}", "error", "".join(traceback.format_exception(kind, value, tb)),
+                                key="unexpected")
+        except Exception:  # noqa: BLE001 - the window itself may be what broke
+            previous(kind, value, tb)
+
+    sys.excepthook = hook
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="shoebox-gui")
-    parser.add_argument("--library", metavar="DIR")
+    from app.core.logs import setup_console_logging
+
+    parser = argparse.ArgumentParser(prog="shoebox-gui", description="The Shoebox photo library window")
+    parser.add_argument("--library", metavar="DIR", help="library folder (created if missing); default: the last one")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     args, qt_args = parser.parse_known_args(argv[1:])
-    app = QApplication([argv[0], *qt_args])
-    app.setApplicationName("Shoebox")
-    window = QMainWindow()
-    window.setWindowTitle("Shoebox")
-    window.setCentralWidget(QLabel("Shoebox: the library view arrives with the desktop app issue."))
-    window.resize(1000, 700)
+    setup_console_logging(args.verbose)
+    app = create_app([argv[0], *qt_args])
+    window = create_main_window(args.library)
+    _show_unexpected_errors(window)
     window.show()
     return app.exec()
 

@@ -1,0 +1,263 @@
+"""`shoebox bench gui`: how fast the window opens and scrolls over a generated 100,000-photo library.
+
+The library is generated with bulk inserts (rows for every photo, real thumbnail JPEGs for the newest few
+thousand), then the window runs in a child process so that "first paint" includes the Python and Qt start-up a
+user waits through. The child prints one JSON line of measurements; this process prints the table.
+
+Also used by the UI tests and the screenshots: `paint_scene` draws photo-like pictures (sky, sun, hills, water
+in varied colours) and `write_photos` saves them as JPEGs with EXIF dates and cameras, ready to import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+GOALS = {"first_paint_s": 1.5, "rss_mb": 400.0, "slow_frames": 0}
+CAMERAS = [("Canon", "EOS R6", "RF24-105mm F4 L IS USM"), ("NIKON CORPORATION", "NIKON Z 6_2", "NIKKOR Z 50mm f/1.8 S"),
+           ("FUJIFILM", "X-T4", "XF35mmF1.4 R"), ("Apple", "iPhone 13", "iPhone 13 back camera 5.1mm f/1.6"),
+           ("SONY", "ILCE-7M3", "FE 85mm F1.8")]
+
+
+# -- pictures that look like photos -----------------------------------------------------------------------
+def paint_scene(seed: int, width: int = 640, height: int = 480):
+    """A landscape-like picture: a sky gradient, a sun or moon, layered hills, sometimes water; colours and
+    shapes vary with the seed so a grid of them reads like a real collection."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(seed)
+    hue_sets = [
+        ((250, 140, 90), (60, 40, 110)),  # sunset
+        ((120, 180, 240), (230, 240, 255)),  # day sky
+        ((20, 30, 70), (90, 60, 120)),  # dusk
+        ((255, 200, 150), (140, 190, 230)),  # morning
+        ((180, 200, 210), (90, 110, 130)),  # overcast
+    ]
+    top, bottom = rng.choice(hue_sets)
+    jitter = [rng.randint(-25, 25) for _ in range(3)]
+    top = tuple(max(0, min(255, c + j)) for c, j in zip(top, jitter))
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        t = y / height
+        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    sun_x, sun_y, r = rng.randint(width // 8, width * 7 // 8), rng.randint(height // 10, height // 2), rng.randint(
+        height // 14, height // 7)
+    draw.ellipse([sun_x - r, sun_y - r, sun_x + r, sun_y + r], fill=rng.choice(
+        [(255, 235, 160), (255, 250, 230), (255, 190, 120)]))
+    base = rng.choice([(40, 110, 60), (90, 80, 60), (60, 90, 120), (120, 130, 70), (50, 60, 80)])
+    layers = rng.randint(2, 4)
+    for layer in range(layers):
+        shade = tuple(max(0, min(255, int(c * (0.6 + 0.4 * (layer + 1) / layers)) + rng.randint(-15, 15)))
+                      for c in base)
+        horizon = int(height * (0.45 + 0.12 * layer + rng.uniform(-0.05, 0.05)))
+        points = [(0, height)]
+        for x in range(0, width + 40, 40):
+            points.append((x, horizon + int(rng.uniform(-1, 1) * height * 0.08)))
+        points.append((width, height))
+        draw.polygon(points, fill=shade)
+    if rng.random() < 0.4:  # a lake reflecting the sky
+        water_top = int(height * 0.78)
+        draw.rectangle([0, water_top, width, height], fill=tuple(int(c * 0.8) for c in bottom))
+        for _ in range(12):
+            y = rng.randint(water_top, height)
+            draw.line([(rng.randint(0, width), y), (rng.randint(0, width), y)], fill=tuple(min(255, c + 30) for c in bottom))
+    if rng.random() < 0.5:  # trees
+        for _ in range(rng.randint(3, 9)):
+            x, y = rng.randint(0, width), int(height * rng.uniform(0.6, 0.85))
+            h = rng.randint(height // 12, height // 5)
+            draw.polygon([(x, y - h), (x - h // 3, y), (x + h // 3, y)], fill=(20, rng.randint(50, 90), 30))
+    return image.filter(ImageFilter.GaussianBlur(0.8))
+
+
+def write_photos(folder: Path, count: int, *, seed: int = 0, size=(800, 600), start_year: int = 2019) -> list[Path]:
+    """JPEG files with EXIF capture dates and cameras, spread over a few years (for imports in tests/shots)."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    paths = []
+    for i in range(count):
+        make, model, _lens = rng.choice(CAMERAS)
+        taken = (f"{start_year + rng.randint(0, 4)}:{rng.randint(1, 12):02d}:{rng.randint(1, 28):02d} "
+                 f"{rng.randint(6, 20):02d}:{rng.randint(0, 59):02d}:00")
+        w, h = size if rng.random() < 0.75 else (size[1], size[0])
+        image = paint_scene(seed * 100_003 + i, w, h)
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110] = make, model
+        exif.get_ifd(0x8769)[0x9003] = taken
+        path = folder / f"IMG_{seed:02d}{i:04d}.jpg"
+        image.save(path, quality=85, exif=exif)
+        paths.append(path)
+    return paths
+
+
+# -- a big generated library ------------------------------------------------------------------------------
+def generate_library(library, photos: int, thumbnails: int, *, seed: int = 1) -> None:
+    """Bulk-insert `photos` rows (one file each, dates over 15 years) and real grid thumbnails for the newest
+    `thumbnails` of them; benchmarks and tests only: the app itself adds photos through the importer."""
+    from PIL import Image
+
+    rng = random.Random(seed)
+    now = time.time()
+    rows, files = [], []
+    start = time.mktime((2010, 1, 1, 0, 0, 0, 0, 0, -1))
+    span = 15 * 365 * 86400
+    with library.db.engine.begin() as conn:
+        folder_id = conn.exec_driver_sql(
+            "INSERT INTO folders (path, added_at) VALUES (?, ?)", (f"/generated/{seed}", now)
+        ).lastrowid
+    for i in range(photos):
+        sha = hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()
+        taken = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start + rng.random() * span))
+        make, model, lens = rng.choice(CAMERAS)
+        rows.append((sha, 2_000_000 + i, 4000, 3000, "JPEG", taken, "DateTimeOriginal", make, model, lens, 1,
+                     "ok", 0, now))
+        files.append((f"/generated/{seed}/{taken[:4]}/IMG_{i:06d}.jpg", 2_000_000 + i, 0, now, now, sha))
+    with library.db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO photos (sha256, size, width, height, format, taken_at, taken_at_source, camera_make,"
+            " camera_model, lens, orientation, status, hidden, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
+        conn.exec_driver_sql("CREATE TEMP TABLE gen_files (path, size, mtime_ns, first_seen, last_seen, sha)")
+        conn.exec_driver_sql("INSERT INTO gen_files VALUES (?,?,?,?,?,?)", files)
+        conn.exec_driver_sql(
+            "INSERT INTO photo_files (photo_id, folder_id, path, size, mtime_ns, missing, first_seen, last_seen)"
+            f" SELECT p.id, {folder_id}, g.path, g.size, g.mtime_ns, 0, g.first_seen, g.last_seen"
+            " FROM gen_files g JOIN photos p ON p.sha256 = g.sha"
+        )
+        conn.exec_driver_sql("DROP TABLE gen_files")
+    newest = library.photos.list(limit=thumbnails)
+    scenes = [paint_scene(k, 256, 192) for k in range(min(64, thumbnails))]
+    for k, info in enumerate(newest):
+        path = Path(info.thumbnail)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scene = scenes[k % len(scenes)]
+        (scene if k % 4 else scene.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).save(path, quality=80)
+
+
+# -- the measurement (runs in a child process) --------------------------------------------------------------
+def _child(library_dir: str, started_at: float, scroll_step: int) -> None:
+    """Open the real window, note when the grid first paints with photos in it, then scroll it end to end."""
+    import psutil
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from app.ui.application import create_app, create_main_window
+
+    app = create_app(["shoebox-bench"])
+    window = create_main_window(library_dir, remember=False)
+    view = window.grid_view
+    result: dict = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and "first_paint_s" not in result and view.model().rowCount():
+                result["first_paint_at"] = time.time()
+                QTimer.singleShot(0, after_first_paint)
+            return False
+
+    def after_first_paint():
+        view.viewport().removeEventFilter(watcher)
+        result["first_paint_s"] = result.pop("first_paint_at") - started_at
+        result["rows"] = view.model().rowCount()
+        deadline = time.monotonic() + 2.0  # let the first screen of thumbnails arrive
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        result["rss_mb"] = psutil.Process().memory_info().rss / 2**20
+        bar = view.verticalScrollBar()
+        step = max(1, scroll_step * view.gridSize().height())
+        frames = []
+        value = 0
+        t_all = time.perf_counter()
+        while value <= bar.maximum():
+            t0 = time.perf_counter()
+            bar.setValue(value)
+            view.viewport().repaint()
+            app.processEvents()
+            frames.append(time.perf_counter() - t0)
+            value += step
+        result["scroll_s"] = time.perf_counter() - t_all
+        result["frames"] = len(frames)
+        result["slow_frames"] = sum(1 for f in frames if f > 0.050)
+        frames.sort()
+        result["frame_p50_ms"] = frames[len(frames) // 2] * 1000
+        result["frame_p99_ms"] = frames[int(len(frames) * 0.99)] * 1000
+        result["frame_max_ms"] = frames[-1] * 1000
+        result["rss_after_scroll_mb"] = psutil.Process().memory_info().rss / 2**20
+        print("BENCH " + json.dumps(result), flush=True)
+        window.close()
+        app.quit()
+
+    watcher = FirstPaint()
+    view.viewport().installEventFilter(watcher)
+    window.resize(1280, 860)
+    window.show()
+    app.exec()
+
+
+def run(args) -> int:
+    from app.core.library import Library
+
+    workdir = Path(args.workdir or Path(tempfile.gettempdir()) / f"shoebox-bench-gui-{args.photos}")
+    library_dir = workdir / "library"
+    with Library.open(library_dir, log_to_file=False) as library:
+        have = library.photos.count()
+        if have != args.photos:
+            if have:
+                raise SystemExit(f"{library_dir} holds {have} photos, not {args.photos}: pass another --workdir")
+            t0 = time.perf_counter()
+            generate_library(library, args.photos, args.thumbnails)
+            print(f"generated {args.photos:,} photo rows and {args.thumbnails:,} thumbnails in "
+                  f"{time.perf_counter() - t0:.1f} s ({library_dir})")
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("SHOEBOX_BENCH_QPA", "offscreen"))
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-m", "app.bench.gui", "--child", str(library_dir), str(started), str(args.scroll_step)],
+        env=env, capture_output=True, text=True, timeout=args.timeout,
+    )
+    line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH ")), None)
+    if proc.returncode != 0 or line is None:
+        print(proc.stdout + proc.stderr, file=sys.stderr)
+        return 1
+    r = json.loads(line[6:])
+    print(f"\nshoebox bench gui: {r['rows']:,} photos, window 1280x860, QPA {env['QT_QPA_PLATFORM']}, "
+          f"scroll step {args.scroll_step} row(s)\n")
+    table = [
+        ("first painted grid (from process start)", f"{r['first_paint_s']:.2f} s", f"≤ {GOALS['first_paint_s']} s",
+         r["first_paint_s"] <= GOALS["first_paint_s"]),
+        ("resident memory after opening", f"{r['rss_mb']:.0f} MB", f"≤ {GOALS['rss_mb']:.0f} MB",
+         r["rss_mb"] <= GOALS["rss_mb"]),
+        ("scroll whole grid", f"{r['scroll_s']:.1f} s, {r['frames']:,} frames", "", None),
+        ("frame time p50 / p99 / max",
+         f"{r['frame_p50_ms']:.1f} / {r['frame_p99_ms']:.1f} / {r['frame_max_ms']:.1f} ms", "", None),
+        ("frames over 50 ms", f"{r['slow_frames']}", "0", r["slow_frames"] == 0),
+        ("resident memory after scrolling", f"{r['rss_after_scroll_mb']:.0f} MB", "", None),
+    ]
+    width = max(len(t[0]) for t in table)
+    print(f"{'measure':<{width}}  {'result':<28} {'goal':<10} ok")
+    for name, value, goal, ok in table:
+        print(f"{name:<{width}}  {value:<28} {goal:<10} {'' if ok is None else ('yes' if ok else 'NO')}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("gui", help="window start-up, memory and scrolling over a generated library")
+    parser.add_argument("--photos", type=int, default=100_000, help="photo rows to generate (default 100000)")
+    parser.add_argument("--thumbnails", type=int, default=2_000, help="thumbnails to write for the newest photos")
+    parser.add_argument("--workdir", help="where the generated library is kept and reused between runs")
+    parser.add_argument("--scroll-step", type=int, default=1, help="grid rows scrolled per frame (default 1)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds before the child window is stopped")
+    parser.set_defaults(func=lambda args, library: run(args), needs_library=False)
+
+
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--child":
+    _child(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]))

@@ -1,0 +1,50 @@
+"""How photo facts read in the window: dates, sizes, places (plain functions, easy to test)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def month_label(taken_at: str | None) -> str:
+    """'2021-03-14T10:00:00' or '2021-03' -> 'March 2021'; no date -> 'No date'."""
+    if not taken_at or len(taken_at) < 7:
+        return "No date"
+    try:
+        return f"{MONTHS[int(taken_at[5:7]) - 1]} {taken_at[:4]}"
+    except (ValueError, IndexError):
+        return taken_at[:7]
+
+
+def date_time(taken_at: str | None, tz_offset: str | None = None) -> str:
+    if not taken_at:
+        return "Unknown"
+    try:
+        text = datetime.fromisoformat(taken_at).strftime("%a %d %b %Y, %H:%M:%S")
+    except ValueError:
+        text = taken_at
+    return f"{text} {tz_offset}" if tz_offset else text
+
+
+def file_size(n: int | None) -> str:
+    if n is None:
+        return "Unknown"
+    size = float(n)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} bytes"
+
+
+def position(lat: float | None, lon: float | None, alt: float | None = None) -> str:
+    if lat is None or lon is None:
+        return "No location"
+    text = f"{abs(lat):.5f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.5f}° {'E' if lon >= 0 else 'W'}"
+    return f"{text}, {alt:.0f} m" if alt is not None else text
+
+
+def count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

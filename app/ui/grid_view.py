@@ -1,0 +1,205 @@
+"""The thumbnail grid: a QListView in wrapping list mode with uniform cells, and a delegate that paints them.
+
+List mode with `uniformItemSizes` lays out 100,000 cells arithmetically (icon mode would store a rectangle per
+item), so opening and scrolling do not depend on the library's size. The delegate paints a placeholder until
+the image loader delivers the thumbnail.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate
+
+from app.ui.format import month_label
+from app.ui.grid_model import InfoRole, ThumbnailRole
+
+MIN_SIZE, MAX_SIZE, ZOOM_STEP = 96, 384, 32
+DEFAULT_SIZE = 192
+CELL_MARGIN = 4
+
+
+class ThumbnailDelegate(QStyledItemDelegate):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.thumbnail_size = DEFAULT_SIZE
+
+    def sizeHint(self, option, index) -> QSize:
+        side = self.thumbnail_size + 2 * CELL_MARGIN
+        return QSize(side, side)
+
+    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = option.palette
+        cell = QRect(option.rect).adjusted(CELL_MARGIN, CELL_MARGIN, -CELL_MARGIN, -CELL_MARGIN)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+
+        image = index.data(ThumbnailRole)
+        if image is not None and not image.isNull():
+            target = _fit(image.size(), cell)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(target, image)
+        else:
+            path = QPainterPath()
+            path.addRoundedRect(QRectF(cell), 6, 6)
+            painter.fillPath(path, palette.color(QPalette.ColorRole.AlternateBase).darker(108))
+            if image is not None:  # loaded but unreadable: say so instead of waiting forever
+                painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, "no thumbnail")
+
+        info = index.data(InfoRole)
+        if info is not None and len(info.paths) > 1:
+            _badge(painter, cell, f"×{len(info.paths)}", palette)
+
+        if selected:
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(cell).adjusted(-1.5, -1.5, 1.5, 1.5), 6, 6)
+        elif option.state & QStyle.StateFlag.State_HasFocus:
+            painter.setPen(QPen(palette.color(QPalette.ColorRole.Highlight), 1, Qt.PenStyle.DotLine))
+            painter.drawRect(cell.adjusted(-2, -2, 1, 1))
+        painter.restore()
+
+
+def _fit(size: QSize, cell: QRect) -> QRect:
+    scaled = size.scaled(cell.size(), Qt.AspectRatioMode.KeepAspectRatio)
+    x = cell.x() + (cell.width() - scaled.width()) // 2
+    y = cell.y() + (cell.height() - scaled.height()) // 2
+    return QRect(QPoint(x, y), scaled)
+
+
+def _badge(painter: QPainter, cell: QRect, text: str, palette: QPalette) -> None:
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    box = QRectF(cell.right() - metrics.horizontalAdvance(text) - 14, cell.top() + 6,
+                 metrics.horizontalAdvance(text) + 8, metrics.height() + 2)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 150))
+    painter.drawRoundedRect(box, 4, 4)
+    painter.setPen(QColor("white"))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class PhotoGridView(QListView):
+    """Emits `open_requested(row)` on double-click or Enter and `zoom_changed(px)`; Ctrl+wheel zooms."""
+
+    open_requested = Signal(int)
+    zoom_changed = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.ListMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setMovement(QListView.Movement.Static)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setFrameShape(QListView.Shape.NoFrame)
+        self._delegate = ThumbnailDelegate(self)
+        self.setItemDelegate(self._delegate)
+        self.doubleClicked.connect(lambda index: self.open_requested.emit(index.row()))
+        self._month = _MonthLabel(self.viewport())
+        self.verticalScrollBar().valueChanged.connect(self._show_month)
+        self.set_thumbnail_size(DEFAULT_SIZE)
+
+    @property
+    def thumbnail_size(self) -> int:
+        return self._delegate.thumbnail_size
+
+    def set_thumbnail_size(self, px: int) -> None:
+        px = max(MIN_SIZE, min(MAX_SIZE, int(px)))
+        self._delegate.thumbnail_size = px
+        side = px + 2 * CELL_MARGIN
+        self.setGridSize(QSize(side, side))
+        self.verticalScrollBar().setSingleStep(side // 3)
+        if self.currentIndex().isValid():
+            self.scrollTo(self.currentIndex())
+        self.zoom_changed.emit(px)
+
+    def zoom_in(self) -> None:
+        self.set_thumbnail_size(self.thumbnail_size + ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_thumbnail_size(self.thumbnail_size - ZOOM_STEP)
+
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        if hasattr(model, "thumbnail_arrived"):
+            model.thumbnail_arrived.connect(self._repaint_row)
+            model.details_changed.connect(self.viewport().update)
+
+    def _repaint_row(self, row: int) -> None:
+        """Repaint one cell if it is on screen (see PhotoGridModel.thumbnail_arrived for why not dataChanged)."""
+        rect = self.visualRect(self.model().index(row, 0))
+        if rect.isValid() and rect.intersects(self.viewport().rect()):
+            self.viewport().update(rect)
+
+    def select_row(self, row: int) -> None:
+        index = self.model().index(row, 0)
+        self.setCurrentIndex(index)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    def scroll_to_row(self, row: int) -> None:
+        index = self.model().index(row, 0)
+        self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.setCurrentIndex(index)
+
+    def selected_rows(self) -> list[int]:
+        return sorted(index.row() for index in self.selectionModel().selectedIndexes())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.open_requested.emit(self.currentIndex().row())
+            event.accept()
+            return
+        if event.matches(QKeySequence.StandardKey.ZoomIn):
+            self.zoom_in()
+            return
+        if event.matches(QKeySequence.StandardKey.ZoomOut):
+            self.zoom_out()
+            return
+        super().keyPressEvent(event)
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoom_in() if event.angleDelta().y() > 0 else self.zoom_out()
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def _show_month(self) -> None:
+        index = self.indexAt(QPoint(CELL_MARGIN + 2, CELL_MARGIN + 2))
+        info = index.data(InfoRole) if index.isValid() else None
+        if info is not None:
+            self._month.flash(month_label(info.taken_at))
+
+
+class _MonthLabel(QLabel):
+    """Shows which month the top of the grid is in while scrolling, then fades out (like a date scrubber)."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setStyleSheet(
+            "QLabel { background: rgba(0,0,0,160); color: white; border-radius: 6px; padding: 4px 10px; }"
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hide()
+        self._timer = QTimer(self, singleShot=True, interval=900, timeout=self.hide)
+
+    def flash(self, text: str) -> None:
+        if text != self.text():
+            self.setText(text)
+            self.adjustSize()
+        parent = self.parentWidget()
+        self.move(parent.width() - self.width() - 16, 12)
+        self.show()
+        self.raise_()
+        self._timer.start()

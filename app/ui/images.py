@@ -1,0 +1,166 @@
+"""Images decoded off the GUI thread, newest request first, kept in a small LRU cache.
+
+The grid asks for far more thumbnails than it will show when the user scrolls fast; requests are kept in a
+bounded "wanted" list and the workers always take the most recent one, so what is on screen now loads first
+and what scrolled by long ago is dropped. Workers decode into QImage (thread-safe, unlike QPixmap) and post the
+result back with a queued signal (the pattern of Picard's `thread.run_task`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Hashable
+
+from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtGui import QImage, QImageReader
+
+
+def read_image(path: str, max_side: int | None = None) -> QImage:
+    """Decode an image with its EXIF orientation applied; large ones are scaled while decoding (JPEG's DCT
+    scaling), which is much faster and lighter than decoding at full size first. Returns a null QImage when the
+    file is missing or unreadable."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    if max_side:
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > max_side:
+            reader.setScaledSize(size.scaled(QSize(max_side, max_side), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return image if not image.isNull() else QImage()
+
+
+class ImageCache:
+    """Least-recently-used images, bounded by decoded bytes (not by count: previews are 40x a thumbnail)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._images: OrderedDict[Hashable, QImage] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: Hashable) -> QImage | None:
+        image = self._images.get(key)
+        if image is not None:
+            self._images.move_to_end(key)
+        return image
+
+    def put(self, key: Hashable, image: QImage) -> None:
+        self.discard(key)
+        self._images[key] = image
+        self._bytes += image.sizeInBytes()
+        while self._bytes > self.max_bytes and len(self._images) > 1:
+            _, old = self._images.popitem(last=False)
+            self._bytes -= old.sizeInBytes()
+
+    def discard(self, key: Hashable) -> None:
+        old = self._images.pop(key, None)
+        if old is not None:
+            self._bytes -= old.sizeInBytes()
+
+    def discard_failed(self) -> None:
+        """Forget null (failed) images so that they are tried again, e.g. after an import wrote them."""
+        for key in [k for k, image in self._images.items() if image.isNull()]:
+            del self._images[key]
+
+    def clear(self) -> None:
+        self._images.clear()
+        self._bytes = 0
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+
+class _Signals(QObject):
+    loaded = Signal(object, QImage)
+
+
+class _Worker(QRunnable):
+    """Takes the newest wanted image until none is left, then ends (the loader starts another when needed)."""
+
+    def __init__(self, loader: "ImageLoader"):
+        super().__init__()
+        self._loader = loader
+
+    def run(self) -> None:
+        while (job := self._loader._take()) is not None:
+            key, path, max_side = job
+            self._loader._signals.loaded.emit(key, read_image(path, max_side))
+
+
+class ImageLoader(QObject):
+    """`image(key, path)` returns the cached image or None and loads it; `image_ready(key)` says it arrived."""
+
+    image_ready = Signal(object)
+
+    def __init__(self, *, threads: int = 2, cache_bytes: int = 96 * 1024 * 1024, max_wanted: int = 256, parent=None):
+        super().__init__(parent)
+        self.cache = ImageCache(cache_bytes)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._threads = threads
+        self._max_wanted = max_wanted
+        self._lock = threading.Lock()
+        self._wanted: OrderedDict[Hashable, tuple[str, int | None]] = OrderedDict()
+        self._in_flight: set[Hashable] = set()
+        self._workers = 0
+        self._signals = _Signals()
+        self._signals.loaded.connect(self._on_loaded)
+
+    def image(self, key: Hashable, path: str, max_side: int | None = None) -> QImage | None:
+        """The image if cached (a null QImage means it could not be read), else None after queueing a load."""
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        self.request(key, path, max_side)
+        return None
+
+    def cached(self, key: Hashable) -> QImage | None:
+        return self.cache.get(key)
+
+    def request(self, key: Hashable, path: str, max_side: int | None = None) -> None:
+        start_worker = False
+        with self._lock:
+            if key in self._in_flight:
+                return
+            self._wanted[key] = (path, max_side)
+            self._wanted.move_to_end(key)
+            while len(self._wanted) > self._max_wanted:
+                self._wanted.popitem(last=False)  # scrolled past long ago
+            if self._workers < self._threads:
+                self._workers += 1
+                start_worker = True
+        if start_worker:
+            self._pool.start(_Worker(self))
+
+    def _take(self) -> tuple[Hashable, str, int | None] | None:
+        with self._lock:
+            if not self._wanted:
+                self._workers -= 1
+                return None
+            key, (path, max_side) = self._wanted.popitem(last=True)
+            self._in_flight.add(key)
+            return key, path, max_side
+
+    def _on_loaded(self, key: Hashable, image: QImage) -> None:
+        with self._lock:
+            self._in_flight.discard(key)
+        self.cache.put(key, image)
+        self.image_ready.emit(key)
+
+    def retry_failed(self) -> None:
+        self.cache.discard_failed()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._wanted.clear()
+        self.cache.clear()
+
+    def shutdown(self) -> None:
+        """Drop queued work and wait for the images being decoded now (at most a few milliseconds each)."""
+        with self._lock:
+            self._wanted.clear()
+        self._pool.waitForDone()

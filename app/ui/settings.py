@@ -1,0 +1,41 @@
+"""What the app remembers between runs (QSettings): the last library, thumbnail size, window layout."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+
+class AppSettings:
+    def __init__(self, settings: QSettings | None = None):
+        self.qsettings = settings if settings is not None else QSettings("Shoebox", "Shoebox")
+
+    @property
+    def last_library(self) -> str | None:
+        value = self.qsettings.value("library/last")
+        return str(value) if value else None
+
+    @last_library.setter
+    def last_library(self, path: str | None) -> None:
+        self.qsettings.setValue("library/last", path or "")
+
+    @property
+    def thumbnail_size(self) -> int | None:
+        value = self.qsettings.value("grid/thumbnail_size")
+        try:
+            return int(value) if value is not None else None
+        except (TypeError, ValueError):
+            return None
+
+    @thumbnail_size.setter
+    def thumbnail_size(self, px: int) -> None:
+        self.qsettings.setValue("grid/thumbnail_size", int(px))
+
+    def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
+        return self.qsettings.value("window/geometry"), self.qsettings.value("window/state")
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.qsettings.setValue("window/geometry", geometry)
+        self.qsettings.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

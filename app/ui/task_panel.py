@@ -1,0 +1,191 @@
+"""The task panel: running, pending, failed and dead background tasks, with cancel and retry.
+
+It reads `library.tasks.list_tasks()` when the queue changes (at most twice a second, and only while visible),
+so a busy import does not turn into a flood of queries.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from app.core.tasks.store import TaskInfo
+
+FILTERS = [  # label, states shown
+    ("Active (running, pending, retrying)", ("running", "pending", "failed")),
+    ("Running", ("running",)),
+    ("Pending", ("pending",)),
+    ("Failed, will retry", ("failed",)),
+    ("Dead (gave up)", ("dead",)),
+    ("Done (recent)", ("done",)),
+]
+COLUMNS = ["Task", "Type", "State", "Tries", "Progress", "What", "Error"]
+ROW_LIMIT = 500
+
+
+def describe(task: "TaskInfo") -> str:
+    """The file or folder a task works on, from its payload, for people rather than programs."""
+    for key in ("path", "root", "folder", "file"):
+        if key in task.payload:
+            return str(task.payload[key])
+    return ", ".join(f"{k}={v}" for k, v in list(task.payload.items())[:3])
+
+
+class TaskTableModel(QAbstractTableModel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.tasks: list["TaskInfo"] = []
+
+    def set_tasks(self, tasks: list["TaskInfo"]) -> None:
+        self.beginResetModel()
+        self.tasks = tasks
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.tasks)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        task = self.tasks[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and column == "Error" and task.error_message:
+            return f"{task.error_class}: {task.error_message}"
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if column == "Task":
+            return str(task.id)
+        if column == "Type":
+            return task.type
+        if column == "State":
+            if task.state == "failed" and task.next_run_at:
+                return f"retry in {max(0, task.next_run_at - time.time()):.0f} s"
+            return task.state
+        if column == "Tries":
+            return f"{task.attempts}/{task.max_attempts}"
+        if column == "Progress":
+            return f"{task.progress * 100:.0f} %" if task.state == "running" else ""
+        if column == "What":
+            return describe(task)
+        return f"{task.error_class}: {task.error_message}" if task.error_message else ""
+
+
+class TaskPanel(QWidget):
+    """Emits `message(text, level)` for outcomes worth telling (e.g. "3 tasks queued again")."""
+
+    message = Signal(str, str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.engine = None
+        self.model = TaskTableModel(self)
+        self.filter = QComboBox()
+        for label, _states in FILTERS:
+            self.filter.addItem(label)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.retry_button = QPushButton("Retry")
+        self.retry_dead_button = QPushButton("Retry all dead")
+        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.retry_button.clicked.connect(self.retry_selected)
+        self.retry_dead_button.clicked.connect(self.retry_dead)
+        self.cancel_all_button.clicked.connect(self.cancel_all)
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        for button in (self.cancel_button, self.retry_button, self.retry_dead_button, self.cancel_all_button):
+            top.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self._timer = QTimer(self, singleShot=True, interval=500, timeout=self.refresh)
+
+    def set_engine(self, engine) -> None:
+        if self.engine is not None:
+            try:
+                self.engine.queue_changed.disconnect(self.schedule_refresh)
+            except (RuntimeError, TypeError):
+                pass
+        self.engine = engine
+        if engine is not None:
+            engine.queue_changed.connect(self.schedule_refresh)
+        self.refresh()
+
+    def schedule_refresh(self, *_args) -> None:
+        if self.isVisible() and not self._timer.isActive():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.engine is None:
+            self.model.set_tasks([])
+            return
+        states = FILTERS[self.filter.currentIndex()][1]
+        tasks: list = []
+        for state in states:
+            tasks.extend(self.engine.list_tasks(state=state, limit=ROW_LIMIT))
+        tasks.sort(key=lambda t: (t.state != "running", -t.id))
+        self.model.set_tasks(tasks[:ROW_LIMIT])
+
+    def _selected_ids(self) -> list[int]:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        return [self.model.tasks[row].id for row in sorted(rows)]
+
+    def cancel_selected(self) -> None:
+        if self.engine is None:
+            return
+        n = sum(self.engine.cancel(task_id) for task_id in self._selected_ids())
+        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.refresh()
+
+    def retry_selected(self) -> None:
+        if self.engine is None:
+            return
+        n = sum(self.engine.requeue(task_id) for task_id in self._selected_ids())
+        self.message.emit(f"Queued {n} task(s) again.", "info")
+        self.refresh()
+
+    def retry_dead(self) -> None:
+        if self.engine is None:
+            return
+        n = self.engine.requeue_dead()
+        self.message.emit(f"Queued {n} dead task(s) again.", "info")
+        self.refresh()
+
+    def cancel_all(self) -> None:
+        if self.engine is None:
+            return
+        n = self.engine.cancel_all()
+        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.refresh()

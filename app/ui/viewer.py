@@ -1,0 +1,175 @@
+"""The single-photo viewer: shows the grid thumbnail at once, then the preview, then the full-resolution file.
+
+Each stage is decoded off the GUI thread; arrivals for a photo the user has already left are ignored, and the
+next photo's preview is fetched ahead so that the arrow keys feel instant.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
+
+from app.ui.grid_model import PhotoGridModel, thumbnail_key
+from app.ui.images import ImageLoader
+from app.ui.info_panel import InfoPanel
+
+# Full-resolution decode is capped at this long side: enough for a 4K screen, light on memory for 100 MP files.
+FULL_MAX_SIDE = 4096
+
+
+class ImageCanvas(QWidget):
+    """Paints one image scaled to fit, centred on a dark background."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.image = QImage()
+        self.message = ""
+        self.setMinimumSize(QSize(200, 150))
+
+    def set_image(self, image: QImage | None, message: str = "") -> None:
+        self.image = image if image is not None else QImage()
+        self.message = message
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(24, 24, 26))
+        if not self.image.isNull():
+            size = self.image.size()
+            if size.width() > self.width() or size.height() > self.height():
+                size = size.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x, y = (self.width() - size.width()) // 2, (self.height() - size.height()) // 2
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRect(x, y, size.width(), size.height()), self.image)
+        if self.message:
+            painter.setPen(QColor(220, 220, 220))
+            painter.drawText(self.rect().adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignBottom, self.message)
+
+
+class ViewerPage(QWidget):
+    """Emits `closed(row)` on Esc / Back so the grid can select where the user ended up."""
+
+    closed = Signal(int)
+    row_changed = Signal(int)
+
+    def __init__(self, model: PhotoGridModel, grid_loader: ImageLoader, parent=None):
+        super().__init__(parent)
+        self.model = model
+        self.grid_loader = grid_loader
+        self.loader = ImageLoader(threads=1, cache_bytes=160 * 1024 * 1024, max_wanted=8, parent=self)
+        self.loader.image_ready.connect(self._on_image_ready)
+        self.row = -1
+        self._stage = 0  # 0 thumbnail, 1 preview, 2 full resolution
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(8, 4, 8, 4)
+        self.back = QToolButton(text="← Back", toolTip="Back to the grid (Esc)", autoRaise=True)
+        self.back.clicked.connect(self.close_viewer)
+        self.prev_button = QToolButton(text="‹", toolTip="Previous photo (Left)", autoRaise=True)
+        self.prev_button.clicked.connect(lambda: self.step(-1))
+        self.next_button = QToolButton(text="›", toolTip="Next photo (Right)", autoRaise=True)
+        self.next_button.clicked.connect(lambda: self.step(1))
+        self.title = QLabel()
+        self.position = QLabel()
+        for widget in (self.back, self.prev_button, self.next_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.position)
+
+        self.canvas = ImageCanvas()
+        self.info_panel = InfoPanel()
+        splitter = QSplitter()
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(self.info_panel)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([900, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_viewer,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    # -- navigation ---------------------------------------------------------------------------------------
+    def show_row(self, row: int) -> None:
+        if not 0 <= row < self.model.rowCount():
+            return
+        self.row = row
+        info = self.model.info(row)
+        count = self.model.rowCount()
+        self.position.setText(f"{row + 1:,} of {count:,}")
+        self.prev_button.setEnabled(row > 0)
+        self.next_button.setEnabled(row < count - 1)
+        self.info_panel.show_info(info)
+        if info is None:
+            self.title.setText("This photo is no longer in the library")
+            self.canvas.set_image(None)
+            return
+        self.title.setText(info.path.rsplit("/", 1)[-1] if info.path else f"Photo {info.id}")
+        self._stage = 0
+        self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
+        for stage in (2, 1):  # the best image already in memory wins
+            cached = self.loader.cached(self._key(stage, info.id))
+            if cached is not None and not cached.isNull():
+                self._stage = stage
+                self.canvas.set_image(cached)
+                break
+        if self._stage < 1:
+            self.loader.request(self._key(1, info.id), info.preview, None)
+        elif self._stage < 2:
+            self._request_full(info)
+        if row + 1 < count:  # read ahead
+            following = self.model.info(row + 1)
+            if following is not None:
+                self.loader.request(self._key(1, following.id), following.preview, None)
+        self.row_changed.emit(row)
+
+    def step(self, delta: int) -> None:
+        self.show_row(max(0, min(self.model.rowCount() - 1, self.row + delta)))
+
+    def close_viewer(self) -> None:
+        self.closed.emit(self.row)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Space, Qt.Key.Key_PageDown):
+            self.step(1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace, Qt.Key.Key_PageUp):
+            self.step(-1)
+        elif key == Qt.Key.Key_Home:
+            self.show_row(0)
+        elif key == Qt.Key.Key_End:
+            self.show_row(self.model.rowCount() - 1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    # -- images arriving ----------------------------------------------------------------------------------
+    @staticmethod
+    def _key(stage: int, photo_id: int) -> tuple[str, int]:
+        return ("preview" if stage == 1 else "full", photo_id)
+
+    def _request_full(self, info) -> None:
+        present = [p for p in info.paths if p not in info.missing_paths]
+        if present:
+            self.loader.request(self._key(2, info.id), present[0], FULL_MAX_SIDE)
+
+    def _on_image_ready(self, key) -> None:
+        if self.row < 0 or self.row >= self.model.rowCount():
+            return
+        info = self.model.info(self.row)
+        if info is None or key[1] != info.id:
+            return  # read-ahead, or a photo the user already left
+        stage = 1 if key[0] == "preview" else 2
+        image = self.loader.cached(key)
+        if image is not None and not image.isNull() and stage > self._stage:
+            self._stage = stage
+            self.canvas.set_image(image)
+        elif stage == 2 and self._stage < 2 and (image is None or image.isNull()):
+            self.canvas.set_image(self.canvas.image, "The original file cannot be shown here; this is the preview.")
+        if stage == 1:
+            self._request_full(info)
