@@ -6,7 +6,6 @@ timer reads which file is being worked on and notices new photos, so the grid fi
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal
@@ -92,7 +91,7 @@ class ImportController(QObject):
         except Exception as exc:  # noqa: BLE001 - shown to the user with details, the window keeps working
             self.message.emit(f"Could not start the import: {exc}", "error", _details(exc))
             return None
-        self.groups[group_id] = {"paths": paths, "started": time.time(), "done": -1, "total": 0, "rate": 0.0}
+        self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0}
         engine = self.library.tasks
         if not engine.running:
             engine.start()
@@ -109,18 +108,10 @@ class ImportController(QObject):
             self.library.tasks.cancel_group(group_id)
         self._poll()
 
-    def on_group_progress(self, group_id: int, done: int, total: int, rate: float) -> None:
-        state = self.groups.get(group_id)
-        if state is None:
-            return
-        state.update(done=done, total=total, rate=rate)
-        self._show()
-
-    def _show(self) -> None:
-        done = sum(max(0, s["done"]) for s in self.groups.values())
-        total = sum(s["total"] for s in self.groups.values())
-        rate = sum(s["rate"] for s in self.groups.values())
-        self.progress.show_progress(done, total, rate, self._current_file())
+    def on_group_progress(self, group_id: int, _done: int, _total: int, _rate: float) -> None:
+        """The engine's group signal (throttled by the engine) makes the numbers move at once."""
+        if group_id in self.groups:
+            self._poll()
 
     def _current_file(self) -> str:
         running = self.library.tasks.list_tasks(state="running", limit=8) if self.library else []
@@ -130,27 +121,31 @@ class ImportController(QObject):
         return ""
 
     def _poll(self) -> None:
+        """Files done/found per import (the importer's count), rate, the file in work; reports finished ones."""
         if self.library is None or not self.groups:
             self._timer.stop()
             return
         changed = False
         for group_id in list(self.groups):
-            status = self.library.tasks.group_status(group_id)
             state = self.groups[group_id]
+            status = self.library.tasks.group_status(group_id)
             if status is None:
                 del self.groups[group_id]
                 continue
-            done = status.done + status.failed + status.cancelled
-            if done != state.get("seen"):
+            files = self.library.importer.progress(group_id)
+            if status.done != state.get("tasks_done"):
                 changed = True
-            state.update(seen=done, done=done, total=status.total, rate=status.rate)
+            state.update(tasks_done=status.done, done=files.done, total=files.total, rate=status.rate)
             if status.finished:
                 del self.groups[group_id]
                 self._report(group_id, status)
         if changed:
             self.photos_changed.emit()
         if self.groups:
-            self._show()
+            done = sum(max(0, s["done"]) for s in self.groups.values())
+            total = sum(s["total"] for s in self.groups.values())
+            rate = sum(s["rate"] for s in self.groups.values())
+            self.progress.show_progress(done, total, rate, self._current_file())
         else:
             self._timer.stop()
             self.progress.hide()
@@ -164,7 +159,7 @@ class ImportController(QObject):
             self.finished.emit(group_id)
             return
         parts = [f"{summary.imported:,} new photo(s)"]
-        for name in ("duplicates", "skipped", "failed", "missing"):
+        for name in ("duplicates", "skipped", "failed", "missing", "moved"):
             value = getattr(summary, name, 0)
             if value:
                 parts.append(f"{value:,} {name}")

@@ -105,7 +105,7 @@ class SearchController(QObject):
         self.worker.run(func, done)
 
     def _on_error(self, error: BaseException) -> None:
-        if type(error).__name__ == "ModelMissingError":
+        if type(error).__name__ in ("ModelMissingError", "SearchError"):  # messages written for the user
             self.message.emit(str(error), "warning", "", "search")
             return
         self.message.emit(f"Search failed: {error}", "error", _trace(error), "search")
