@@ -67,12 +67,15 @@ def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="shoebox-gui", description="The Shoebox photo library window")
     parser.add_argument("--library", metavar="DIR", help="library folder (created if missing); default: the last one")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument("paths", nargs="*", help="folders or photos to import (what a launcher passes as %%F)")
     args, qt_args = parser.parse_known_args(argv[1:])
     setup_console_logging(args.verbose)
     app = create_app([argv[0], *qt_args])
     window = create_main_window(args.library)
     _show_unexpected_errors(window)
     window.show()
+    if args.paths:
+        window.import_paths(args.paths)
     return app.exec()
 
 

@@ -71,7 +71,7 @@ class DuplicatesView(QScrollArea):
         self.loader = loader
         self.library = None
         self.groups: list = []
-        self.cards: dict[int, PhotoCard] = {}
+        self.cards: dict[int, list[PhotoCard]] = {}  # a photo can be in an exact and a near group
         self._shown = 0
         self.setWidgetResizable(True)
         loader.image_ready.connect(self._on_image_ready)
@@ -144,7 +144,7 @@ class DuplicatesView(QScrollArea):
         for info in group.photos:
             card = PhotoCard(info, can_keep=group.kind == "near" and len(group.photos) > 1)
             card.keep.connect(self.keep_only)
-            self.cards[info.id] = card
+            self.cards.setdefault(info.id, []).append(card)
             image = self.loader.image(thumbnail_key(info.id), info.thumbnail)
             if image is not None:
                 card.set_image(image)
@@ -162,5 +162,6 @@ class DuplicatesView(QScrollArea):
         self.refresh()
 
     def _on_image_ready(self, key) -> None:
-        if isinstance(key, tuple) and key[0] == "grid" and key[1] in self.cards:
-            self.cards[key[1]].set_image(self.loader.cached(key))
+        if isinstance(key, tuple) and key[0] == "grid":
+            for card in self.cards.get(key[1], []):
+                card.set_image(self.loader.cached(key))

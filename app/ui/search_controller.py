@@ -116,7 +116,7 @@ class SearchController(QObject):
             return
         waiting = max(0, status.total - status.embedded)
         if not status.model_available:
-            self.message.emit(status.message, "warning", "", "search-status")
+            self.message.emit(status.message, "warning", "", "search")  # same bar as a failed query's
         elif waiting:
             self.message.emit(f"{waiting:,} of {status.total:,} photos are not indexed for search yet; results "
                               "will include them once indexing finishes.", "info", "", "search-status")

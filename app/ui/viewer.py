@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
 from app.ui.images import ImageLoader
-from app.ui.info_panel import InfoPanel
 
 # Full-resolution decode is capped at this long side: enough for a 4K screen, light on memory for 100 MP files.
 FULL_MAX_SIDE = 4096
@@ -77,18 +76,12 @@ class ViewerPage(QWidget):
         bar.addWidget(self.title, 1)
         bar.addWidget(self.position)
 
-        self.canvas = ImageCanvas()
-        self.info_panel = InfoPanel()
-        splitter = QSplitter()
-        splitter.addWidget(self.canvas)
-        splitter.addWidget(self.info_panel)
-        splitter.setStretchFactor(0, 1)
-        splitter.setSizes([900, 300])
+        self.canvas = ImageCanvas()  # details show in the window's info panel, which follows row_changed
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.canvas, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_viewer,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -103,7 +96,6 @@ class ViewerPage(QWidget):
         self.position.setText(f"{row + 1:,} of {count:,}")
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(row < count - 1)
-        self.info_panel.show_info(info)
         if info is None:
             self.title.setText("This photo is no longer in the library")
             self.canvas.set_image(None)
