@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 1.0  # idle workers look for work from other processes and due retries this often
 GROUP_SIGNAL_INTERVAL_S = 0.1
+COUNTS_SIGNAL_INTERVAL_S = 0.25  # counting states scans the task table: not after every task
 
 
 class _WorkerLoop(QRunnable):
@@ -72,6 +73,7 @@ class TaskEngine(QObject):
         self._idle_announced = False
         self._last_group_signal: dict[int, float] = {}
         self._pending_groups: set[int] = set()
+        self._last_counts_signal = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     @property
@@ -257,7 +259,7 @@ class TaskEngine(QObject):
             with self._lock:
                 self._pending_groups.add(task.group_id)
         self._flush_group_signals(force=False)
-        self._emit_counts()
+        self._emit_counts(force=False)
         if outcome.state in ("done", "failed", "deferred"):
             with self._wake:  # a finished task may have submitted follow-ups, or a retry is now scheduled
                 self._wake.notify_all()
@@ -282,7 +284,12 @@ class TaskEngine(QObject):
                     group_id, status.done + status.failed + status.cancelled, status.total, status.rate
                 )
 
-    def _emit_counts(self) -> None:
+    def _emit_counts(self, *, force: bool = True) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_counts_signal < COUNTS_SIGNAL_INTERVAL_S:
+                return
+            self._last_counts_signal = now
         try:
             self.queue_changed.emit(self.store.counts())
         except Exception:  # noqa: BLE001 - counts are informational
