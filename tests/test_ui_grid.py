@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -45,17 +46,26 @@ def test_row_count_and_roles(filled, loader):
     assert dates == sorted(dates, reverse=True)
 
 
-def test_details_are_fetched_a_page_at_a_time(filled, loader, monkeypatch):
+def test_details_are_fetched_a_page_at_a_time_and_read_ahead(filled, loader, monkeypatch, qtbot):
     model = PhotoGridModel(filled.photos, loader)
     model.set_ids(filled.photos.ordered_ids())
-    calls = []
+    on_gui_thread, ahead = [], []
     real = filled.photos.get_many
-    monkeypatch.setattr(filled.photos, "get_many", lambda ids: calls.append(list(ids)) or real(ids))
+
+    def spy(ids):
+        ids = list(ids)
+        (on_gui_thread if threading.current_thread() is threading.main_thread() else ahead).append(ids)
+        return real(ids)
+
+    monkeypatch.setattr(filled.photos, "get_many", spy)
     for row in range(PAGE_SIZE):
         model.info(row)
-    assert len(calls) == 1 and len(calls[0]) == PAGE_SIZE
-    model.info(PAGE_SIZE + 5)
-    assert len(calls) == 2 and calls[1][0] == model.photo_id(PAGE_SIZE)
+    assert len(on_gui_thread) == 1 and len(on_gui_thread[0]) == PAGE_SIZE
+    qtbot.waitUntil(lambda: bool(ahead) and not model._prefetching, timeout=5000)  # the next page, on a worker
+    assert ahead[0][0] == model.photo_id(PAGE_SIZE)
+    assert model.info(PAGE_SIZE + 5).id == model.photo_id(PAGE_SIZE + 5)
+    assert len(on_gui_thread) == 1  # scrolling on did not wait for the database
+    model.wait()
 
 
 def test_thumbnail_arrives_asynchronously(filled, loader, qtbot):

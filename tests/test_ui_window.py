@@ -37,12 +37,12 @@ def make_window(qtbot, settings):
         window.close()
 
 
-def test_opening_a_library_shows_its_photos(library, make_window):
+def test_opening_a_library_shows_its_photos(library, make_window, qtbot):
     generate_library(library, 120, thumbnails=20)
     window = make_window(library.root)
     assert window.grid_model.rowCount() == 120
     assert window.count_label.text() == "120 photos"
-    assert window.sidebar.library.text(0) == "Library  (120)"
+    qtbot.waitUntil(lambda: window.sidebar.library.text(0) == "Library  (120)")  # filled after the first paint
     assert window.sidebar.library.childCount() > 0  # years
     assert window.sidebar.folders.childCount() == 1
     assert window.windowTitle() == "Shoebox — library"

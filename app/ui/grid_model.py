@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.ui.images import ImageLoader
+from app.ui.workers import Worker
 
 if TYPE_CHECKING:
     from app.core.photos import PhotoInfo, PhotoService
@@ -23,7 +24,7 @@ ThumbnailRole = Qt.ItemDataRole.UserRole + 3  # QImage when loaded (null if unre
 ScoreRole = Qt.ItemDataRole.UserRole + 4  # search score, or None outside search results
 
 PAGE_SIZE = 200
-MAX_CACHED_INFOS = 20_000
+MAX_CACHED_INFOS = 4_000  # 20 pages: enough to scroll back; more only slows Python's garbage collector
 # Above this many separate insert/remove runs a refresh resets the model instead (one relayout, not hundreds).
 MAX_INCREMENTAL_RUNS = 200
 
@@ -47,6 +48,9 @@ class PhotoGridModel(QAbstractListModel):
         self._scores: dict[int, float] = {}
         self._infos: OrderedDict[int, "PhotoInfo"] = OrderedDict()
         self._row_of: dict[int, int] | None = None
+        self._prefetcher = Worker(threads=1, parent=self)
+        self._prefetching: set[int] = set()  # first ids of pages being read ahead
+        self._last_page = -1
         loader.image_ready.connect(self._on_image_ready)
 
     # -- what the view asks ------------------------------------------------------------------------------
@@ -102,10 +106,39 @@ class PhotoGridModel(QAbstractListModel):
             page = [pid for pid in self._ids[start : start + PAGE_SIZE] if pid not in self._infos]
             for found in self._photos.get_many(page):
                 self._infos[found.id] = found
-            while len(self._infos) > MAX_CACHED_INFOS:
-                self._infos.popitem(last=False)
+            self._trim()
             info = self._infos.get(photo_id)
+        page = row // PAGE_SIZE
+        if page != self._last_page:
+            self._last_page = page
+            self._read_ahead(page - 1)
+            self._read_ahead(page + 1)
         return info
+
+    def _read_ahead(self, page: int) -> None:
+        """Read a neighbouring page on a worker thread, so steady scrolling never waits for the database."""
+        ids = self._ids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE] if page >= 0 else []
+        if not ids or ids[0] in self._prefetching or (ids[0] in self._infos and ids[-1] in self._infos):
+            return
+        self._prefetching.add(ids[0])
+        photos = self._photos
+
+        def merge(found, error, first=ids[0]):
+            self._prefetching.discard(first)
+            if error is None:
+                for info in found:
+                    self._infos.setdefault(info.id, info)
+                self._trim()
+
+        self._prefetcher.run(lambda: photos.get_many(ids), merge)
+
+    def _trim(self) -> None:
+        while len(self._infos) > MAX_CACHED_INFOS:
+            self._infos.popitem(last=False)
+
+    def wait(self) -> None:
+        """Let a read-ahead finish (before the library closes)."""
+        self._prefetcher.wait()
 
     # -- changing the list -------------------------------------------------------------------------------
     def set_ids(self, ids: Iterable[int], scores: dict[int, float] | None = None) -> None:
@@ -115,6 +148,7 @@ class PhotoGridModel(QAbstractListModel):
         self._scores = dict(scores or {})
         self._row_of = None
         self._infos.clear()
+        self._last_page = -1
         self.endResetModel()
 
     def sync_ids(self, ids: Iterable[int]) -> None:

@@ -97,6 +97,9 @@ class PhotoGridView(QListView):
         self.setWrapping(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
+        # Lay out the first rows, paint, then the rest in slices: a full layout costs ~60 ms at 100k photos.
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(4000)
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

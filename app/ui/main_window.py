@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         self.search.set_library(library)
         self.duplicates_view.set_library(library)
         self.show_library()
+        QTimer.singleShot(0, self._update_sidebar)  # three counting queries: after the grid's first paint
         # The task engine loads every handler module (imaging libraries): start it after the first paint.
         QTimer.singleShot(200, self._start_engine)
         return True
@@ -259,6 +260,8 @@ class MainWindow(QMainWindow):
         self.search.set_library(None)
         self.task_panel.set_engine(None)
         self.search.worker.wait(5000)
+        if self.grid_model is not None:
+            self.grid_model.wait()
         library, self.library = self.library, None
         library.close()
 
@@ -309,7 +312,6 @@ class MainWindow(QMainWindow):
             self.mode = ("library", None)
             self.grid_model.set_ids(self.library.photos.ordered_ids())
         self.sidebar.select("library")
-        self._update_sidebar()
         self.stack.setCurrentWidget(self.grid_page)
         self._update_count()
         if scroll_to_row is not None and scroll_to_row < self.grid_model.rowCount():
@@ -355,6 +357,8 @@ class MainWindow(QMainWindow):
             self._live_refresh.start()
 
     def _update_sidebar(self) -> None:
+        if self.library is None:
+            return
         photos = self.library.photos
         self.sidebar.set_library_contents(photos.count(), photos.month_counts(), photos.folders())
 
