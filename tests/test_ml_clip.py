@@ -90,3 +90,68 @@ print(json.dumps(text.tolist()))
     assert out.returncode == 0, out.stderr
     got = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
     assert float(got @ np.array(expected)) >= 0.999
+
+
+def _op_types(path) -> set[str]:
+    import onnx
+
+    return {node.op_type for node in onnx.load(str(path)).graph.node}
+
+
+def test_image_tower_exports_fused_ops_that_quantise(exported):
+    """Fast CPU path (docs/SEARCH.md): fused Attention -> QAttention, patch embedding as an int8 MatMul."""
+    clip, folder = exported
+    fp32, int8 = _op_types(folder / "image.onnx"), _op_types(folder / "image.int8.onnx")
+    assert "Attention" in fp32 and "Conv" not in fp32
+    assert "QAttention" in int8 and "Attention" not in int8
+    assert not {"Conv", "ConvInteger", "MatMul"} & int8  # every linear layer quantised, no slow ConvInteger
+    # the export swapped modules only while exporting
+    import torch
+
+    assert isinstance(clip.model.visual.conv1, torch.nn.Conv2d)
+    assert isinstance(clip.model.visual.transformer.resblocks[0].attn, torch.nn.MultiheadAttention)
+
+
+def test_export_rewrites_keep_the_math(exported):
+    import torch
+
+    from app.core.ml.export_rewrites import fast_image_tower
+
+    clip, _ = exported
+    pixels = torch.randn(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        before = clip.model.encode_image(pixels)
+        with fast_image_tower(clip.model.visual) as swapped:
+            during = clip.model.encode_image(pixels)
+    assert swapped == {"attention": 2, "patch_matmul": 1}
+    assert torch.allclose(before, during, atol=1e-5)
+
+
+def test_export_rewrites_leave_unfitting_modules_alone():
+    import torch
+
+    from app.core.ml.export_rewrites import fast_image_tower
+
+    visual = torch.nn.Module()
+    visual.conv1 = torch.nn.Conv2d(3, 8, kernel_size=3, stride=2, padding=1, bias=False)  # not a patchify conv
+    visual.image_size = (32, 32)
+    visual.attn = torch.nn.MultiheadAttention(8, 2, batch_first=False)  # sequence-first: not the fused layout
+    with fast_image_tower(visual) as swapped:
+        assert swapped == {"attention": 0, "patch_matmul": 0}
+        assert isinstance(visual.conv1, torch.nn.Conv2d)
+
+
+def test_preprocessing_matches_open_clip(exported):
+    """The torch-free preprocessing gives open_clip's pixels (odd sizes, upscaling, greyscale included)."""
+    import torch
+    from PIL import Image
+
+    from app.core.ml.preprocess import PreprocessConfig, batch_inputs
+
+    clip, folder = exported
+    images = sample_images(8, seed=5) + [Image.new("L", (500, 10), 99), Image.new("RGBA", (33, 31))]
+    expected = torch.stack([clip.preprocess(img) for img in images]).numpy()
+    manifest = json.loads((folder / "onnx.json").read_text())
+    got = batch_inputs(images, PreprocessConfig.from_dict(manifest["preprocess"]))
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert np.abs(got - expected).max() < 1e-5

@@ -164,6 +164,8 @@ class TorchClip:
         torch, open_clip = _require_torch()
         from open_clip.tokenizer import SimpleTokenizer, default_bpe
 
+        from app.core.ml.export_rewrites import fast_image_tower
+
         if not isinstance(self.tokenizer, SimpleTokenizer):
             raise ModelError(
                 f"ONNX export supports CLIP's BPE tokenizer only; this model uses {type(self.tokenizer).__name__}"
@@ -197,7 +199,8 @@ class TorchClip:
         try:
             with torch.no_grad():
                 say("exporting image tower")
-                _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels")
+                with fast_image_tower(model.visual):  # onnxruntime's fused Attention, patch embedding as MatMul
+                    _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels")
                 say("exporting text tower")
                 _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
         finally:
@@ -206,11 +209,11 @@ class TorchClip:
         shutil.copyfile(default_bpe(), folder / BPE_FILE)
         files = {"image": "image.onnx", "text": "text.onnx"}
         if int8:
-            from app.core.ml.quantize import quantize_int8
+            from app.core.ml.quantize import IMAGE_OPS, quantize_int8
 
             say("quantising to int8")
-            for tower in ("image", "text"):
-                quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx")
+            for tower, op_types in (("image", IMAGE_OPS), ("text", None)):
+                quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
                 files[f"{tower}_int8"] = f"{tower}.int8.onnx"
         manifest = {
             "dim": self.dim,
@@ -256,5 +259,6 @@ def _export_quietly(torch, module, example, tmp: Path, input_name: str) -> None:
         output_names=["embedding"],
         dynamic_axes={input_name: {0: "batch"}, "embedding": {0: "batch"}},
         opset_version=17,
+        custom_opsets={"com.microsoft": 1},  # onnxruntime's contrib ops (fused Attention)
         dynamo=False,
     )

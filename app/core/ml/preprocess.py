@@ -59,8 +59,12 @@ def _center_crop(img: Image.Image, height: int, width: int, fill: int) -> Image.
     return img.crop((left, top, left + width, top + height))
 
 
-def to_model_input(img: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
-    """One image as a float32 CHW array ready for the image tower."""
+def model_pixels(img: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
+    """One image resized and cropped to the model's input size, as open_clip does it: uint8 HWC RGB.
+
+    (Folding the crop into the resize with PIL's `box` was measured: 0.4 ms/image faster at 640x480, but up to
+    25 levels off open_clip's pixels on upscaled images, so the exact resize-then-crop stays.)
+    """
     height, width = cfg.size
     img = img.convert("RGB")
     w, h = img.size
@@ -70,7 +74,7 @@ def to_model_input(img: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
         scale = min(height / h, width / w)
         img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), _resample(cfg))
         img = _center_crop(img, height, width, cfg.fill_color)
-    else:  # shortest side to the target, as torchvision Resize(int) computes it
+    else:  # shortest side to the target, as torchvision Resize(int) computes it, then the centre crop
         if height == width:
             short, long = (w, h) if w <= h else (h, w)
             new_short, new_long = height, int(height * long / short)
@@ -80,13 +84,18 @@ def to_model_input(img: Image.Image, cfg: PreprocessConfig) -> np.ndarray:
             new_w, new_h = round(w * scale), round(h * scale)
         img = img.resize((new_w, new_h), _resample(cfg))
         img = _center_crop(img, height, width, cfg.fill_color)
-    array = np.asarray(img, dtype=np.float32) / 255.0
-    array = (array - np.asarray(cfg.mean, dtype=np.float32)) / np.asarray(cfg.std, dtype=np.float32)
-    return array.transpose(2, 0, 1)
+    return np.asarray(img, dtype=np.uint8)
 
 
 def batch_inputs(images: list[Image.Image], cfg: PreprocessConfig) -> np.ndarray:
-    return np.stack([to_model_input(img, cfg) for img in images]).astype(np.float32, copy=False)
+    """Float32 NCHW batch for the image tower: (pixel / 255 - mean) / std as one multiply-add per channel."""
+    pixels = np.stack([model_pixels(img, cfg) for img in images])
+    out = np.empty((len(images), 3, *pixels.shape[1:3]), dtype=np.float32)
+    for c in range(3):
+        scale = np.float32(1.0 / (255.0 * cfg.std[c]))
+        np.multiply(pixels[..., c], scale, out=out[:, c], dtype=np.float32)
+        out[:, c] -= np.float32(cfg.mean[c] / cfg.std[c])
+    return out
 
 
 def normalize_rows(x: np.ndarray) -> np.ndarray:

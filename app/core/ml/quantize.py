@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from app.core.ml.errors import ModelError
 
+# The image tower's linear layers and fused attention. Not Conv: onnxruntime's ConvInteger has no fast kernel
+# (the ViT-B-32 patch embedding alone took as long as all 48 quantised MatMuls); it stays fp32 if the export
+# could not turn it into a MatMul.
+IMAGE_OPS = ("MatMul", "Attention")
 
-def quantize_int8(source: Path, target: Path) -> None:
-    """Weights to int8, activations quantised on the fly: about 2x faster on CPU at a cosine of ~0.99."""
+
+def quantize_int8(source: Path, target: Path, op_types: tuple[str, ...] | None = None) -> None:
+    """Weights to int8 (per output channel), activations quantised on the fly; op_types None = onnxruntime's
+    default set. 3-4x faster than fp32 for the ViT image tower on CPUs with VNNI/AMX at a cosine of ~0.999."""
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except Exception as exc:
         raise ModelError(f"int8 quantisation needs the `onnx` package: {exc}") from exc
-    import logging
 
     tmp = target.with_suffix(".tmp")
     root = logging.getLogger()
     was = root.disabled
     root.disabled = True  # onnxruntime logs a "consider pre-processing" note on the root logger
     try:
-        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=list(op_types) if op_types else None)
     finally:
         root.disabled = was
     tmp.replace(target)
