@@ -200,7 +200,7 @@ class TorchClip:
             with torch.no_grad():
                 say("exporting image tower")
                 with fast_image_tower(model.visual):  # onnxruntime's fused Attention, patch embedding as MatMul
-                    _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels")
+                    _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels", contrib_ops=True)
                 say("exporting text tower")
                 _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
         finally:
@@ -239,18 +239,18 @@ def _clean_name(tokenizer) -> str:
     )
 
 
-def _export(torch, module, example, path: Path, input_name: str) -> None:
+def _export(torch, module, example, path: Path, input_name: str, contrib_ops: bool = False) -> None:
     """TorchScript-based exporter: fast, and gives a plain graph onnxruntime optimises well."""
     import warnings
 
     tmp = path.with_suffix(".onnx.tmp")
     with warnings.catch_warnings():  # tracer notes about shape checks that are constant for CLIP
         warnings.simplefilter("ignore")
-        _export_quietly(torch, module, example, tmp, input_name)
+        _export_quietly(torch, module, example, tmp, input_name, contrib_ops)
     tmp.replace(path)
 
 
-def _export_quietly(torch, module, example, tmp: Path, input_name: str) -> None:
+def _export_quietly(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
     torch.onnx.export(
         module,
         (example,),
@@ -259,6 +259,6 @@ def _export_quietly(torch, module, example, tmp: Path, input_name: str) -> None:
         output_names=["embedding"],
         dynamic_axes={input_name: {0: "batch"}, "embedding": {0: "batch"}},
         opset_version=17,
-        custom_opsets={"com.microsoft": 1},  # onnxruntime's contrib ops (fused Attention)
+        custom_opsets={"com.microsoft": 1} if contrib_ops else None,  # onnxruntime's fused Attention
         dynamo=False,
     )
