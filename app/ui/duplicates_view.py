@@ -43,7 +43,8 @@ class PhotoCard(QFrame):
         caption.setMaximumWidth(CARD_PX + 60)
         caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.image, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetFixedSize)  # cards never squeeze their picture
+        layout.addWidget(self.image)
         layout.addWidget(caption)
         if can_keep:
             self.keep_button = QPushButton("Keep this one")

@@ -104,7 +104,8 @@ class ImportController(QObject):
     def cancel(self) -> None:
         if self.library is None:
             return
-        for group_id in list(self.groups):
+        for group_id, state in self.groups.items():
+            state["cancelled"] = True
             self.library.tasks.cancel_group(group_id)
         self._poll()
 
@@ -132,6 +133,11 @@ class ImportController(QObject):
             if status is None:
                 del self.groups[group_id]
                 continue
+            if state.get("cancelled") and status.live:
+                # A scan that was already running when Cancel was pressed still queues its files as it ends;
+                # those belong to the cancelled import too.
+                self.library.tasks.cancel_group(group_id)
+                status = self.library.tasks.group_status(group_id)
             files = self.library.importer.progress(group_id)
             if status.done != state.get("tasks_done"):
                 changed = True
