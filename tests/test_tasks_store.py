@@ -180,3 +180,19 @@ def test_running_tasks_of_a_dead_process_are_recovered(library, store):
     with library.db.read_session() as s:
         states = dict(s.execute(select(Task.id, Task.state)).all())
     assert states == {task_id: "pending", live: "running"}
+
+
+@task_handler("t_cancel_during")
+def _cancelled_while_running(ctx):
+    """Someone cancels its group while it runs (the GUI's Cancel button); it never checks and submits follow-ups."""
+    TaskStore(ctx.library.db).cancel_group(ctx.task.group_id)
+    ctx.submit("t_record", {"late": True})
+
+
+def test_cancel_while_running_drops_the_effect_and_follow_ups(library, store):
+    group = store.create_group("import", "x")
+    store.submit("t_cancel_during", {}, group_id=group)
+    run_pending(library, store)
+    states = {t.type: t.state for t in store.list_tasks()}
+    assert states == {"t_cancel_during": "cancelled"}  # no t_record follow-up was committed
+    assert RAN == []

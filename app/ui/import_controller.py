@@ -133,11 +133,6 @@ class ImportController(QObject):
             if status is None:
                 del self.groups[group_id]
                 continue
-            if state.get("cancelled") and status.live:
-                # A scan that was already running when Cancel was pressed still queues its files as it ends;
-                # those belong to the cancelled import too.
-                self.library.tasks.cancel_group(group_id)
-                status = self.library.tasks.group_status(group_id)
             files = self.library.importer.progress(group_id)
             if status.done != state.get("tasks_done"):
                 changed = True

@@ -44,6 +44,9 @@ def run_task(
         # The state change rides in the handler's transaction: effect and `done` commit together or not at all.
         if not store.mark_done(ctx.session, task.id):
             ctx.close(commit=False)
+            if store.cancel_requested(task.id):  # cancelled while it ran: its effect (and follow-ups) are dropped
+                store.mark_cancelled(task.id)
+                return Outcome("cancelled", time.monotonic() - started)
             log.warning("task %s was taken from this process while running; its effect was rolled back", task.id)
             return Outcome("lost", time.monotonic() - started)
         ctx.close(commit=True)

@@ -211,8 +211,20 @@ class TaskStore:
         return result.rowcount == 1
 
     def mark_done(self, s: Session, task_id: int) -> bool:
-        """Called inside the handler's own transaction, so the effect and `done` commit together."""
-        return self._finish(s, task_id, state="done", progress=1.0)
+        """Called inside the handler's own transaction, so the effect and `done` commit together. False when
+        the task was cancelled meanwhile (or taken from us): the caller rolls the effect back. The check and
+        the update share the write lock, so a cancel can never slip in between."""
+        result = s.execute(
+            update(Task)
+            .where(
+                Task.id == task_id,
+                Task.state == "running",
+                Task.claimed_by == self.owner,
+                Task.cancel_requested.is_(False),
+            )
+            .values(state="done", progress=1.0, finished_at=time.time())
+        )
+        return result.rowcount == 1
 
     def mark_cancelled(self, task_id: int) -> None:
         with self.db.write_session() as s:
