@@ -280,6 +280,14 @@ class MainWindow(QMainWindow):
         self.task_panel.set_engine(engine)
         engine.start()
         self._on_queue_changed(engine.counts())
+        # Photos without vectors for the active model (a new model, a run cut short) are analysed in the
+        # background; off the GUI thread, since it loads the search modules.
+        self.search.worker.run(lambda: library.search.schedule_embedding(), self._on_embedding_scheduled)
+
+    def _on_embedding_scheduled(self, _task_id, error) -> None:
+        if error is not None:
+            self.show_message(f"Smart-search analysis could not start: {error}", "warning",
+                              "".join(traceback.format_exception(error)), key="embed")
 
     def _build_viewer(self) -> None:
         if self.viewer is not None:
