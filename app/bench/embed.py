@@ -6,7 +6,8 @@ same compute as the pretrained model. Fair by construction:
 - every runtime embeds the same pixels, made once by the same preprocessing (Shoebox's numpy version of
   open_clip's transform); its time is measured once and added to each runtime for the end-to-end figure;
 - torch runs under inference_mode with its default threads (all cores), onnxruntime on the same cores;
-- the machine is shared and noisy, so runtimes alternate in rounds and each keeps its best round.
+- the machine is shared and noisy, so runtimes alternate batch by batch for several rounds and each keeps its
+  fastest batch (timeit's rule: the minimum is the run least disturbed); medians are in the JSON.
 
 Needs the `ml` extra (to build and export the model).
 """
@@ -32,7 +33,8 @@ def register(subparsers) -> None:
     parser.add_argument("--arch", default="ViT-B-32", help="open_clip architecture (random weights)")
     parser.add_argument("--images", type=int, default=128, help="images per round")
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; each runtime keeps its best")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over all batches; each runtime keeps its fastest batch")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
 
@@ -96,12 +98,15 @@ def measure(arch: str, n_images: int, batch: int, rounds: int = 3) -> dict:
         pixels = [batch_inputs(chunk, cfg) for chunk in chunks]
         preprocess_s = _best_seconds(lambda: [batch_inputs(chunk, cfg) for chunk in chunks], rounds)
 
-        vectors, best = {}, {name: float("inf") for name in encoders}
+        vectors, times = {}, {name: [] for name in encoders}
         for name, encode in encoders.items():
             vectors[name] = np.concatenate([encode(p) for p in pixels])  # warm-up (lazy init, arenas) + results
-        for _ in range(rounds):
-            for name, encode in encoders.items():
-                best[name] = min(best[name], _best_seconds(lambda: [encode(p) for p in pixels], 1))
+        for _ in range(rounds):  # interleaved batch by batch, so a burst of load hits every runtime alike
+            for batch_pixels in pixels:
+                for name, encode in encoders.items():
+                    start = time.perf_counter()
+                    encode(batch_pixels)
+                    times[name].append((time.perf_counter() - start) / len(batch_pixels))
 
     result = {
         "arch": arch, "images": n_images, "batch": batch, "rounds": rounds,
@@ -110,9 +115,12 @@ def measure(arch: str, n_images: int, batch: int, rounds: int = 3) -> dict:
         "export_s": round(export_s, 1),
         "preprocess_ms_per_image": round(1000 * preprocess_s / n_images, 2),
     }
+    per_image_pre = preprocess_s / n_images
     for name in encoders:
-        result[f"{name}_model_img_s"] = round(n_images / best[name], 1)
-        result[f"{name}_img_s"] = round(n_images / (best[name] + preprocess_s), 1)  # end to end
+        best, median = min(times[name]), float(np.median(times[name]))
+        result[f"{name}_model_img_s"] = round(1 / best, 1)
+        result[f"{name}_img_s"] = round(1 / (best + per_image_pre), 1)  # end to end
+        result[f"{name}_model_img_s_median"] = round(1 / median, 1)
     for name in ("onnx_fp32", "onnx_int8"):
         variant = name.split("_")[1]
         result[f"cosine_{variant}"] = round(float((vectors[name] * vectors["torch"]).sum(axis=1).min()), 5)
@@ -131,8 +139,8 @@ def run(args, _library=None) -> int:
     if args.json:
         print_json(r)
         return 0
-    print(f"{r['arch']} (random weights), {r['images']} images 640x480, batch {r['batch']}, best of {r['rounds']} "
-          f"alternating rounds, torch threads {r['torch_threads']} of {r['cpu_count']} CPUs, "
+    print(f"{r['arch']} (random weights), {r['images']} images 640x480, batch {r['batch']}, fastest batch of "
+          f"{r['rounds']} interleaved rounds, torch threads {r['torch_threads']} of {r['cpu_count']} CPUs, "
           f"load average {r['load_avg_1m']}")
     print(f"preprocessing (same for all): {r['preprocess_ms_per_image']:.2f} ms/image")
     print(f"{'runtime':13} {'model img/s':>12} {'x torch':>8} {'with preproc img/s':>19} {'x torch':>8} "
