@@ -113,7 +113,7 @@ class Importer:
             self.run_until_idle(group_id)
         return self.summary(group_id)
 
-    def run_with_progress_bar(self, group_id: int, poll_s: float = 0.2) -> None:
+    def run_with_progress_bar(self, group_id: int) -> None:
         """Like engine.run_until_idle, but the bar counts this import's files (done/total, files/s)."""
         from tqdm import tqdm
 
@@ -125,30 +125,12 @@ class Importer:
                 bar.set_postfix(skipped=p.skipped, refresh=False)
                 bar.refresh()
 
-            self.run_until_idle(group_id, on_progress=show, poll_s=poll_s)
+            self.run_until_idle(group_id, on_progress=show)
 
-    def run_until_idle(
-        self, group_id: int, on_progress: Callable[[ImportProgress], None] | None = None, poll_s: float = 0.05
-    ) -> None:
-        from PySide6.QtCore import QCoreApplication
-
-        app = QCoreApplication.instance() or QCoreApplication([])
-        engine = self._library.tasks
-        engine.start()
-        try:
-            while True:
-                app.processEvents()
-                if on_progress is not None:
-                    on_progress(self.progress(group_id))
-                counts = engine.counts()
-                if sum(counts[state] for state in LIVE_STATES) == 0:
-                    break
-                time.sleep(poll_s)
-        finally:
-            engine.stop()
-            app.processEvents()
-        if on_progress is not None:
-            on_progress(self.progress(group_id))
+    def run_until_idle(self, group_id: int, on_progress: Callable[[ImportProgress], None] | None = None) -> None:
+        """Run the whole queue (earlier interrupted imports' tasks too), reporting this import's progress."""
+        tick = (lambda: on_progress(self.progress(group_id))) if on_progress is not None else None
+        self._library.tasks.run_until_idle(on_tick=tick)
 
     # -- what happened -------------------------------------------------------------------------------------
     def progress(self, group_id: int) -> ImportProgress:

@@ -26,7 +26,7 @@ from app.core.tasks.store import LIVE_STATES
 
 log = logging.getLogger(__name__)
 
-DUPLICATES_POLL_S = 0.1
+DUPLICATES_POLL_S = 0.02
 
 
 def record_result(ctx: TaskContext, **result) -> None:

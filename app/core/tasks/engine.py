@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
@@ -102,37 +102,62 @@ class TaskEngine(QObject):
             self._user_pool.waitForDone()
         self._started = False
 
-    def run_until_idle(self, progress: bool = False, *, poll_s: float = 0.1) -> dict[str, int]:
-        """Headless: run the queue until nothing is left to do (retries included); returns the final counts."""
-        app = QCoreApplication.instance() or QCoreApplication([])
-        bar = None
-        if progress:
-            from tqdm import tqdm
+    def run_until_idle(
+        self,
+        progress: bool = False,
+        *,
+        on_tick: Callable[[], None] | None = None,
+        poll_s: float = 0.02,
+        tick_s: float = 0.25,
+    ) -> dict[str, int]:
+        """Headless: run the queue until nothing is left to do (retries included); returns the final counts.
 
-            bar = tqdm(unit="task", dynamic_ncols=True, smoothing=0.1)
-        finished_before = sum(self.store.counts()[s] for s in TERMINAL_STATES)
+        `on_tick` (or the tqdm bar with `progress`) is called every `tick_s`; the cheap idle check runs every
+        `poll_s`, so a short queue does not wait out a long polling interval at its end."""
+        app = QCoreApplication.instance() or QCoreApplication([])
+        if progress and on_tick is None:
+            on_tick = self._task_progress_bar()
         self.start()
+        last_tick = 0.0
         try:
             while True:
                 app.processEvents()
-                counts = self.store.counts()
-                if bar is not None:
-                    finished = sum(counts[s] for s in TERMINAL_STATES) - finished_before
-                    bar.total = finished + counts["pending"] + counts["running"] + counts["failed"]
-                    bar.n = finished
-                    bar.set_postfix(failed=counts["dead"], refresh=False)
-                    bar.refresh()
+                now = time.monotonic()
+                if on_tick is not None and now - last_tick >= tick_s:
+                    last_tick = now
+                    on_tick()
                 with self._lock:
                     active = self._active
-                if active == 0 and counts["pending"] + counts["running"] + counts["failed"] == 0:
+                if active == 0 and not self.store.has_live_work():
                     break
                 time.sleep(poll_s)
         finally:
             self.stop()
             app.processEvents()
-            if bar is not None:
-                bar.close()
+            if on_tick is not None:
+                on_tick()
+            close = getattr(on_tick, "close", None)
+            if close is not None:
+                close()
         return self.store.counts()
+
+    def _task_progress_bar(self):
+        """A tqdm bar over all tasks finished since the call; the returned callable refreshes it."""
+        from tqdm import tqdm
+
+        bar = tqdm(unit="task", dynamic_ncols=True, smoothing=0.1)
+        finished_before = sum(self.store.counts()[s] for s in TERMINAL_STATES)
+
+        def refresh() -> None:
+            counts = self.store.counts()
+            finished = sum(counts[s] for s in TERMINAL_STATES) - finished_before
+            bar.total = finished + counts["pending"] + counts["running"] + counts["failed"]
+            bar.n = finished
+            bar.set_postfix(failed=counts["dead"], refresh=False)
+            bar.refresh()
+
+        refresh.close = bar.close  # type: ignore[attr-defined]
+        return refresh
 
     # -- submitting and controlling ------------------------------------------------------------------------
     def create_group(self, kind: str, label: str) -> int:
