@@ -58,6 +58,21 @@ def build_demo(root: Path) -> tuple[Path, Path]:
     return photos, later
 
 
+def install_random_clip(library, work: Path) -> bool:
+    """A ViT-B-32 with RANDOM weights (no real CLIP weights can be had offline, see MODELS.md), imported through
+    the real path, so the search screenshot shows the real mechanics; its ranking means nothing. Needs `ml`."""
+    try:
+        import open_clip
+        import torch
+    except ImportError:
+        return False
+    torch.manual_seed(0)
+    checkpoint = work / "ViT-B-32-random-init.pt"
+    torch.save(open_clip.create_model("ViT-B-32").state_dict(), checkpoint)
+    library.models.import_path(checkpoint, arch="ViT-B-32", model_id="clip:ViT-B-32/random-init")
+    return True
+
+
 def main(out: Path) -> int:
     from app.core.library import Library
     from app.ui.application import create_app
@@ -107,6 +122,16 @@ def main(out: Path) -> int:
     window.search_box.clear()
     for bar in window.messages.messages():
         bar.dismiss()
+
+    if install_random_clip(window.library, work):
+        window.library.search.schedule_embedding()
+        _wait(app, 300.0, until=lambda: window.library.search.status().embedded == window.library.photos.count())
+        window.search_box.setText("sunset over the lake")
+        _wait(app, 20.0, until=lambda: window.grid_model.rowCount() < window.library.photos.count())
+        _wait(app, 3.0)
+        _grab(app, window, out / "search-results-random-model.png")
+        window.search_box.clear()
+        _wait(app, 2.0)
 
     apply_system_palette(app, force_dark=True)
     window.grid_view.set_thumbnail_size(224)
