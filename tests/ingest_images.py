@@ -89,3 +89,18 @@ def make_image(path: Path, fmt: str, size=(320, 240), seed: int = 0) -> Path:
         image = image.convert("P")
     image.save(path, fmt)
     return path
+
+
+def deny_folder(monkeypatch, name: str) -> None:
+    """Make every folder called `name` unreadable to os.scandir, as a folder without read permission is
+    (chmod does not stop root, who runs the tests here)."""
+    import os
+
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if str(path).endswith(name):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.cli import main
 from app.core.db.models import Photo
 from app.core.tasks.runner import run_pending
-from ingest_images import make_image, make_jpeg
+from ingest_images import deny_folder, make_image, make_jpeg
 
 
 @pytest.fixture(autouse=True)
@@ -162,14 +162,7 @@ def test_unreadable_folder_is_recorded(tmp_path, library, monkeypatch):
     folder = tmp_path / "photos"
     make_jpeg(folder / "ok" / "a.jpg")
     make_jpeg(folder / "locked" / "b.jpg", seed=3)
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if str(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    deny_folder(monkeypatch, "locked")
     summary = library.importer.import_paths([folder], progress=False)
     assert (summary.imported, summary.failed) == (1, 1)
     assert [(e.path, e.error_class) for e in library.importer.errors()] == [(str(folder / "locked"), "Unreadable")]

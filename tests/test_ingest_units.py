@@ -21,7 +21,7 @@ from app.core.ingest.scan import scan
 from app.core.ingest.sniff import sniff, sniff_bytes
 from app.core.ingest.thumbnails import open_reduced
 from app.core.paths import LibraryLayout
-from ingest_images import exif_bytes, make_image, make_jpeg
+from ingest_images import deny_folder, make_image, make_jpeg
 
 
 @pytest.fixture
@@ -70,14 +70,7 @@ def test_scan_records_unreadable_folder_and_goes_on(tmp_path, monkeypatch):
     root = tmp_path / "photos"
     make_jpeg(root / "ok" / "a.jpg")
     make_jpeg(root / "locked" / "b.jpg")
-    real_scandir = os.scandir
-
-    def scandir(path):
-        if str(path).endswith("locked"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    deny_folder(monkeypatch, "locked")
     result = scan(root)
     assert [Path(f.path).name for f in result.files] == ["a.jpg"]
     assert result.errors == [(str(root / "locked"), "Permission denied")]

@@ -125,6 +125,14 @@ class TaskStore:
         self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
 
     # -- submitting ----------------------------------------------------------------------------------------
+    def _in_transaction(self, session: Session | None, work):
+        """Run `work` in the caller's transaction when given one (a handler's follow-ups commit with it),
+        else in a write transaction of its own."""
+        if session is not None:
+            return work(session)
+        with self.db.write_session() as s:
+            return work(s)
+
     def create_group(self, kind: str, label: str, session: Session | None = None) -> int:
         def run(s: Session) -> int:
             group = TaskGroup(kind=kind, label=label, created_at=time.time())
@@ -132,10 +140,7 @@ class TaskStore:
             s.flush()
             return group.id
 
-        if session is not None:
-            return run(session)
-        with self.db.write_session() as s:
-            return run(s)
+        return self._in_transaction(session, run)
 
     def submit(
         self,
@@ -177,10 +182,7 @@ class TaskStore:
             s.flush()
             return task.id
 
-        if session is not None:
-            return run(session)
-        with self.db.write_session() as s:
-            return run(s)
+        return self._in_transaction(session, run)
 
     # -- claiming and finishing ----------------------------------------------------------------------------
     def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31)) -> ClaimedTask | None:
