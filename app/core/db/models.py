@@ -1,7 +1,7 @@
 """SQLAlchemy models: the one source of truth for what a library stores.
 
-Change a model, then run `alembic revision --autogenerate` (see docs/DEVELOPING.md) so that existing libraries
-upgrade in place when they are opened.
+Change a model, then add a migration with `alembic revision --autogenerate` (see migrations/__init__.py), so
+that existing libraries upgrade in place when they are opened.
 """
 
 from __future__ import annotations
