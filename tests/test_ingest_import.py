@@ -217,3 +217,30 @@ def test_corpus_imports_completely_and_idempotently(corpus, tmp_path, capsys):
                 width, height = thumb.size
             assert (height > width) == (shape == "portrait"), (shape, n, thumb.size)
             assert (photo["height"] > photo["width"]) == (shape == "portrait")
+
+
+def test_full_disk_is_a_clear_error_and_the_next_import_retries(tmp_path, library, monkeypatch):
+    """Thumbnails cannot be written (disk full): the file is listed with the reason, nothing half-written is
+    kept, and once there is space again a plain re-import brings it in."""
+    import errno
+
+    from app.core.ingest import thumbnails
+
+    folder = tmp_path / "photos"
+    make_jpeg(folder / "a.jpg", seed=1)
+    library.config.set("tasks.max_attempts", 1)  # no backoff wait in the test
+    real_save = thumbnails.save_jpeg_atomic
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(thumbnails, "save_jpeg_atomic", disk_full)
+    summary = library.importer.import_paths([folder], progress=False)
+    assert (summary.imported, summary.failed) == (0, 1)
+    (error,) = library.importer.errors()
+    assert error.error_class == "FileBusy" and "No space left on device" in error.reason
+    assert library.photos.count() == 0 and not list(library.layout.thumbnails.rglob("*.jpg"))
+
+    monkeypatch.setattr(thumbnails, "save_jpeg_atomic", real_save)
+    summary = library.importer.import_paths([folder], progress=False)
+    assert summary.imported == 1 and library.importer.errors() == []

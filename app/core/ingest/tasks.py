@@ -27,6 +27,11 @@ from app.core.tasks.store import LIVE_STATES
 log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
+# Failures decided by the file's bytes: an unchanged file is skipped on re-import. Anything else (a full disk,
+# an I/O error, permissions, an unexpected error) is tried again by the next import.
+CONTENT_FAILURES = (
+    "CorruptImage", "TruncatedImage", "NotAnImage", "EmptyFile", "UnsupportedRaw", "DecompressionBomb", "NotAFile",
+)
 
 
 def record_result(ctx: TaskContext, **result) -> None:
@@ -56,7 +61,9 @@ def scan_root(ctx: TaskContext) -> None:
         failed = {
             r.path: (r.size, r.mtime_ns)
             for r in s.execute(
-                select(FailedFile.path, FailedFile.size, FailedFile.mtime_ns).where(_under(FailedFile.path, root))
+                select(FailedFile.path, FailedFile.size, FailedFile.mtime_ns).where(
+                    _under(FailedFile.path, root), FailedFile.error_class.in_(CONTENT_FAILURES)
+                )
             )
         }
 
@@ -73,7 +80,7 @@ def scan_root(ctx: TaskContext) -> None:
             skipped += 1  # unchanged since the last import
             continue
         if failed.get(entry.path) == (entry.size, entry.mtime_ns):
-            skipped += 1  # failed before and unchanged: it would fail the same way
+            skipped += 1  # its bytes failed before and are unchanged: they would fail the same way
             continue
         try:
             kind = sniff(entry.path)
