@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
@@ -132,3 +134,28 @@ def test_search_without_a_model_says_what_to_do(library, make_window, qtbot):
     text = " ".join(b.text for b in window.messages.messages())
     assert "model" in text.lower()
     assert window.grid_model.rowCount() == 5  # the grid keeps showing the library
+    offers = [b for b in window.messages.messages() if b.action_button is not None]
+    assert [b.action_button.text() for b in offers] == ["Set up smart search…"]
+
+
+@pytest.mark.ml
+def test_locating_a_model_folder_makes_search_work(library, make_window, qtbot, tmp_path, monkeypatch):
+    """The 'Use files on disk' path of the set-up: a model folder is installed, photos analysed, search runs."""
+    from ml_tiny_model import TINY_ARCH, tiny_checkpoint
+
+    from app.core.library import Library
+
+    monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(tmp_path / "shared-models"))
+    with Library.open(tmp_path / "elsewhere", log_to_file=False) as other:  # where the user's model came from
+        info = other.models.import_path(tiny_checkpoint(tmp_path / "ckpt"), arch=TINY_ARCH, model_id="clip:tiny/x")
+        model_folder = tmp_path / "my-model"
+        shutil.copytree(info.folder, model_folder)
+    write_photos(tmp_path / "photos", 6, seed=2, size=(320, 240))
+    library.importer.import_paths([tmp_path / "photos"], progress=False)
+    window = make_window(library.root)
+    with qtbot.waitSignal(window.model_setup.installed, timeout=60_000):
+        window.model_setup.import_folder(model_folder)
+    qtbot.waitUntil(lambda: library.search.status().embedded == 6, timeout=60_000)
+    window.search_box.setText("a lake")
+    qtbot.waitUntil(lambda: window.mode[0] == "search", timeout=20_000)
+    assert window.grid_model.rowCount() == 6

@@ -35,6 +35,7 @@ from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
 from app.ui.info_panel import InfoPanel
 from app.ui.message_bar import MessageArea
+from app.ui.model_setup import ModelSetup
 from app.ui.search_controller import SearchController
 from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow):
         self.import_progress = ImportProgress()
         self.imports = ImportController(self.import_progress, self)
         self.search = SearchController(self)
+        self.model_setup = ModelSetup(self)
         self._build_toolbar()
         self._build_status_bar()
         self._build_menus()
@@ -216,6 +218,9 @@ class MainWindow(QMainWindow):
         self.search.cleared.connect(self._on_search_cleared)
         self.search.message.connect(lambda text, level, details, key: self.show_message(text, level, details, key))
         self.search.status_text.connect(self.search_status.setText)
+        self.search.model_missing.connect(self._offer_model_setup)
+        self.model_setup.message.connect(lambda text, level, details, key: self.show_message(text, level, details, key))
+        self.model_setup.installed.connect(self._on_model_installed)
         self.imports.photos_changed.connect(self._schedule_refresh)
         self.imports.finished.connect(lambda _gid: self.refresh())
         self.imports.message.connect(self._import_message)
@@ -245,6 +250,7 @@ class MainWindow(QMainWindow):
         self._build_viewer()
         self.imports.set_library(library)
         self.search.set_library(library)
+        self.model_setup.set_library(library)
         self.duplicates_view.set_library(library)
         self.show_library()
         QTimer.singleShot(0, self._update_sidebar)  # three counting queries: after the grid's first paint
@@ -258,8 +264,10 @@ class MainWindow(QMainWindow):
         self.loader.clear()
         self.imports.set_library(None)
         self.search.set_library(None)
+        self.model_setup.set_library(None)
         self.task_panel.set_engine(None)
         self.search.worker.wait(5000)
+        self.model_setup.worker.wait(5000)
         if self.grid_model is not None:
             self.grid_model.wait()
         library, self.library = self.library, None
@@ -454,6 +462,15 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     # -- search -------------------------------------------------------------------------------------------
+    def _offer_model_setup(self, text: str) -> None:
+        """The search bar's 'no model' message, with the way out: download or locate one (same bar as a
+        failed query's, so it shows once)."""
+        self.show_message(text, "warning", key="search", action=("Set up smart search…", self.model_setup.ask))
+
+    def _on_model_installed(self, _model_id: str) -> None:
+        self.search.check_status()
+        self.search.run_now()
+
     def _on_search_text(self, text: str) -> None:
         if text.strip() and self.search.query == "" and self.library is not None:
             self.search.check_status()  # first keystroke: say at once if there is no model

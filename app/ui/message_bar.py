@@ -25,6 +25,7 @@ class MessageBar(QFrame):
                  action: tuple[str, Callable[[], None]] | None = None, parent=None):
         super().__init__(parent)
         self.level = level
+        self.action_button: QPushButton | None = None
         background, border = COLOURS.get(level, COLOURS["info"])
         self.setObjectName("MessageBar")
         self.setStyleSheet(f"#MessageBar {{ background: {background}; border: 1px solid {border}; border-radius: 6px; }}")
@@ -49,7 +50,7 @@ class MessageBar(QFrame):
             outer.addWidget(self.details_view)
         if action:
             label, callback = action
-            button = QPushButton(label)
+            self.action_button = button = QPushButton(label)
             button.clicked.connect(callback)
             button.clicked.connect(self.dismiss)
             row.addWidget(button)

@@ -22,6 +22,7 @@ class SearchController(QObject):
     results = Signal(str, list)
     cleared = Signal()
     message = Signal(str, str, str, str)
+    model_missing = Signal(str)  # what to do, for a message that offers the set-up
     status_text = Signal(str)
 
     def __init__(self, parent=None):
@@ -105,7 +106,10 @@ class SearchController(QObject):
         self.worker.run(func, done)
 
     def _on_error(self, error: BaseException) -> None:
-        if type(error).__name__ in ("ModelMissingError", "SearchError"):  # messages written for the user
+        if type(error).__name__ == "ModelMissingError":
+            self.model_missing.emit(str(error))
+            return
+        if type(error).__name__ == "SearchError":  # messages written for the user
             self.message.emit(str(error), "warning", "", "search")
             return
         self.message.emit(f"Search failed: {error}", "error", _trace(error), "search")
@@ -116,7 +120,7 @@ class SearchController(QObject):
             return
         waiting = max(0, status.total - status.embedded)
         if not status.model_available:
-            self.message.emit(status.message, "warning", "", "search")  # same bar as a failed query's
+            self.model_missing.emit(status.message)
         elif waiting:
             self.message.emit(f"{waiting:,} of {status.total:,} photos are not indexed for search yet; results "
                               "will include them once indexing finishes.", "info", "", "search-status")
