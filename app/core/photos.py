@@ -64,6 +64,8 @@ class MonthCount:
     count: int
 
 
+_IN_CHUNK = 10_000
+
 # Newest first, undated photos last; id keeps the order stable.
 _ORDER = (Photo.taken_at.is_(None), Photo.taken_at.desc(), Photo.id.desc())
 
@@ -137,9 +139,13 @@ class PhotoService:
     def get_many(self, ids: Iterable[int]) -> list[PhotoInfo]:
         """Photos by id, in the order the ids were given (missing ids are skipped)."""
         ids = list(ids)
+        by_id: dict[int, PhotoInfo] = {}
         with self._library.db.read_session() as session:
-            rows = session.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(ids)))
-            by_id = {p.id: self._info(p) for p in rows}
+            for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement
+                query = select(Photo).options(selectinload(Photo.files)).where(
+                    Photo.id.in_(ids[start : start + _IN_CHUNK])
+                )
+                by_id.update((p.id, self._info(p)) for p in session.scalars(query))
         return [by_id[i] for i in ids if i in by_id]
 
     def get(self, photo_id: int) -> PhotoInfo | None:

@@ -84,24 +84,24 @@ class Importer:
             raise ValueError("nothing to import: no paths given")
         engine = self._library.tasks
         label = roots[0] if len(roots) == 1 else f"{roots[0]} and {len(roots) - 1} more"
-        group_id = engine.create_group("import", f"Import {label}")
-        folder_ids = {}
+        # The group, its folders and its scans commit together: a kill in between leaves no empty import.
         with self._library.db.write_session() as s:
+            group_id = engine.store.create_group("import", f"Import {label}", session=s)
             for root in roots:
                 folder = s.scalar(select(Folder).where(Folder.path == root))
                 if folder is None:
                     folder = Folder(path=root, added_at=time.time())
                     s.add(folder)
                     s.flush()
-                folder_ids[root] = folder.id
-        for root in roots:
-            engine.submit(
-                "scan",
-                {"root": root, "folder_id": folder_ids[root]},
-                priority=Priority.IMPORT,
-                group_id=group_id,
-                dedupe_key=f"scan:{root}",
-            )
+                engine.store.submit(
+                    "scan",
+                    {"root": root, "folder_id": folder.id},
+                    priority=Priority.IMPORT,
+                    group_id=group_id,
+                    dedupe_key=f"scan:{root}",
+                    session=s,
+                )
+        engine.wake()
         return group_id
 
     def import_paths(self, paths: Iterable[str | Path], progress: bool = True) -> ImportSummary:
@@ -191,13 +191,15 @@ class Importer:
                 .where(Photo.duplicate_group_id.is_not(None))
                 .order_by(Photo.duplicate_group_id, Photo.id)
             ).all()
-        photos = self._library.photos
-        groups = [DuplicateGroupInfo(id=pid, kind="exact", photos=photos.get_many([pid])) for pid in exact_ids]
         members: dict[int, list[int]] = {}
         for group_id, photo_id in near:
             members.setdefault(group_id, []).append(photo_id)
+        # One query for every photo shown, not one per group.
+        wanted = set(exact_ids).union(*members.values())
+        info = {p.id: p for p in self._library.photos.get_many(sorted(wanted))}
+        groups = [DuplicateGroupInfo(id=pid, kind="exact", photos=[info[pid]]) for pid in exact_ids if pid in info]
         for group_id, ids in members.items():
-            groups.append(DuplicateGroupInfo(id=group_id, kind="near", photos=photos.get_many(ids)))
+            groups.append(DuplicateGroupInfo(id=group_id, kind="near", photos=[info[i] for i in ids if i in info]))
         return groups
 
     def keep_only(self, photo_id: int) -> list[int]:
