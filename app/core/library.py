@@ -106,6 +106,10 @@ def _first_file(folder: Path) -> Path | None:
     return None
 
 
+def _has_database(db: Path) -> bool:
+    return db.is_file() and db.stat().st_size > 0
+
+
 def _refuse_unless_new(layout: LibraryLayout) -> None:
     """Raise NotALibraryError unless the folder is a new library: nothing in it but what opening one creates."""
     db = layout.database
@@ -192,10 +196,12 @@ class Library:
             self.layout.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
+        db = self.layout.database
+        if not create and not _has_database(db):
+            _refuse_unless_new(self.layout)  # before the lock file, so a refused folder is left as it was
         with _exclusive_lock(self.layout.lock):
-            db = self.layout.database
-            if not create and not (db.is_file() and db.stat().st_size > 0):
-                _refuse_unless_new(self.layout)
+            if not create and not _has_database(db):
+                _refuse_unless_new(self.layout)  # again: another process may have been creating it
             try:
                 self.layout.create()
             except OSError as exc:
@@ -210,8 +216,7 @@ class Library:
                 raise
 
     def _open_read_only(self) -> Database:
-        db = self.layout.database
-        if not (db.is_file() and db.stat().st_size > 0):
+        if not _has_database(self.layout.database):
             raise LibraryError(f"cannot make a library in {self.layout.root}: you cannot write to that folder")
         return self._open_database(read_only=True)
 
