@@ -82,7 +82,7 @@ def _run_with_library(args) -> int:
         print(f"shoebox: {exc}", file=sys.stderr)
         return 1
     if library.read_only:
-        print(f"shoebox: you cannot write to {library.root}: opened read-only (browsing only)", file=sys.stderr)
+        print(f"shoebox: {library.read_only_reason}: opened read-only (browsing only)", file=sys.stderr)
     try:
         return int(args.func(args, library) or 0)
     except (BrokenPipeError, KeyboardInterrupt):
@@ -101,8 +101,9 @@ def _report(exc: BaseException, verbose: bool, library=None) -> int:
     if library is not None and is_damaged_error(exc):
         message = damaged_message(library.layout.database, exc)
     elif library is not None and is_readonly_error(exc):
-        message = (f"the library {library.root} is read-only for you, so this command cannot change it; "
-                   "listing and searching still work")
+        reason = library.read_only_reason or "the database refused to be written"
+        message = (f"the library {library.root} is open read-only ({reason}), so this command cannot change "
+                   "it; listing and searching still work")
     else:
         message = f"unexpected error: {_one_line(exc)}"
     log.error("%s", message, exc_info=exc, extra={NO_CONSOLE: True})

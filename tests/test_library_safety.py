@@ -267,3 +267,95 @@ def test_another_user_can_list_a_library(tmp_path):
         assert _files_under(root) == before
     finally:
         subprocess.run(["rm", "-rf", str(base)], check=True)
+
+
+# -- a full disk: reading still works, and the log file never breaks a command (data safety 2) ---------------
+def test_log_file_that_cannot_be_written_is_dropped_with_one_line(tmp_path, capsys):
+    import errno
+    import logging
+
+    from app.core.logs import SafeRotatingFileHandler
+
+    class FullDisk:
+        def write(self, text):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def tell(self):
+            return 0
+
+        def seek(self, *args):
+            return 0
+
+        def close(self):
+            pass
+
+    handler = SafeRotatingFileHandler(str(tmp_path / "shoebox.log"), maxBytes=1000, backupCount=1)
+    handler.stream = FullDisk()
+    logger = logging.getLogger("test.fulldisk")
+    logger.addHandler(handler)
+    try:
+        for i in range(5):
+            logger.warning("record %d", i)
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err.count("cannot write the log file") == 1 and "No space left" in err and "Traceback" not in err
+    assert handler.failed is not None
+
+
+def test_unwritable_log_folder_does_not_stop_a_command(tmp_path, capsys):
+    from app.cli import main
+
+    Library.open(tmp_path / "lib").close()
+    log_file = tmp_path / "lib" / "logs" / "shoebox.log"
+    log_file.unlink()
+    log_file.mkdir()  # opening the log file now fails (as for another user's library or a broken disk)
+    code = main(["--library", str(tmp_path / "lib"), "photos"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "0 photos" in out and "Traceback" not in err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MB tmpfs (root only), so the disk can really be filled."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def _fill(disk: Path) -> None:
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def test_read_only_commands_work_while_the_disk_is_full(tiny_disk, capsys):
+    from app.cli import main
+
+    with Library.open(tiny_disk / "lib") as lib:
+        add_photo_rows(lib, 3)
+    _fill(tiny_disk)
+    code = main(["--library", str(tiny_disk / "lib"), "photos"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "3 photos" in out, err
+    assert "disk" in err and "full" in err and "Traceback" not in err
+    code = main(["--library", str(tiny_disk / "lib"), "errors"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    (tiny_disk / "filler").unlink()
+    with Library.open(tiny_disk / "lib") as lib:  # space again: a normal, writable library
+        assert not lib.read_only and lib.photos.count() == 3

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import os
+import shutil
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -106,6 +107,14 @@ def _first_file(folder: Path) -> Path | None:
     return None
 
 
+def _disk_full(folder: Path) -> bool:
+    """Less than a megabyte free for this user: SQLite then fails to open with "disk I/O error"."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
 def _has_database(db: Path) -> bool:
     return db.is_file() and db.stat().st_size > 0
 
@@ -183,6 +192,8 @@ class Library:
         self.read_only = root.is_dir() and not (
             writable(root) and (not self.layout.database.exists() or writable(self.layout.database))
         )
+        # Why the library is read-only, for messages ("you cannot write to …", "the disk … is full").
+        self.read_only_reason = f"you cannot write to {root}" if self.read_only else ""
         self._log_to_file = log_to_file and not self.read_only
         if self.read_only:
             self.db = self._open_read_only()
@@ -209,7 +220,18 @@ class Library:
             if self._log_to_file:
                 attach_library_log(self.layout.logs)
             try:
-                return self._open_database(read_only=False)
+                try:
+                    return self._open_database(read_only=False)
+                except (NewerLibraryError, LibraryDamagedError):
+                    raise
+                except LibraryError:
+                    if not _disk_full(self.layout.root):
+                        raise
+                    # SQLite cannot even set up its shared memory file: browsing still works read-only.
+                    self.read_only = True
+                    self.read_only_reason = f"the disk holding {self.layout.root} is full"
+                    log.info("%s: opening the library read-only", self.read_only_reason)
+                    return self._open_database(read_only=True)
             except BaseException:
                 if self._log_to_file:
                     detach_library_log(self.layout.logs)

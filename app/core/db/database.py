@@ -56,10 +56,10 @@ def is_readonly_error(exc: BaseException) -> bool:
 def _url(db_path: Path, read_only: bool) -> str:
     if not read_only:
         return f"sqlite:///{db_path}"
-    # WAL needs the -shm file; where nobody has the library open and we may not create that file, the
-    # database can only be read as immutable (SQLite then ignores other writers: fine for browsing).
-    shm = db_path.with_name(db_path.name + "-shm")
-    mode = "mode=ro" if shm.exists() else "immutable=1"
+    # `mode=ro` needs a working -shm file, which a reader may be unable to create (another user's folder, a full
+    # disk). When the -wal holds nothing, the main file is the whole database and can be read as immutable.
+    wal = db_path.with_name(db_path.name + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
     return f"sqlite:///file:{quote(str(db_path))}?{mode}&uri=true"
 
 
