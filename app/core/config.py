@@ -55,7 +55,7 @@ def spec(key: str) -> SettingSpec:
     try:
         return SETTINGS[key]
     except KeyError:
-        raise UnknownSettingError(f"{key!r} is not a declared setting (declare it in app/core/config.py)") from None
+        raise UnknownSettingError(f"{key!r} is not a declared setting (settings are declared in app.core.config)") from None
 
 
 def _check_type(s: SettingSpec, value: Any) -> Any:
