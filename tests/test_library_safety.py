@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sqlite3
@@ -177,14 +178,11 @@ def _files_under(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.fixture
-def read_only_view(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def read_only(root: Path, monkeypatch):
     """A read-only path to a finished library: a read-only bind mount where root may mount (then every write,
     root's too, fails with EROFS), else the library itself with `writable()` injected to say no."""
-    root = tmp_path / "lib"
-    with Library.open(root) as lib:
-        add_photo_rows(lib, 3)
-    view = tmp_path / "view"
+    view = root.with_name(root.name + "-ro")
     view.mkdir()
     mounted = False
     if os.geteuid() == 0:
@@ -199,9 +197,20 @@ def read_only_view(tmp_path, monkeypatch):
         monkeypatch.setattr(library_module, "writable", lambda path: False)
         view.rmdir()
         view = root
-    yield view
-    if mounted:
-        subprocess.run(["umount", str(view)], check=True)
+    try:
+        yield view
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(view)], check=True)
+
+
+@pytest.fixture
+def read_only_view(tmp_path, monkeypatch):
+    root = tmp_path / "lib"
+    with Library.open(root) as lib:
+        add_photo_rows(lib, 3)
+    with read_only(root, monkeypatch) as view:
+        yield view
 
 
 def test_unwritable_library_opens_read_only_and_lists(read_only_view):
@@ -234,6 +243,63 @@ def test_cli_refuses_to_change_an_unwritable_library_clearly(read_only_view, cap
     code = main(["--library", str(read_only_view), "import", str(photos)])
     err = capsys.readouterr().err
     assert code != 0 and "read-only" in err and "Traceback" not in err
+
+
+@pytest.mark.ml
+def test_search_works_on_an_unwritable_library(tmp_path, capsys, monkeypatch, qapp):
+    """Searching uses the vectors the library has; photos without vectors are not analysed (that would write).
+
+    (`qapp`: the engine run here must find the QApplication that later window tests need, not make a
+    QCoreApplication.)"""
+    from ml_tiny_model import TINY_ARCH, tiny_checkpoint
+    from test_search_service import add_photos
+
+    from app.cli import main
+
+    monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(tmp_path / "shared-models"))
+    root = tmp_path / "lib"
+    checkpoint = tiny_checkpoint(tmp_path / "ckpt", seed=4)
+    assert main(["--library", str(root), "models", "import", str(checkpoint), "--arch", TINY_ARCH,
+                 "--id", "clip:tiny/ro"]) == 0
+    with Library.open(root) as lib:
+        ids = add_photos(lib, 4)
+    assert main(["--library", str(root), "search", "red", "--json"]) == 0  # analyses the four photos
+    with Library.open(root) as lib:
+        add_photos(lib, 2, seed=7)  # two more, never analysed
+    capsys.readouterr()
+    with read_only(root, monkeypatch) as view:
+        code = main(["--library", str(view), "search", "red", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert {row["id"] for row in __import__("json").loads(out)} == set(ids)
+        assert "read-only" in err and "Traceback" not in err
+
+
+def test_window_browses_an_unwritable_library(read_only_view, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+
+    window = MainWindow(AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    try:
+        assert window.open_library(read_only_view)
+        assert window.grid_model.rowCount() == 3
+        qtbot.waitUntil(lambda: "read-only" in _message_texts(window))
+        assert not any(level == "error" for level in _message_levels(window)), _message_texts(window)
+    finally:
+        window.close()
+
+
+def _message_texts(window) -> str:
+    from PySide6.QtWidgets import QLabel
+
+    return " | ".join(label.text() for label in window.messages.findChildren(QLabel))
+
+
+def _message_levels(window) -> list[str]:
+    return [getattr(child, "level", None) for child in window.messages.children() if hasattr(child, "level")]
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run as another user")

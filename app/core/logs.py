@@ -22,12 +22,24 @@ class _ConsoleFilter(logging.Filter):
         return not getattr(record, NO_CONSOLE, False)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (tests and embedding code replace it), never to a closed stream."""
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_console_logging(verbose: bool = False) -> None:
     """Stderr logging: warnings by default, everything with --verbose."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     if not any(getattr(h, "_shoebox_console", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler._shoebox_console = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler.addFilter(_ConsoleFilter())
