@@ -119,6 +119,10 @@ def _has_database(db: Path) -> bool:
     return db.is_file() and db.stat().st_size > 0
 
 
+# Files a file manager drops into any folder it shows; they do not make a folder "not empty".
+_DESKTOP_FILES = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
+
+
 def _refuse_unless_new(layout: LibraryLayout) -> None:
     """Raise NotALibraryError unless the folder is a new library: nothing in it but what opening one creates."""
     db = layout.database
@@ -127,6 +131,8 @@ def _refuse_unless_new(layout: LibraryLayout) -> None:
     foreign: Path | None = None
     library_file: Path | None = None
     for entry in sorted(layout.root.iterdir()):
+        if entry.name in _DESKTOP_FILES:
+            continue
         if entry.name in sidecars:
             if entry.name != layout.lock.name and entry.is_file() and entry.stat().st_size > 0:
                 library_file = library_file or entry  # a non-empty -wal next to an empty database
