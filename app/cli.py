@@ -58,8 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if getattr(args, "needs_library", True) is False:
-            return int(args.func(args, None) or 0)
-        return _run_with_library(args)
+            code = int(args.func(args, None) or 0)
+        else:
+            code = _run_with_library(args)
+        sys.stdout.flush()  # here, not at exit, so that a reader that went away is handled below
+        return code
     except BrokenPipeError:
         return _quiet_broken_pipe()
     except KeyboardInterrupt:

@@ -48,7 +48,7 @@ def damaged_message(db_path: Path, exc: BaseException | None = None) -> str:
     """What to tell the user when SQLite reports that the database file is damaged."""
     detail = f" ({getattr(exc, 'orig', None) or exc})" if exc is not None else ""
     return (
-        f"the library database {db_path} is damaged{detail}. Nothing was changed. Restore the library folder "
+        f"the library database {db_path} is damaged{detail}; it was left as it is. Restore the library folder "
         f"from a backup, or salvage what SQLite can read: `sqlite3 {db_path} .recover | sqlite3 recovered.db`, "
         "then put recovered.db in its place."
     )
