@@ -1,7 +1,8 @@
 """The `shoebox` command: a headless front end over the same core the GUI uses.
 
 Each group of subcommands lives in its own module under app/commands/ and registers itself here, so this file
-stays a table of contents.
+stays a table of contents. `main` is also the one place that turns errors into messages: a known problem gets a
+sentence, anything else one line plus where the log is (never a traceback unless `--verbose`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import traceback
 
 from app import __version__
-from app.core.logs import setup_console_logging
+from app.core.logs import NO_CONSOLE, active_log_file, setup_console_logging
 
 # Modules under app.commands; each has register(subparsers) and sets `func(args, library)` on its parsers.
 COMMAND_MODULES = [
@@ -24,13 +27,19 @@ COMMAND_MODULES = [
     "app.commands.models_cmds",
 ]
 
+# Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.
+EXIT_BROKEN_PIPE = 141
+
 log = logging.getLogger("shoebox")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shoebox", description="Shoebox photo library (headless)")
-    parser.add_argument("--library", metavar="DIR", help="library folder (created if missing); default: per-user")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
+    parser.add_argument("--library", metavar="DIR",
+                        help="library folder (a missing or empty folder becomes a new library); default: per-user")
+    parser.add_argument("--create", action="store_true",
+                        help="make a new library in --library even though that folder already holds other files")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail and tracebacks to stderr")
     parser.add_argument("--version", action="version", version=f"shoebox {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -41,27 +50,93 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.library is not None and not args.library.strip():
+        parser.error("--library needs a folder (it was given an empty path)")
     setup_console_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    if getattr(args, "needs_library", True) is False:
-        return int(args.func(args, None) or 0)
-
-    from app.core.library import Library, LibraryError
-
     try:
-        library = Library.open(args.library)
-    except LibraryError as exc:
-        print(f"shoebox: {exc}", file=sys.stderr)
-        return 1
-    try:
-        return int(args.func(args, library) or 0)
+        if getattr(args, "needs_library", True) is False:
+            code = int(args.func(args, None) or 0)
+        else:
+            code = _run_with_library(args)
+        sys.stdout.flush()  # here, not at exit, so that a reader that went away is handled below
+        return code
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         print("shoebox: interrupted; finished work is saved and the rest resumes next time", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that turns any error into a message
+        return _report(exc, args.verbose)
+
+
+def _run_with_library(args) -> int:
+    from app.core.library import Library, LibraryError, NotALibraryError
+
+    try:
+        library = Library.open(args.library, create=args.create)
+    except NotALibraryError as exc:
+        print(f"shoebox: {exc} To make a library there anyway, add --create (see `shoebox --help`).",
+              file=sys.stderr)
+        return 1
+    except LibraryError as exc:
+        print(f"shoebox: {exc}", file=sys.stderr)
+        return 1
+    if library.read_only:
+        print(f"shoebox: {library.read_only_reason}: opened read-only (browsing only)", file=sys.stderr)
+    try:
+        return int(args.func(args, library) or 0)
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported while the library's log file is still attached
+        return _report(exc, args.verbose, library)
     finally:
         library.close()
+
+
+def _report(exc: BaseException, verbose: bool, library=None) -> int:
+    """One line for the user; the traceback goes to the log file (and to stderr with --verbose)."""
+    from app.core.db.database import is_damaged_error, is_readonly_error
+    from app.core.library import damaged_message
+
+    if library is not None and is_damaged_error(exc):
+        message = damaged_message(library.layout.database, exc)
+    elif library is not None and is_readonly_error(exc):
+        reason = library.read_only_reason or "the database refused to be written"
+        message = (f"the library {library.root} is open read-only ({reason}), so this command cannot change "
+                   "it; listing and searching still work")
+    else:
+        message = f"unexpected error: {_one_line(exc)}"
+    log.error("%s", message, exc_info=exc, extra={NO_CONSOLE: True})
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+        print(f"shoebox: {message}", file=sys.stderr)
+    else:
+        where = active_log_file()
+        hint = f"details in {where}, or run with --verbose" if where else "run with --verbose for details"
+        print(f"shoebox: {message} ({hint})", file=sys.stderr)
+    return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The error without SQLAlchemy's statement and parameter dump (which can run to hundreds of values)."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = text[0] if text else ""
+    if len(first) > 200:
+        first = first[:200] + "…"
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader went away (`| head`): stop without a traceback, and keep Python's final flush quiet too."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

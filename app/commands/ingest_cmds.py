@@ -6,9 +6,17 @@ import sys
 
 from app.commands.output import print_json
 
+FORMATS_HELP = (
+    "Reads JPEG, PNG, HEIC/HEIF, TIFF, WebP, GIF and BMP, and camera RAW files built on TIFF (DNG, NEF, CR2, ARW, "
+    "PEF, ...) through their embedded preview. CR3, RAF, ORF, RW2, X3F and RWL are listed by `shoebox errors` as "
+    "UnsupportedRaw; AVIF, JPEG XL and videos are not imported."
+)
+
 
 def register(subparsers) -> None:
-    imp = subparsers.add_parser("import", help="import photos from folders or files (re-run to pick up changes)")
+    imp = subparsers.add_parser(
+        "import", help="import photos from folders or files (re-run to pick up changes)", epilog=FORMATS_HELP
+    )
     imp.add_argument("paths", nargs="+", metavar="PATH")
     imp.add_argument("--json", action="store_true", help="print a JSON summary of the counts at the end")
     imp.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -28,7 +28,8 @@ def cmd_search(args, library) -> int:
     if not status.model_available:
         print(f"shoebox search: {status.message}", file=sys.stderr)
         return 1
-    if not args.no_embed and status.embedded < status.total and service.schedule_embedding() is not None:
+    embed_first = not args.no_embed and not library.read_only  # a read-only library searches what it has
+    if embed_first and status.embedded < status.total and service.schedule_embedding() is not None:
         print(f"analysing {status.total - status.embedded} photos for smart search first…", file=sys.stderr)
         library.tasks.run_until_idle(progress=not args.json)
     try:

@@ -74,10 +74,29 @@ def cmd_requeue(args, library) -> int:
         n = engine.requeue_dead()
     elif args.group is not None:
         n = engine.requeue_group(args.group)
+        if n == 0 and engine.group_status(args.group) is None:
+            print(f"shoebox tasks: no such group: {args.group} (see `shoebox tasks list`)", file=sys.stderr)
+            return 1
     else:
         n = engine.requeue(args.id)
-    print(f"requeued {n} task(s)")
+        if n == 0:
+            state = _task_state(library, args.id)
+            if state is None:
+                print(f"shoebox tasks: no such task: {args.id} (see `shoebox tasks list`)", file=sys.stderr)
+            else:
+                print(f"shoebox tasks: task {args.id} is {state}; only dead or cancelled tasks can be requeued",
+                      file=sys.stderr)
+            return 1
+    print(f"requeued {n} task{'' if n == 1 else 's'}")
     return 0
+
+
+def _task_state(library, task_id: int) -> str | None:
+    from app.core.db.models import Task
+
+    with library.db.read_session() as session:
+        task = session.get(Task, task_id)
+        return None if task is None else str(task.state)
 
 
 def cmd_run(args, library) -> int:

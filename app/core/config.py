@@ -1,8 +1,17 @@
-"""Per-library settings with defaults, stored as JSON in the `settings` table."""
+"""Per-library settings: every key declared once below with its type and default; values stored as JSON.
+
+Reading or writing a key that is not declared raises `UnknownSettingError`, so a typo cannot silently read a
+default forever. To add a setting, add one `_declare(...)` line here and read it with `library.config.get(KEY)`.
+
+Per-user window state (last library, thumbnail size, window geometry) is not a library setting: it lives in
+QSettings, declared in app/ui/settings.py, because it belongs to the person at the computer, not to the library
+(two users, or one user on two computers, share a library but not their window layout).
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -10,38 +19,77 @@ from sqlalchemy import select
 from app.core.db.database import Database
 from app.core.db.models import Setting
 
-DEFAULTS: dict[str, Any] = {
-    # Perceptual-hash Hamming distance below which two photos are near duplicates.
-    "duplicates.phash_threshold": 6,
-    # Decompression-bomb guard: images above this many pixels are refused (about 180 MP).
-    "ingest.max_pixels": 180_000_000,
-    "thumbnails.grid_px": 256,
-    "thumbnails.preview_px": 1440,
-    "tasks.max_attempts": 3,
-    "search.model_id": None,
-}
+
+class UnknownSettingError(KeyError):
+    """A settings key that is not declared in app/core/config.py."""
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    doc: str
+
+
+SETTINGS: dict[str, SettingSpec] = {}
+
+
+def _declare(key: str, type_: type, default: Any, doc: str) -> None:
+    assert key not in SETTINGS, f"setting {key} declared twice"
+    SETTINGS[key] = SettingSpec(key, type_, default, doc)
+
+
+# One line per key: _declare(KEY, TYPE, DEFAULT, WHY). None is always allowed as "not chosen".
+_declare("duplicates.phash_threshold", int, 6, "pHash Hamming distance below which photos are near duplicates")
+_declare("ingest.max_pixels", int, 180_000_000, "decompression-bomb guard: larger images are refused (~180 MP)")
+_declare("thumbnails.grid_px", int, 256, "long side of grid thumbnails")
+_declare("thumbnails.preview_px", int, 1440, "long side of preview thumbnails")
+_declare("tasks.max_attempts", int, 3, "tries before a failing task is dead")
+_declare("search.model_id", str, None, "the model smart search uses (None: the default model once installed)")
+_declare("search.serving_model_id", str, None, "the model whose vectors answer searches while another embeds")
+_declare("search.runtime", str, "auto", "auto | torch | onnx-fp32 | onnx-int8")
+
+
+def spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise UnknownSettingError(f"{key!r} is not a declared setting (settings are declared in app.core.config)") from None
+
+
+def _check_type(s: SettingSpec, value: Any) -> Any:
+    if value is None or isinstance(value, s.type) and not (s.type is int and isinstance(value, bool)):
+        return value
+    if s.type is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"setting {s.key} takes a {s.type.__name__}, not {value!r}")
 
 
 class Config:
-    """Reads fall back to DEFAULTS; writes persist in the library so each library keeps its own choices."""
+    """Reads fall back to the declared default; writes persist in the library so each keeps its own choices."""
 
     def __init__(self, db: Database):
         self._db = db
 
     def get(self, key: str) -> Any:
+        s = spec(key)
         with self._db.read_session() as session:
             row = session.get(Setting, key)
         if row is None:
-            return DEFAULTS.get(key)
+            return s.default
         return json.loads(row.value)
 
     def set(self, key: str, value: Any) -> None:
+        value = _check_type(spec(key), value)
         with self._db.write_session() as session:
             session.merge(Setting(key=key, value=json.dumps(value)))
 
     def all(self) -> dict[str, Any]:
-        values = dict(DEFAULTS)
+        """Every declared setting with its value (stored rows of keys no longer declared are left out)."""
+        values = {key: s.default for key, s in SETTINGS.items()}
         with self._db.read_session() as session:
             for row in session.scalars(select(Setting)):
-                values[row.key] = json.loads(row.value)
+                if row.key in values:
+                    values[row.key] = json.loads(row.value)
         return values

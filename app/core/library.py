@@ -2,16 +2,26 @@
 
 Services are created on first use so that opening a library (and the window) stays fast, and so that each
 service lives in its own module instead of growing this class.
+
+Opening is careful with the user's folders: a folder that holds other files is never turned into a library
+unasked, a library whose database is missing or empty is never silently restarted, a library made by a newer
+Shoebox is left alone, and a library the user cannot write is opened read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import os
+import shutil
+import sys
 from functools import cached_property
 from pathlib import Path
+from typing import Iterator
 
 from app.core.config import Config
-from app.core.db.database import Database
+from app.core.db.database import Database, is_damaged_error
 from app.core.logs import attach_library_log, detach_library_log
 from app.core.paths import LibraryLayout, default_library_dir
 
@@ -22,24 +32,244 @@ class LibraryError(Exception):
     """A library folder that cannot be opened (not writable, not a library, newer schema)."""
 
 
+class NotALibraryError(LibraryError):
+    """The folder holds files but no library database; `create=True` makes a library there anyway."""
+
+
+class LibraryDamagedError(LibraryError):
+    """The library database file is damaged; only a backup or SQLite's recovery can help."""
+
+
+class NewerLibraryError(LibraryError):
+    """The library was made (migrated) by a newer Shoebox whose schema this one does not know."""
+
+
+def damaged_message(db_path: Path, exc: BaseException | None = None) -> str:
+    """What to tell the user when SQLite reports that the database file is damaged."""
+    detail = f" ({getattr(exc, 'orig', None) or exc})" if exc is not None else ""
+    return (
+        f"the library database {db_path} is damaged{detail}; it was left as it is. Restore the library folder "
+        f"from a backup, or salvage what SQLite can read: `sqlite3 {db_path} .recover | sqlite3 recovered.db`, "
+        "then put recovered.db in its place."
+    )
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may create files in `path` (a read-only mount counts as not writable)."""
+    return os.access(path, os.W_OK)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """An OS file lock (released by the OS if the process dies), so one process at a time creates or migrates."""
+    try:
+        handle = open(path, "a+b")
+    except OSError as exc:
+        raise LibraryError(f"cannot lock library folder {path.parent}: {exc.strerror or exc}") from exc
+    with handle:
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # tries for 10 s, then raises: retry
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # waits while another process creates or migrates
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _first_file(folder: Path) -> Path | None:
+    """Any file under `folder` (depth first, stops at the first), or None when it holds only empty folders."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return None
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            found = _first_file(Path(entry.path))
+            if found is not None:
+                return found
+        else:
+            return Path(entry.path)
+    return None
+
+
+def _disk_full(folder: Path) -> bool:
+    """Less than a megabyte free for this user: SQLite then fails to open with "disk I/O error"."""
+    try:
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
+
+
+def _has_database(db: Path) -> bool:
+    return db.is_file() and db.stat().st_size > 0
+
+
+# Files a file manager drops into any folder it shows; they do not make a folder "not empty".
+_DESKTOP_FILES = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
+
+
+def _refuse_unless_new(layout: LibraryLayout) -> None:
+    """Raise NotALibraryError unless the folder is a new library: nothing in it but what opening one creates."""
+    db = layout.database
+    sidecars = {db.name, db.name + "-wal", db.name + "-shm", layout.lock.name}
+    library_names = {folder.name for folder in layout.folders}
+    foreign: Path | None = None
+    library_file: Path | None = None
+    for entry in sorted(layout.root.iterdir()):
+        if entry.name in _DESKTOP_FILES:
+            continue
+        if entry.name in sidecars:
+            if entry.name != layout.lock.name and entry.is_file() and entry.stat().st_size > 0:
+                library_file = library_file or entry  # a non-empty -wal next to an empty database
+        elif entry.name == layout.logs.name and entry.is_dir():
+            continue  # our own log may be written before the database
+        elif entry.name in library_names and entry.is_dir():
+            library_file = library_file or _first_file(entry)
+        else:
+            foreign = foreign or entry
+    if library_file is not None:
+        state = "empty (0 bytes)" if db.exists() else "missing"
+        raise NotALibraryError(
+            f"the library database {db} is {state}, but {layout.root} holds library files (such as "
+            f"{library_file.relative_to(layout.root)}): the database was probably lost or truncated. Restore "
+            "shoebox.db from a backup; Shoebox will not start a new, empty library over it unasked."
+        )
+    if foreign is not None:
+        raise NotALibraryError(
+            f"{layout.root} is not a Shoebox library: it holds other files (such as {foreign.name}). "
+            "Choose a new or empty folder for a library."
+        )
+
+
+def _check_revision(db: Database) -> str | None:
+    """The database's schema revision; refuses one this Shoebox does not know (made by a newer version)."""
+    revision = db.schema_revision()
+    if revision is not None and revision not in _migrations().known:
+        from app import __version__
+
+        raise NewerLibraryError(
+            f"{db.path.parent} was made by a newer version of Shoebox (its database schema is {revision!r}, "
+            f"which Shoebox {__version__} does not know). Update Shoebox to open it."
+        )
+    return revision
+
+
+class _Migrations:
+    def __init__(self):
+        from alembic.script import ScriptDirectory
+
+        from migrations import alembic_config
+
+        script = ScriptDirectory.from_config(alembic_config())
+        self.known = {rev.revision for rev in script.walk_revisions()}
+        self.head = script.get_current_head()
+
+
+@functools.cache
+def _migrations() -> _Migrations:
+    return _Migrations()
+
+
 class Library:
-    def __init__(self, root: Path, *, log_to_file: bool = True):
+    def __init__(self, root: Path, *, log_to_file: bool = True, create: bool = False):
+        """Open the library in `root`; a missing or empty folder becomes a new library.
+
+        `create=True` also makes a library in a folder that holds other files (the CLI's `--create`).
+        """
         self.layout = LibraryLayout(Path(root).expanduser().resolve())
+        root = self.layout.root
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"{root} is a file, not a library folder")
+        self.read_only = root.is_dir() and not (
+            writable(root) and (not self.layout.database.exists() or writable(self.layout.database))
+        )
+        # Why the library is read-only, for messages ("you cannot write to …", "the disk … is full").
+        self.read_only_reason = f"you cannot write to {root}" if self.read_only else ""
+        self._log_to_file = log_to_file and not self.read_only
+        if self.read_only:
+            self.db = self._open_read_only()
+        else:
+            self.db = self._open_writable(create)
+        self.config = Config(self.db)
+        log.info("opened library %s%s", root, " read-only" if self.read_only else "")
+
+    def _open_writable(self, create: bool) -> Database:
         try:
-            self.layout.create()
+            self.layout.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
-        self._log_to_file = log_to_file
-        if log_to_file:
-            attach_library_log(self.layout.logs)
-        self.db = Database(self.layout.database)
+        db = self.layout.database
+        if not create and not _has_database(db):
+            _refuse_unless_new(self.layout)  # before the lock file, so a refused folder is left as it was
+        with _exclusive_lock(self.layout.lock):
+            if not create and not _has_database(db):
+                _refuse_unless_new(self.layout)  # again: another process may have been creating it
+            try:
+                self.layout.create()
+            except OSError as exc:
+                raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
+            if self._log_to_file:
+                attach_library_log(self.layout.logs)
+            try:
+                try:
+                    return self._open_database(read_only=False)
+                except (NewerLibraryError, LibraryDamagedError):
+                    raise
+                except LibraryError:
+                    if not _disk_full(self.layout.root):
+                        raise
+                    # SQLite cannot even set up its shared memory file: browsing still works read-only.
+                    self.read_only = True
+                    self.read_only_reason = f"the disk holding {self.layout.root} is full"
+                    log.info("%s: opening the library read-only", self.read_only_reason)
+                    return self._open_database(read_only=True)
+            except BaseException:
+                if self._log_to_file:
+                    detach_library_log(self.layout.logs)
+                raise
+
+    def _open_read_only(self) -> Database:
+        if not _has_database(self.layout.database):
+            raise LibraryError(f"cannot make a library in {self.layout.root}: you cannot write to that folder")
+        return self._open_database(read_only=True)
+
+    def _open_database(self, read_only: bool) -> Database:
+        """Check the schema revision, then migrate (or, read-only, insist that no migration is needed)."""
+        path = self.layout.database
+        database = Database(path, read_only=read_only)
         try:
-            self.db.upgrade()
+            revision = _check_revision(database)
+            if not read_only:
+                database.upgrade()
+            elif revision != _migrations().head:
+                raise LibraryError(
+                    f"{self.layout.root} needs a database upgrade (from schema {revision}), which only someone "
+                    "who can write to the folder can do: open it once as its owner"
+                )
+        except LibraryError:
+            database.close()
+            raise
         except Exception as exc:
-            self.db.close()
-            raise LibraryError(f"cannot open library database {self.layout.database}: {exc}") from exc
-        self.config = Config(self.db)
-        log.info("opened library %s", self.layout.root)
+            database.close()
+            if is_damaged_error(exc):
+                raise LibraryDamagedError(damaged_message(path, exc)) from exc
+            raise LibraryError(f"cannot open library database {path}: {exc}") from exc
+        return database
 
     @classmethod
     def open(cls, root: Path | str | None = None, **kwargs) -> "Library":
@@ -93,3 +323,4 @@ class Library:
 
     def __exit__(self, *exc) -> None:
         self.close()
+

@@ -40,10 +40,19 @@ class LibraryLayout:
     def logs(self) -> Path:
         return self.root / "logs"
 
+    @property
+    def lock(self) -> Path:
+        """Held while a process creates or migrates the library, so two first opens do not race."""
+        return self.root / "shoebox.lock"
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        return (self.thumbnails, self.index, self.models, self.logs)
+
     def thumbnail(self, sha256: str, size: str) -> Path:
         """Thumbnails are sharded by the first two hex digits of the content hash: thumbnails/grid/ab/abcd….jpg."""
         return self.thumbnails / size / sha256[:2] / f"{sha256}.jpg"
 
     def create(self) -> None:
-        for folder in (self.root, self.thumbnails, self.index, self.models, self.logs):
+        for folder in (self.root, *self.folders):
             folder.mkdir(parents=True, exist_ok=True)

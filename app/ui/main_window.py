@@ -277,6 +277,10 @@ class MainWindow(QMainWindow):
         library = self.library
         if library is None:
             return
+        if library.read_only:  # browsing and searching work; imports and background analysis would write
+            self.show_message(f"{library.read_only_reason}: this library is open read-only, for browsing and "
+                              "searching only.", "info", key="library")
+            return
         try:
             engine = library.tasks
         except Exception as exc:  # noqa: BLE001 - the app still browses photos without background work

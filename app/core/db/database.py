@@ -4,15 +4,20 @@ pysqlite's own transaction handling starts transactions lazily and cannot start 
 off and emit BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs). Sessions that will write take
 the write lock up front with `write_session()`, so two writers queue on the busy timeout instead of failing
 with "database is locked" when a read transaction tries to upgrade.
+
+A library another user owns (or on a read-only disk) is opened read-only: no pragmas that write, no migrations,
+and SQLite's `mode=ro` (or `immutable=1` when it could not even create its shared-memory file).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
@@ -23,9 +28,44 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _make_engine(db_path: Path, write_lock: threading.RLock) -> Engine:
+# SQLite's primary result codes for a damaged file (SQLITE_CORRUPT) and a file that is no database (SQLITE_NOTADB).
+_DAMAGED_CODES = {11, 26}
+_DAMAGED_WORDS = ("malformed", "file is not a database", "database corrupt")
+
+
+def is_damaged_error(exc: BaseException) -> bool:
+    """True when an error (SQLAlchemy's or sqlite3's) says the database file itself is damaged."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, sqlite3.DatabaseError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _DAMAGED_CODES:
+        return True
+    return any(word in str(orig).lower() for word in _DAMAGED_WORDS)
+
+
+def is_readonly_error(exc: BaseException) -> bool:
+    """True for "attempt to write a readonly database" (SQLITE_READONLY)."""
+    orig = getattr(exc, "orig", None) or exc
+    if not isinstance(orig, sqlite3.DatabaseError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    return (code is not None and code & 0xFF == 8) or "readonly database" in str(orig)
+
+
+def _url(db_path: Path, read_only: bool) -> str:
+    if not read_only:
+        return f"sqlite:///{db_path}"
+    # `mode=ro` needs a working -shm file, which a reader may be unable to create (another user's folder, a full
+    # disk). When the -wal holds nothing, the main file is the whole database and can be read as immutable.
+    wal = db_path.with_name(db_path.name + "-wal")
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
+    return f"sqlite:///file:{quote(str(db_path))}?{mode}&uri=true"
+
+
+def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = False) -> Engine:
     engine = create_engine(
-        f"sqlite:///{db_path}",
+        _url(db_path, read_only),
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         pool_size=8,
         max_overflow=8,
@@ -35,8 +75,11 @@ def _make_engine(db_path: Path, write_lock: threading.RLock) -> Engine:
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
+        else:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
@@ -69,17 +112,20 @@ def _make_engine(db_path: Path, write_lock: threading.RLock) -> Engine:
 class Database:
     """Owns the engine and hands out sessions; the only way core code talks to SQLite."""
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, *, read_only: bool = False):
         self.path = Path(db_path)
+        self.read_only = read_only
         self._write_lock = threading.RLock()
-        self.engine = _make_engine(self.path, self._write_lock)
+        self.engine = _make_engine(self.path, self._write_lock, read_only)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
         )
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration (creates it in a new library)."""
+        """Bring the schema to the newest migration (creates it in a new library).
+
+        Callers serialise this between processes (Library holds a lock file around it)."""
         from migrations import upgrade_to_head
 
         with self.engine.connect() as conn:
@@ -113,11 +159,16 @@ class Database:
         return self._write()
 
     def schema_revision(self) -> str | None:
+        """The Alembic revision stored in the database; None for a new (empty) database.
+
+        Errors other than a missing version table (a damaged file, a locked one) propagate."""
         with self.engine.connect() as conn:
-            try:
-                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except Exception:
+            has_table = conn.execute(
+                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+            ).scalar()
+            if not has_table:
                 return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -96,7 +96,7 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
             raise FileRejected("EmptyFile", "the file is empty (0 bytes)")
         kind = sniff(path)
         if kind is None and Path(path).suffix.lower() in RAW_EXTENSIONS:
-            raise FileRejected("UnsupportedRaw", "a camera RAW layout Pillow cannot read (see docs/FORMATS.md)")
+            raise FileRejected("UnsupportedRaw", "a camera RAW layout Pillow cannot read (`shoebox import --help` lists what can)")
         if kind is None:
             raise FileRejected("NotAnImage", "the file header matches no supported image type")
         sha256, read = sha256_file(path)
