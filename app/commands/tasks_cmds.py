@@ -6,7 +6,7 @@ import sys
 import time
 
 from app.commands.output import print_json
-from app.core.tasks.store import ALL_STATES
+from app.core.tasks.states import ALL_STATES
 
 
 def register(subparsers) -> None:
