@@ -293,7 +293,8 @@ class TaskEngine(QObject):
         with self._wake:
             self._wake.notify_all()
         if first:
-            log.error("task engine stopped: %s", message, exc_info=exc)
+            # The caller tells the user (the CLI prints it, the GUI hears `failed`); the log file keeps the cause.
+            log.info("task engine stopped: %s", message, exc_info=exc)
             self.failed.emit(message)
 
     def _cancel_flag(self, task_id: int):

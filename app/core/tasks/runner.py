@@ -113,7 +113,7 @@ def _give_back(ctx: TaskContext, store: TaskStore, task: ClaimedTask) -> None:
     try:
         store.release(task.id)
     except Exception:  # noqa: BLE001 - recover_stale puts it back when the library is next opened
-        log.warning("could not give task %s back to the queue; it resumes when the library is next opened", task.id)
+        log.info("could not give task %s back to the queue; it resumes when the library is next opened", task.id)
 
 
 def run_pending(library: "Library", store: TaskStore, *, max_tasks: int | None = None) -> list[tuple[ClaimedTask, Outcome]]:
