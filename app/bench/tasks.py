@@ -121,8 +121,7 @@ def run(args, _library=None) -> int:
     if args.json:
         print(json.dumps({"rows": rows, "scaling": scaling}, indent=2))
         return 0
-    header = f"{'workers':>7} {'queued':>7} {'tasks':>6} {'submit/s':>9} {'run tasks/s':>11} {'ms/task':>8} {'cpu ms':>7}"
-    print(header)
+    print(f"{'workers':>7} {'queued':>7} {'tasks':>6} {'submit/s':>9} {'run tasks/s':>11} {'ms/task':>8} {'cpu ms':>7}")
     for r in rows + ([scaling["short"], scaling["long"]] if scaling else []):
         print(
             f"{r['workers']:>7} {r['queued']:>7} {r['tasks']:>6} {r['submit_per_s']:>9} {r['tasks_per_s']:>11}"

@@ -252,7 +252,10 @@ class TaskStore:
                 update(Task)
                 .where(Task.id == task_id, Task.state == TaskState.RUNNING, Task.claimed_by == self.owner)
                 .values(
-                    state=TaskState.PENDING, attempts=Task.attempts - 1, next_run_at=time.time() + delay, claimed_by=None
+                    state=TaskState.PENDING,
+                    attempts=Task.attempts - 1,
+                    next_run_at=time.time() + delay,
+                    claimed_by=None,
                 )
             )
 
