@@ -141,6 +141,9 @@ def test_when_even_giving_back_fails_the_task_is_recovered_by_the_next_run(libra
     monkeypatch.setattr(engine.store, "release", _disk_full)
     _run_expecting_disk_full(engine)
     assert _task(library, task_id).state == "running"  # nothing could be written
+    monkeypatch.setattr(engine.store, "recover_stale", _disk_full)
+    with deadline(60), pytest.raises(EngineError, match=DISK_FULL):
+        engine.run_until_idle()  # still full when started again: the same message, not a raw SQLite error
     monkeypatch.undo()
     with deadline(60):
         assert engine.run_until_idle()["done"] == 1  # start() took the orphaned claim back
@@ -209,13 +212,13 @@ def test_cli_import_on_a_full_disk_exits_non_zero_with_the_reason_then_resumes(t
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    """A 3 MB tmpfs: a real ENOSPC / SQLITE_FULL. Needs root (mount); skipped otherwise."""
+    """A 2 MB tmpfs: a real ENOSPC / SQLITE_FULL. Needs root (mount); skipped otherwise."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a tiny tmpfs needs root")
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)], capture_output=True, text=True
     )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
@@ -228,7 +231,7 @@ def tiny_disk(tmp_path):
 def test_cli_import_into_a_library_on_a_full_disk(tmp_path, tiny_disk):
     photos = tmp_path / "photos"
     photos.mkdir()
-    for i in range(60):
+    for i in range(40):  # their thumbnails and rows need more than the 2 MB
         make_jpeg(photos / f"p{i:02d}.jpg", size=(1600, 1200), seed=i, quality=95)
     library_dir = tiny_disk / "library"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

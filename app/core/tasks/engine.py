@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 from app.core.tasks.errors import EngineError, TaskDeferred, describe_engine_failure, is_lock_contention
 from app.core.tasks.registry import load_handler_modules, throttled_types
 from app.core.tasks.runner import DEFERRED, Outcome, run_task
-from app.core.tasks.states import TERMINAL_STATES, TaskState
+from app.core.tasks.states import LIVE_STATES, TERMINAL_STATES, TaskState
 from app.core.tasks.store import ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
 
 if TYPE_CHECKING:
@@ -96,7 +96,10 @@ class TaskEngine(QObject):
             self.stop()
         if self._error is not None:
             # The failed run may have left tasks it claimed in `running`; no worker of ours runs now.
-            self.store.recover_stale(include_own=True)
+            try:
+                self.store.recover_stale(include_own=True)
+            except Exception as exc:  # noqa: BLE001 - still failing (the disk is still full): say so again
+                raise EngineError(describe_engine_failure(exc)) from exc
             self._error = None
         self._started = True
         self._stopping = False
@@ -169,7 +172,7 @@ class TaskEngine(QObject):
         def refresh() -> None:
             counts = self.store.counts()
             finished = sum(counts[s] for s in TERMINAL_STATES) - finished_before
-            bar.total = finished + sum(counts[s] for s in (TaskState.PENDING, TaskState.RUNNING, TaskState.FAILED))
+            bar.total = finished + sum(counts[s] for s in LIVE_STATES)
             bar.n = finished
             bar.set_postfix(failed=counts[TaskState.DEAD], refresh=False)
             bar.refresh()
