@@ -20,6 +20,8 @@ from app.core.db.models import Photo, Setting, Task
 from app.core.library import Library
 from app.core.tasks import EngineError, TransientError, task_handler
 from app.core.tasks.engine import TaskEngine
+from app.core.tasks.runner import run_pending
+from app.core.tasks.store import TaskStore
 from tests.ingest_images import make_jpeg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +99,16 @@ def test_full_disk_while_recording_a_failure_stops_the_run_instead_of_hanging(li
     with deadline(60):
         counts = engine.run_until_idle()  # the next run resumes the queue
     assert counts["done"] == 1 and CALLS == ["f_fail_once", "f_fail_once"]
+
+
+def test_the_deterministic_executor_stops_too_and_gives_the_task_back(library, monkeypatch):
+    store = TaskStore(library.db)
+    task_id = store.submit("f_fail_once", {})
+    monkeypatch.setattr(store, "mark_failed", _disk_full)
+    with pytest.raises(EngineError, match=DISK_FULL):
+        run_pending(library, store)
+    info = _task(library, task_id)
+    assert info.state == "pending" and info.attempts == 0
 
 
 def test_full_disk_when_claiming_stops_the_run(library, monkeypatch):

@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThrea
 
 from app.core.tasks.errors import EngineError, TaskDeferred, describe_engine_failure, is_lock_contention
 from app.core.tasks.registry import load_handler_modules, throttled_types
-from app.core.tasks.runner import DEFERRED, Outcome, run_task
+from app.core.tasks.runner import DEFERRED, Outcome, give_back, run_task
 from app.core.tasks.states import LIVE_STATES, TERMINAL_STATES, TaskState
 from app.core.tasks.store import ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
 
@@ -277,6 +277,10 @@ class TaskEngine(QObject):
                     continue
                 try:
                     self._execute(task)
+                except EngineError as exc:
+                    self._fail(exc)  # stop the other workers first, so that none claims it again at once
+                    give_back(self.store, task)
+                    return
                 finally:
                     with self._lock:
                         self._running_by_type[task.type] -= 1

@@ -47,14 +47,17 @@ def run_task(
     on_progress: Callable[[int, float], None] = lambda task_id, value: None,
 ) -> Outcome:
     """Run the handler and record its end state. Raises EngineError when that state cannot be recorded (a full
-    disk, a broken database): the run must stop. The task is then given back to the queue, or, if even that
-    fails, recovered when the library is next opened; nothing is counted against it."""
+    disk, a broken database): the caller must stop its run, then `give_back` the task (stopping first, so
+    that no other worker claims it again meanwhile). Nothing is counted against the task."""
     started = time.monotonic()
     ctx = TaskContext(library, store, task, cancel_flag=cancel_flag, on_progress=on_progress)
     try:
         state, error = _run(ctx, store, task)
     except Exception as exc:  # noqa: BLE001 - the engine's own bookkeeping failed
-        _give_back(ctx, store, task)
+        try:
+            ctx.close(commit=False)
+        except Exception:  # noqa: BLE001
+            log.debug("could not roll back task %s", task.id, exc_info=True)
         raise EngineError(describe_engine_failure(exc)) from exc
     return Outcome(state, time.monotonic() - started, error)
 
@@ -104,12 +107,8 @@ def _run(ctx: TaskContext, store: TaskStore, task: ClaimedTask) -> tuple[str, st
         return state, f"{exc.__class__.__name__}: {exc}"
 
 
-def _give_back(ctx: TaskContext, store: TaskStore, task: ClaimedTask) -> None:
-    """Best effort after a bookkeeping failure: drop the handler's transaction and return the task to the queue."""
-    try:
-        ctx.close(commit=False)
-    except Exception:  # noqa: BLE001
-        log.debug("could not roll back task %s", task.id, exc_info=True)
+def give_back(store: TaskStore, task: ClaimedTask) -> None:
+    """Best effort after a bookkeeping failure: return the task to the queue without counting the attempt."""
     try:
         store.release(task.id)
     except Exception:  # noqa: BLE001 - recover_stale puts it back when the library is next opened
@@ -123,5 +122,9 @@ def run_pending(library: "Library", store: TaskStore, *, max_tasks: int | None =
         task = store.claim()
         if task is None:
             break
-        results.append((task, run_task(library, store, task)))
+        try:
+            results.append((task, run_task(library, store, task)))
+        except EngineError:
+            give_back(store, task)
+            raise
     return results
