@@ -233,3 +233,37 @@ def test_states_are_plain_strings_in_the_database(library, store):
     (info,) = store.list_tasks(TaskState.DONE)
     assert info.state == TaskState.DONE == "done"
     assert list(store.counts()) == list(ALL_STATES) == ["pending", "running", "failed", "done", "dead", "cancelled"]
+
+
+def test_a_library_made_before_0002_upgrades_and_keeps_its_queue(tmp_path):
+    """A queue written by the 0001 schema gains the waiting indexes on open, and its tasks still run in order."""
+    import sqlite3
+
+    from app.core.db.database import Database
+    from app.core.library import Library
+    from migrations import upgrade_to_head
+
+    root = tmp_path / "old"
+    root.mkdir()
+    old = Database(root / "shoebox.db")
+    with old.engine.connect() as conn:
+        upgrade_to_head(conn, "0001")
+        conn.commit()
+        for priority in (Priority.BULK, Priority.USER):
+            conn.execute(
+                text(
+                    "INSERT INTO tasks (type, payload, priority, state, attempts, max_attempts, next_run_at,"
+                    " created_at, progress, cancel_requested) VALUES ('t_record', '{}', :p, 'pending', 0, 3, 0, 0, 0, 0)"
+                ),
+                {"p": priority},
+            )
+        conn.commit()
+    old.close()
+    RAN.clear()
+    with Library.open(root) as library:
+        assert library.db.schema_revision() != "0001"  # (the head after merging may be a later migration)
+        run_pending(library, TaskStore(library.db))
+        assert TaskStore(library.db).counts()["done"] == 2
+    with sqlite3.connect(root / "shoebox.db") as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"ix_tasks_waiting", "ix_tasks_waiting_due"} <= names
