@@ -10,6 +10,30 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+REAL_HOME = Path.home()  # before any test moves it; test_isolation checks that nothing points here
+
+
+@pytest.fixture(autouse=True)
+def _private_user_dirs(tmp_path_factory, monkeypatch):
+    """No test sees (or writes) the developer's own models, settings or default library: HOME, the XDG
+    folders (platformdirs reads them), SHOEBOX_MODELS_DIR and QSettings' user and system files all point into
+    a fresh folder. Subprocesses that tests start inherit the environment."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    for var, sub in (
+        ("XDG_DATA_HOME", ".local/share"),
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_STATE_HOME", ".local/state"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(home / "shoebox-models"))
+    from PySide6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, str(home / "qsettings"))
+    yield home
 
 
 @pytest.fixture

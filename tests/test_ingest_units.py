@@ -193,10 +193,21 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path, layout):
     assert _rejected(small_limit, layout, max_pixels=100_000).error_class == "DecompressionBomb"
 
 
-def test_heif_registration_is_idempotent():
+def test_heif_registration_is_idempotent(tmp_path, monkeypatch):
+    """Registering twice plugs pillow-heif into Pillow once, and Pillow then opens HEIC files."""
+    import pillow_heif
+
+    calls = []
+    real = pillow_heif.register_heif_opener
+    monkeypatch.setattr(pillow_heif, "register_heif_opener", lambda *a, **kw: (calls.append(1), real(*a, **kw)))
+    monkeypatch.setattr(analyse_mod, "_heif_registered", False)
     analyse_mod.register_heif()
     analyse_mod.register_heif()
-    assert analyse_mod._heif_registered
+    assert len(calls) == 1
+    heic = tmp_path / "red.heic"
+    pillow_heif.from_pillow(Image.new("RGB", (64, 48), "red")).save(heic)
+    with Image.open(heic) as image:
+        assert image.format == "HEIF" and image.size == (64, 48)
 
 
 # -- near-duplicate pairs ----------------------------------------------------------------------------------

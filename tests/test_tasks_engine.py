@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt, QThreadPool
 
 from app.core.tasks import Priority, task_handler
 from app.core.tasks.engine import TaskEngine
@@ -19,6 +20,7 @@ from app.core.tasks.engine import TaskEngine
 RUNS: Counter[int] = Counter()
 RUNS_LOCK = threading.Lock()
 HEAVY = {"now": 0, "max": 0}
+GATE = threading.Event()
 
 
 @task_handler("e_count")
@@ -49,6 +51,9 @@ def _slow(ctx):
 def _reset():
     RUNS.clear()
     HEAVY.update(now=0, max=0)
+    GATE.clear()
+    yield
+    GATE.set()  # never leave a worker thread waiting at the gate
 
 
 def test_thousands_of_tasks_run_exactly_once_with_many_workers(library, qtbot):
@@ -91,18 +96,60 @@ def test_stop_returns_running_task_to_queue(library, qtbot):
     assert info.state == "pending" and info.attempts == 0
 
 
+@task_handler("e_gate")
+def _gate(ctx):
+    """Runs until the test opens GATE (or cancels it)."""
+    while not GATE.wait(0.01):
+        ctx.check_cancelled()
+
+
 def test_user_work_jumps_ahead_of_bulk(library, qtbot):
     engine = TaskEngine(library, workers=1, user_workers=1)
-    for _ in range(3):
-        engine.submit("e_slow", {}, priority=Priority.BULK)
-    started = []
-    engine.task_started.connect(lambda task_id, type_: started.append(type_))
+    bulk = [engine.submit("e_gate", {}, priority=Priority.BULK) for _ in range(3)]
+    events = []  # (what, task id) in the order the worker threads report them
+    engine.task_started.connect(lambda task_id, type_: events.append(("started", task_id)), Qt.DirectConnection)
+    engine.task_finished.connect(lambda task_id, type_: events.append(("finished", task_id)), Qt.DirectConnection)
     user_task = engine.submit("e_count", {}, priority=Priority.USER)
     with qtbot.waitSignal(engine.task_finished, timeout=10_000, check_params_cb=lambda i, t: i == user_task):
         engine.start()
+    seen = list(events)
     engine.cancel_all()
     engine.stop()
     assert RUNS[user_task] == 1
+    # The user's task ran while the bulk tasks were still held at the gate: it did not queue behind them.
+    assert ("finished", user_task) in seen
+    assert not any(what == "finished" and task_id in bulk for what, task_id in seen), seen
+    assert sum(what == "started" and task_id in bulk for what, task_id in seen) <= 1, seen
+
+
+def test_a_user_only_worker_does_not_announce_idle_while_normal_work_waits(library, qtbot, monkeypatch):
+    """Regression: the USER pool's worker could claim nothing, saw nothing running and announced `idle`
+    before the bulk worker had claimed the queued task (the GUI and tests then stopped the engine)."""
+    engine = TaskEngine(library, workers=1, user_workers=1)
+    held = []  # the bulk worker starts only when the test says so
+    monkeypatch.setattr(engine._pool, "start", held.append)
+    idles = []
+    engine.idle.connect(lambda: idles.append(1), Qt.DirectConnection)
+    user_claims = []
+    real_claim = engine.store.claim
+
+    def claim(**kwargs):
+        if kwargs.get("min_priority") == Priority.USER:
+            user_claims.append(1)
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(engine.store, "claim", claim)
+    task_id = engine.submit("e_count", {})
+    engine.start()
+    try:
+        qtbot.waitUntil(lambda: len(user_claims) >= 2, timeout=10_000)  # it found nothing, slept, looked again
+        assert idles == []
+        with qtbot.waitSignal(engine.idle, timeout=10_000):
+            for runnable in held:
+                QThreadPool.start(engine._pool, runnable)
+    finally:
+        engine.stop()
+    assert RUNS[task_id] == 1 and engine.counts()["done"] == 1
 
 
 def test_signals_report_queue_counts(library, qtbot):
@@ -118,17 +165,32 @@ def test_signals_report_queue_counts(library, qtbot):
 
 WORKER_SCRIPT = textwrap.dedent(
     """
-    import os, sys
+    import os, sys, time
     from app.core.library import Library
     from app.core.tasks import task_handler
     from app.core.tasks.engine import TaskEngine
 
-    log = open(sys.argv[2], "a")
+    log_path = sys.argv[2]
+    log = open(log_path, "a")
+    both_started = False
+
+    def other_process_ran_a_task():
+        with open(log_path) as f:
+            return any(line.split()[0] != str(os.getpid()) for line in f if line.strip())
 
     @task_handler("e_logged")
     def logged(ctx):
+        global both_started
         log.write(f"{os.getpid()} {ctx.task.id}\\n")
         log.flush()
+        # Every worker holds its first task until the other process has run one too, so neither can drain
+        # the queue alone however late the other one starts (a slow start on a busy machine).
+        deadline = time.monotonic() + 120
+        while not both_started:
+            both_started = other_process_ran_a_task()
+            if time.monotonic() > deadline:
+                sys.exit("the other process never ran a task")
+            time.sleep(0.01)
 
     library = Library.open(sys.argv[1])
     TaskEngine(library, workers=3).run_until_idle()
@@ -143,11 +205,12 @@ def test_two_processes_never_run_a_task_twice(library, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER_SCRIPT)
     log = tmp_path / "runs.log"
+    log.touch()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     procs = [
         subprocess.Popen([sys.executable, str(script), str(library.root), str(log)], env=env) for _ in range(2)
     ]
-    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
     lines = log.read_text().split()
     task_ids = Counter(lines[1::2])
     pids = set(lines[0::2])

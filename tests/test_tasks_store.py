@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from app.core.db.models import Setting, Task
 from app.core.tasks import PermanentError, Priority, TransientError, task_handler
 from app.core.tasks.retry import backoff_delay
 from app.core.tasks.runner import run_pending
-from app.core.tasks.store import TaskStore
+from app.core.tasks.states import ALL_STATES, TaskState
+from app.core.tasks.store import _CLAIM_SQL, TaskStore
 
 RAN: list[tuple[str, dict]] = []
 
@@ -139,7 +141,7 @@ def test_cancel_single_group_and_all(library, store):
     assert store.cancel(a) == 1
     assert store.cancel_group(g1) == 1
     run_pending(library, store, max_tasks=1)
-    assert store.counts() == {**store.counts(), "cancelled": 2, "done": 1, "pending": 1}
+    assert store.counts() == {"pending": 1, "running": 0, "failed": 0, "done": 1, "dead": 0, "cancelled": 2}
     assert store.cancel_all() == 1
     assert store.counts()["cancelled"] == 3
     run_pending(library, store)
@@ -196,3 +198,72 @@ def test_cancel_while_running_drops_the_effect_and_follow_ups(library, store):
     states = {t.type: t.state for t in store.list_tasks()}
     assert states == {"t_cancel_during": "cancelled"}  # no t_record follow-up was committed
     assert RAN == []
+
+
+def test_claim_takes_the_best_due_task_skipping_waiting_and_excluded_ones(library, store):
+    waiting = store.submit("t_record", {}, priority=Priority.USER)  # a retry, not due yet
+    with library.db.write_session() as s:
+        s.execute(update(Task).where(Task.id == waiting).values(state="failed", next_run_at=time.time() + 3600))
+    store.submit("t_flaky", {}, priority=Priority.IMPORT)  # its type is throttled away below
+    bulk_first = store.submit("t_record", {}, priority=Priority.BULK)
+    normal = store.submit("t_record", {})
+    store.submit("t_record", {}, priority=Priority.BULK)
+    assert store.claim(exclude_types=["t_flaky"]).id == normal
+    assert store.claim(exclude_types=["t_flaky"]).id == bulk_first  # FIFO within a priority
+    assert store.claim(min_priority=Priority.USER) is None  # the USER task is waiting for its retry
+
+
+def test_claim_uses_the_waiting_index(library):
+    """Claiming must not scan or sort the task table: with 100,000 queued tasks that made every claim slow."""
+    with library.db.engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + _CLAIM_SQL.replace(":excluded", "('x')"),
+            {"owner": "me", "now": time.time(), "min_priority": -100},
+        ).all()
+    details = [row[-1] for row in plan]
+    assert not any(d.startswith("SCAN") or "TEMP B-TREE" in d for d in details), details
+    assert sum("USING INDEX ix_tasks_waiting " in d for d in details) == 2, details
+
+
+def test_states_are_plain_strings_in_the_database(library, store):
+    task_id = store.submit("t_record", {})
+    run_pending(library, store)
+    with library.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT state FROM tasks WHERE id = :i"), {"i": task_id}).scalar() == "done"
+    (info,) = store.list_tasks(TaskState.DONE)
+    assert info.state == TaskState.DONE == "done"
+    assert list(store.counts()) == list(ALL_STATES) == ["pending", "running", "failed", "done", "dead", "cancelled"]
+
+
+def test_a_library_made_before_0002_upgrades_and_keeps_its_queue(tmp_path):
+    """A queue written by the 0001 schema gains the waiting indexes on open, and its tasks still run in order."""
+    import sqlite3
+
+    from app.core.db.database import Database
+    from app.core.library import Library
+    from migrations import upgrade_to_head
+
+    root = tmp_path / "old"
+    root.mkdir()
+    old = Database(root / "shoebox.db")
+    with old.engine.connect() as conn:
+        upgrade_to_head(conn, "0001")
+        conn.commit()
+        for priority in (Priority.BULK, Priority.USER):
+            conn.execute(
+                text(
+                    "INSERT INTO tasks (type, payload, priority, state, attempts, max_attempts, next_run_at,"
+                    " created_at, progress, cancel_requested) VALUES ('t_record', '{}', :p, 'pending', 0, 3, 0, 0, 0, 0)"
+                ),
+                {"p": priority},
+            )
+        conn.commit()
+    old.close()
+    RAN.clear()
+    with Library.open(root) as library:
+        assert library.db.schema_revision() != "0001"  # (the head after merging may be a later migration)
+        run_pending(library, TaskStore(library.db))
+        assert TaskStore(library.db).counts()["done"] == 2
+    with sqlite3.connect(root / "shoebox.db") as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"ix_tasks_waiting", "ix_tasks_waiting_due"} <= names

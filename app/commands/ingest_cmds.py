@@ -32,8 +32,14 @@ def register(subparsers) -> None:
 
 
 def cmd_import(args, library) -> int:
+    from app.core.tasks.errors import EngineError
+
     show_bar = not args.no_progress and sys.stderr.isatty()
-    summary = library.importer.import_paths(args.paths, progress=show_bar)
+    try:
+        summary = library.importer.import_paths(args.paths, progress=show_bar)
+    except EngineError as exc:  # e.g. a full disk: what was done is saved, the rest resumes next time
+        print(f"shoebox: import stopped: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print_json(summary.to_json())
     else:

@@ -6,7 +6,8 @@ import sys
 import time
 
 from app.commands.output import print_json
-from app.core.tasks.store import ALL_STATES
+from app.core.tasks.errors import EngineError
+from app.core.tasks.states import ALL_STATES
 
 
 def register(subparsers) -> None:
@@ -104,7 +105,11 @@ def cmd_run(args, library) -> int:
 
     engine = TaskEngine(library, workers=args.workers) if args.workers else library.tasks
     started = time.monotonic()
-    counts = engine.run_until_idle(progress=not args.no_progress and sys.stderr.isatty())
+    try:
+        counts = engine.run_until_idle(progress=not args.no_progress and sys.stderr.isatty())
+    except EngineError as exc:
+        print(f"shoebox: stopped: {exc}", file=sys.stderr)
+        return 1
     print(f"queue empty after {time.monotonic() - started:.1f}s: "
           + "  ".join(f"{state}={n}" for state, n in counts.items()))
     return 0

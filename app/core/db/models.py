@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -130,13 +131,21 @@ class TaskGroup(Base):
     created_at: Mapped[float] = mapped_column(Float)
 
 
+# Tasks waiting for a worker (pending, or failed and waiting to retry); app.core.tasks.states names the states.
+# The partial indexes below hold only these rows, and a query uses them only when it repeats this term as is.
+TASKS_WAITING_SQL = "state IN ('pending', 'failed')"
+
+
 class Task(Base):
     """A persisted unit of work; the scheduler in app.core.tasks claims and runs these rows."""
 
     __tablename__ = "tasks"
     __table_args__ = (
-        # The claim query: next runnable task by priority, then FIFO.
-        Index("ix_tasks_claim", "state", "priority", "id"),
+        Index("ix_tasks_claim", "state", "priority", "id"),  # counts and lookups by state
+        # The claim query: the next waiting task by priority, then FIFO, found in O(log n) (migration 0002).
+        Index("ix_tasks_waiting", "priority", "id", sqlite_where=text(TASKS_WAITING_SQL)),
+        # When the earliest waiting task becomes due (idle workers' sleep).
+        Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL)),
         Index("ix_tasks_group_state", "group_id", "state"),
     )
 

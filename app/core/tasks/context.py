@@ -45,10 +45,6 @@ class TaskContext:
             self._session = self._store.db.new_write_session()
         return self._session
 
-    @property
-    def has_session(self) -> bool:
-        return self._session is not None
-
     def check_cancelled(self) -> None:
         if self._cancel_flag():
             raise TaskCancelled()

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
+from app.core.tasks.errors import EngineError, TaskDeferred, describe_engine_failure, is_lock_contention
 from app.core.tasks.registry import load_handler_modules, throttled_types
-from app.core.tasks.runner import Outcome, run_task
-from app.core.tasks.store import TERMINAL_STATES, ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
+from app.core.tasks.runner import DEFERRED, Outcome, give_back, run_task
+from app.core.tasks.states import LIVE_STATES, TERMINAL_STATES, TaskState
+from app.core.tasks.store import ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -47,7 +49,8 @@ class TaskEngine(QObject):
     task_failed = Signal(int, str, str)
     group_progress = Signal(int, int, int, float)
     queue_changed = Signal(dict)
-    idle = Signal()
+    idle = Signal()  # no task is running here and none is due for any worker
+    failed = Signal(str)  # the engine stopped: it could not record a task's state (message for the user)
 
     def __init__(self, library: "Library", *, workers: int | None = None, user_workers: int = 1):
         super().__init__()
@@ -71,6 +74,7 @@ class TaskEngine(QObject):
         self._started = False
         self._stopping = False
         self._idle_announced = False
+        self._error: str | None = None  # why the last run stopped on its own, if it did
         self._last_group_signal: dict[int, float] = {}
         self._pending_groups: set[int] = set()
         self._last_counts_signal = 0.0
@@ -80,9 +84,23 @@ class TaskEngine(QObject):
     def running(self) -> bool:
         return self._started and not self._stopping
 
+    @property
+    def error(self) -> str | None:
+        """Why the engine stopped by itself (e.g. the disk is full), or None; cleared by start()."""
+        return self._error
+
     def start(self) -> None:
-        if self._started:
+        if self._started and not self._stopping:
             return
+        if self._started:  # the last run stopped itself on an error: let its workers finish first
+            self.stop()
+        if self._error is not None:
+            # The failed run may have left tasks it claimed in `running`; no worker of ours runs now.
+            try:
+                self.store.recover_stale(include_own=True)
+            except Exception as exc:  # noqa: BLE001 - still failing (the disk is still full): say so again
+                raise EngineError(describe_engine_failure(exc)) from exc
+            self._error = None
         self._started = True
         self._stopping = False
         for _ in range(self._workers):
@@ -113,7 +131,8 @@ class TaskEngine(QObject):
         """Headless: run the queue until nothing is left to do (retries included); returns the final counts.
 
         `on_tick` (or the tqdm bar with `progress`) is called every `tick_s`; the cheap idle check runs every
-        `poll_s`, so a short queue does not wait out a long polling interval at its end."""
+        `poll_s`, so a short queue does not wait out a long polling interval at its end. Raises EngineError
+        when the engine stopped because it could not record a task's state; the queue resumes next time."""
         app = QCoreApplication.instance() or QCoreApplication([])
         if progress and on_tick is None:
             on_tick = self._task_progress_bar()
@@ -128,7 +147,7 @@ class TaskEngine(QObject):
                     on_tick()
                 with self._lock:
                     active = self._active
-                if active == 0 and not self.store.has_live_work():
+                if self._error is not None or (active == 0 and not self.store.has_live_work()):
                     break
                 time.sleep(poll_s)
         finally:
@@ -139,6 +158,8 @@ class TaskEngine(QObject):
             close = getattr(on_tick, "close", None)
             if close is not None:
                 close()
+        if self._error is not None:
+            raise EngineError(self._error)
         return self.store.counts()
 
     def _task_progress_bar(self):
@@ -151,9 +172,9 @@ class TaskEngine(QObject):
         def refresh() -> None:
             counts = self.store.counts()
             finished = sum(counts[s] for s in TERMINAL_STATES) - finished_before
-            bar.total = finished + counts["pending"] + counts["running"] + counts["failed"]
+            bar.total = finished + sum(counts[s] for s in LIVE_STATES)
             bar.n = finished
-            bar.set_postfix(failed=counts["dead"], refresh=False)
+            bar.set_postfix(failed=counts[TaskState.DEAD], refresh=False)
             bar.refresh()
 
         refresh.close = bar.close  # type: ignore[attr-defined]
@@ -214,8 +235,10 @@ class TaskEngine(QObject):
             excluded = [t for t, limit in limits.items() if self._running_by_type[t] >= limit]
             try:
                 task = self.store.claim(exclude_types=excluded, min_priority=min_priority)
-            except Exception:  # noqa: BLE001 - a locked or busy database: try again on the next round
-                log.warning("could not claim a task; will retry", exc_info=True)
+            except Exception as exc:
+                if not is_lock_contention(exc):
+                    raise  # a full disk, a damaged database: the worker loop stops the engine
+                log.warning("could not claim a task (another process holds the database); will retry")
                 return None
             if task is not None:
                 self._running_by_type[task.type] += 1
@@ -224,8 +247,10 @@ class TaskEngine(QObject):
             return task
 
     def _sleep_until_work(self) -> None:
-        with self._lock:
-            announce = self._active == 0 and not self._idle_announced
+        with self._lock:  # claims take this lock too: no task can be claimed between the two checks
+            # A worker that may take only USER work finds nothing while a normal task waits for the bulk pool:
+            # that is not idle. Idle is nothing running and nothing due for any worker.
+            announce = self._active == 0 and not self._idle_announced and not self.store.has_due_work()
             if announce:
                 self._idle_announced = True
         self._flush_group_signals(force=True)
@@ -244,24 +269,44 @@ class TaskEngine(QObject):
                 self._wake.wait(timeout)
 
     def _worker_loop(self, min_priority: int) -> None:
-        while not self._stopping:
-            task = self._claim(min_priority)
-            if task is None:
-                self._sleep_until_work()
-                continue
-            try:
-                self._execute(task)
-            finally:
-                with self._lock:
-                    self._running_by_type[task.type] -= 1
-                    self._active -= 1
-                    self._cancel_requested.discard(task.id)
+        try:
+            while not self._stopping:
+                task = self._claim(min_priority)
+                if task is None:
+                    self._sleep_until_work()
+                    continue
+                try:
+                    self._execute(task)
+                except EngineError as exc:
+                    self._fail(exc)  # stop the other workers first, so that none claims it again at once
+                    give_back(self.store, task)
+                    return
+                finally:
+                    with self._lock:
+                        self._running_by_type[task.type] -= 1
+                        self._active -= 1
+                        self._cancel_requested.discard(task.id)
+        except Exception as exc:  # noqa: BLE001 - the engine's own bookkeeping failed: stop, never hang
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        """Stop every worker with one message for the user; unrecorded tasks resume on the next run."""
+        message = str(exc) if isinstance(exc, EngineError) else describe_engine_failure(exc)
+        with self._lock:
+            first = self._error is None
+            if first:
+                self._error = message
+        self._stopping = True
+        with self._wake:
+            self._wake.notify_all()
+        if first:
+            # The caller tells the user (the CLI prints it, the GUI hears `failed`); the log file keeps the cause.
+            log.info("task engine stopped: %s", message, exc_info=exc)
+            self.failed.emit(message)
 
     def _cancel_flag(self, task_id: int):
         def flag() -> bool:
             if self._stopping:
-                from app.core.tasks.errors import TaskDeferred
-
                 raise TaskDeferred(0.0)  # shutting down: back to the queue, attempt not counted
             return task_id in self._cancel_requested
 
@@ -276,16 +321,16 @@ class TaskEngine(QObject):
             cancel_flag=self._cancel_flag(task.id),
             on_progress=self.task_progress.emit,
         )
-        if outcome.state == "done":
+        if outcome.state == TaskState.DONE:
             self.task_finished.emit(task.id, task.type)
-        elif outcome.state in ("failed", "dead"):
+        elif outcome.state in (TaskState.FAILED, TaskState.DEAD):
             self.task_failed.emit(task.id, task.type, outcome.error or outcome.state)
         if task.group_id is not None:
             with self._lock:
                 self._pending_groups.add(task.group_id)
         self._flush_group_signals(force=False)
         self._emit_counts(force=False)
-        if outcome.state in ("done", "failed", "deferred"):
+        if outcome.state in (TaskState.DONE, TaskState.FAILED, DEFERRED):
             with self._wake:  # a finished task may have submitted follow-ups, or a retry is now scheduled
                 self._wake.notify_all()
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
+from app.core.tasks.states import TaskState
 from app.core.tasks.store import TaskStore
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -28,12 +29,13 @@ class TaskCollector:
         for type_, state, n, attempts, errors in self._store.per_type_totals():
             by_type[type_][state] = (n, attempts or 0, errors or 0)
         for type_, states in sorted(by_type.items()):
-            processed.add_metric([type_], states.get("done", (0, 0, 0))[0])
-            dead.add_metric([type_], states.get("dead", (0, 0, 0))[0])
+            processed.add_metric([type_], states.get(TaskState.DONE, (0, 0, 0))[0])
+            dead.add_metric([type_], states.get(TaskState.DEAD, (0, 0, 0))[0])
             failed.add_metric([type_], sum(e for _, _, e in states.values()))
             retried.add_metric([type_], sum(max(0, a - n) for n, a, _ in states.values() if a))
-            pending.add_metric([type_], states.get("pending", (0, 0, 0))[0] + states.get("failed", (0, 0, 0))[0])
-            running.add_metric([type_], states.get("running", (0, 0, 0))[0])
+            waiting = states.get(TaskState.PENDING, (0, 0, 0))[0] + states.get(TaskState.FAILED, (0, 0, 0))[0]
+            pending.add_metric([type_], waiting)
+            running.add_metric([type_], states.get(TaskState.RUNNING, (0, 0, 0))[0])
         yield from (processed, failed, retried, dead, pending, running)
         yield self._durations()
 

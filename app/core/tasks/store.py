@@ -19,11 +19,10 @@ from sqlalchemy import and_, bindparam, case, func, select, text, update
 from sqlalchemy.orm import Session
 
 from app.core.db.database import Database
-from app.core.db.models import Task, TaskGroup
+from app.core.db.models import TASKS_WAITING_SQL, Task, TaskGroup
+from app.core.tasks.states import ALL_STATES, LIVE_STATES, TERMINAL_STATES, WAITING_STATES, TaskState
 
-LIVE_STATES = ("pending", "running", "failed")
-TERMINAL_STATES = ("done", "dead", "cancelled")
-ALL_STATES = ("pending", "running", "failed", "done", "dead", "cancelled")
+__all__ = ["ALL_STATES", "LIVE_STATES", "TERMINAL_STATES", "WAITING_STATES", "TaskState", "TaskStore", "Priority"]
 
 
 class Priority:
@@ -103,14 +102,25 @@ def _owner_alive(owner: str) -> bool:
         return False
 
 
-_CLAIM_SQL = """
+# Claiming walks the partial index ix_tasks_waiting (priority, id over waiting rows only), so it costs O(log n)
+# however many tasks are queued: the innermost SELECT finds the highest priority with a due task by scanning
+# the index backwards, the middle one the oldest due task of that priority by scanning forwards. (One DESC/ASC
+# ordering would need a DESC index column, which Alembic cannot compare on SQLite.) The WHERE clauses repeat
+# the index's own term word for word, or SQLite could not use a partial index; test_claim_uses_the_waiting_index
+# checks the plan.
+_DUE = f"{TASKS_WAITING_SQL} AND next_run_at <= :now AND type NOT IN :excluded"
+_CLAIM_SQL = f"""
 UPDATE tasks
-SET state = 'running', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
 WHERE id = (
-    SELECT id FROM tasks
-    WHERE state IN ('pending', 'failed') AND next_run_at <= :now AND priority >= :min_priority
-      AND type NOT IN :excluded
-    ORDER BY priority DESC, id ASC
+    SELECT id FROM tasks INDEXED BY ix_tasks_waiting
+    WHERE {_DUE} AND priority = (
+        SELECT priority FROM tasks INDEXED BY ix_tasks_waiting
+        WHERE {_DUE} AND priority >= :min_priority
+        ORDER BY priority DESC
+        LIMIT 1
+    )
+    ORDER BY id ASC
     LIMIT 1
 )
 RETURNING id, type, payload, priority, attempts, max_attempts, group_id
@@ -123,6 +133,9 @@ class TaskStore:
         self.default_max_attempts = default_max_attempts
         self.owner = process_owner()
         self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
+        waiting = f"FROM tasks INDEXED BY ix_tasks_waiting_due WHERE {TASKS_WAITING_SQL}"
+        self._due_now = text(f"SELECT 1 {waiting} AND next_run_at <= :now LIMIT 1")
+        self._next_due = text(f"SELECT min(next_run_at) {waiting}")
 
     # -- submitting ----------------------------------------------------------------------------------------
     def _in_transaction(self, session: Session | None, work):
@@ -167,7 +180,7 @@ class TaskStore:
                 type=type_,
                 payload=json.dumps(payload or {}),
                 priority=priority,
-                state="pending",
+                state=TaskState.PENDING,
                 attempts=0,
                 max_attempts=max_attempts or self.default_max_attempts,
                 next_run_at=0.0,
@@ -207,7 +220,7 @@ class TaskStore:
         """Move a task we own out of `running`; False if it was taken from us (recovered, requeued)."""
         result = s.execute(
             update(Task)
-            .where(Task.id == task_id, Task.state == "running", Task.claimed_by == self.owner)
+            .where(Task.id == task_id, Task.state == TaskState.RUNNING, Task.claimed_by == self.owner)
             .values(finished_at=time.time(), **values)
         )
         return result.rowcount == 1
@@ -220,30 +233,40 @@ class TaskStore:
             update(Task)
             .where(
                 Task.id == task_id,
-                Task.state == "running",
+                Task.state == TaskState.RUNNING,
                 Task.claimed_by == self.owner,
                 Task.cancel_requested.is_(False),
             )
-            .values(state="done", progress=1.0, finished_at=time.time())
+            .values(state=TaskState.DONE, progress=1.0, finished_at=time.time())
         )
         return result.rowcount == 1
 
     def mark_cancelled(self, task_id: int) -> None:
         with self.db.write_session() as s:
-            self._finish(s, task_id, state="cancelled")
+            self._finish(s, task_id, state=TaskState.CANCELLED)
 
     def mark_deferred(self, task_id: int, delay: float) -> None:
+        """Back to the queue, runnable after `delay` seconds; the attempt it was claimed for does not count."""
         with self.db.write_session() as s:
             s.execute(
                 update(Task)
-                .where(Task.id == task_id, Task.state == "running", Task.claimed_by == self.owner)
-                .values(state="pending", attempts=Task.attempts - 1, next_run_at=time.time() + delay, claimed_by=None)
+                .where(Task.id == task_id, Task.state == TaskState.RUNNING, Task.claimed_by == self.owner)
+                .values(
+                    state=TaskState.PENDING,
+                    attempts=Task.attempts - 1,
+                    next_run_at=time.time() + delay,
+                    claimed_by=None,
+                )
             )
+
+    def release(self, task_id: int) -> None:
+        """Give a claimed task back untouched (the engine stopped before it could run or record it)."""
+        self.mark_deferred(task_id, 0.0)
 
     def mark_failed(self, task: ClaimedTask, exc: BaseException, *, permanent: bool, retry_delay: float) -> str:
         """Record a failure: retry later (`failed`) or give up (`dead`); returns the new state."""
         dead = permanent or task.attempts >= task.max_attempts
-        state = "dead" if dead else "failed"
+        state = TaskState.DEAD if dead else TaskState.FAILED
         message = str(exc) or exc.__class__.__name__
         with self.db.write_session() as s:
             self._finish(
@@ -261,17 +284,24 @@ class TaskStore:
             return bool(s.scalar(select(Task.cancel_requested).where(Task.id == task_id)))
 
     # -- recovery ------------------------------------------------------------------------------------------
-    def recover_stale(self) -> int:
-        """Tasks left `running` by a dead process go back to pending; their unfinished attempt does not count."""
+    def recover_stale(self, *, include_own: bool = False) -> int:
+        """Tasks left `running` by a dead process go back to pending; their unfinished attempt does not count.
+        `include_own` also takes this process's own (an engine that stopped on an error could not give them
+        back, and no worker of this process is running)."""
         with self.db.write_session() as s:
-            rows = s.execute(select(Task.id, Task.claimed_by).where(Task.state == "running")).all()
-            stale = [r.id for r in rows if r.claimed_by != self.owner and not _owner_alive(r.claimed_by or "")]
+            rows = s.execute(select(Task.id, Task.claimed_by).where(Task.state == TaskState.RUNNING)).all()
+            stale = [
+                r.id
+                for r in rows
+                if (include_own and r.claimed_by == self.owner)
+                or (r.claimed_by != self.owner and not _owner_alive(r.claimed_by or ""))
+            ]
             if stale:
                 s.execute(
                     update(Task)
                     .where(Task.id.in_(stale))
                     .values(
-                        state=case((Task.cancel_requested, "cancelled"), else_="pending"),
+                        state=case((Task.cancel_requested, TaskState.CANCELLED.value), else_=TaskState.PENDING.value),
                         attempts=func.max(Task.attempts - 1, 0),
                         claimed_by=None,
                         started_at=None,
@@ -285,11 +315,11 @@ class TaskStore:
         with self.db.write_session() as s:
             n = s.execute(
                 update(Task)
-                .where(condition, Task.state.in_(("pending", "failed")))
-                .values(state="cancelled", finished_at=time.time())
+                .where(condition, Task.state.in_(WAITING_STATES))
+                .values(state=TaskState.CANCELLED, finished_at=time.time())
             ).rowcount
             n += s.execute(
-                update(Task).where(condition, Task.state == "running").values(cancel_requested=True)
+                update(Task).where(condition, Task.state == TaskState.RUNNING).values(cancel_requested=True)
             ).rowcount
         return n
 
@@ -306,9 +336,9 @@ class TaskStore:
         with self.db.write_session() as s:
             return s.execute(
                 update(Task)
-                .where(condition, Task.state.in_(("dead", "cancelled")))
+                .where(condition, Task.state.in_((TaskState.DEAD, TaskState.CANCELLED)))
                 .values(
-                    state="pending",
+                    state=TaskState.PENDING,
                     attempts=0,
                     next_run_at=0.0,
                     error_class=None,
@@ -328,7 +358,7 @@ class TaskStore:
         return self._requeue_where(Task.group_id == group_id)
 
     def requeue_dead(self) -> int:
-        return self._requeue_where(Task.state == "dead")
+        return self._requeue_where(Task.state == TaskState.DEAD)
 
     # -- reading -------------------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -342,10 +372,15 @@ class TaskStore:
         with self.db.read_session() as s:
             return s.scalar(select(Task.id).where(Task.state.in_(LIVE_STATES)).limit(1)) is not None
 
+    def has_due_work(self) -> bool:
+        """A waiting task is due now: some worker could claim it (idle is announced only when none is)."""
+        with self.db.read_session() as s:
+            return s.execute(self._due_now, {"now": time.time()}).first() is not None
+
     def next_wakeup(self) -> float | None:
         """When the earliest waiting task becomes runnable (for idle workers' sleep)."""
         with self.db.read_session() as s:
-            return s.scalar(select(func.min(Task.next_run_at)).where(Task.state.in_(("pending", "failed"))))
+            return s.execute(self._next_due).scalar()
 
     def list_tasks(
         self, state: str | None = None, *, limit: int | None = None, group_id: int | None = None
@@ -391,10 +426,10 @@ class TaskStore:
             )
             first_start, last_finish = s.execute(
                 select(func.min(Task.started_at), func.max(Task.finished_at)).where(
-                    and_(Task.group_id == group_id, Task.state == "done")
+                    and_(Task.group_id == group_id, Task.state == TaskState.DONE)
                 )
             ).one()
-        done = rows.get("done", 0)
+        done = rows.get(TaskState.DONE, 0)
         live = sum(rows.get(st, 0) for st in LIVE_STATES)
         elapsed = ((time.time() if live else (last_finish or 0)) - first_start) if first_start else 0
         return GroupStatus(
@@ -403,8 +438,8 @@ class TaskStore:
             label=group.label,
             total=sum(rows.values()),
             done=done,
-            failed=rows.get("dead", 0),
-            cancelled=rows.get("cancelled", 0),
+            failed=rows.get(TaskState.DEAD, 0),
+            cancelled=rows.get(TaskState.CANCELLED, 0),
             live=live,
             rate=done / elapsed if elapsed > 0 else 0.0,
         )
@@ -414,7 +449,7 @@ class TaskStore:
         with self.db.read_session() as s:
             rows = s.execute(
                 select(Task.type, Task.finished_at - Task.started_at).where(
-                    Task.state == "done", Task.started_at.is_not(None), Task.finished_at.is_not(None)
+                    Task.state == TaskState.DONE, Task.started_at.is_not(None), Task.finished_at.is_not(None)
                 )
             ).all()
         return [(t, max(0.0, d)) for t, d in rows]
