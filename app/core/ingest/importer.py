@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy import func, select, text, update
 
-from app.core.db.models import DuplicateGroup, FailedFile, Folder, Photo, PhotoFile, Task
+from app.core.db.models import FailedFile, Folder, Photo, PhotoFile, Task
 from app.core.ingest.scan import resolve_root
 from app.core.tasks import Priority
 from app.core.tasks.store import LIVE_STATES
@@ -219,7 +219,3 @@ class Importer:
         ids = list(photo_ids)
         with self._library.db.write_session() as s:
             return s.execute(update(Photo).where(Photo.id.in_(ids)).values(hidden=False)).rowcount
-
-    def near_group_count(self) -> int:
-        with self._library.db.read_session() as s:
-            return s.scalar(select(func.count(DuplicateGroup.id))) or 0
