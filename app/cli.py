@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 prints as its own bytes, like `ls`
+        sys.stdout.reconfigure(errors="surrogateescape")
     setup_console_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -24,8 +24,22 @@ def register(subparsers) -> None:
 
 
 def cmd_import(args, library) -> int:
+    from app.core.ingest.importer import MissingImportPaths
+
     show_bar = not args.no_progress and sys.stderr.isatty()
-    summary = library.importer.import_paths(args.paths, progress=show_bar)
+    importer = library.importer
+    try:
+        group_id = importer.start_import(args.paths)
+    except MissingImportPaths as exc:
+        print(f"shoebox: {exc}; nothing was imported", file=sys.stderr)
+        return 2
+    if show_bar:
+        importer.run_with_progress_bar(group_id)
+    else:
+        importer.run_until_idle(group_id)
+    summary = importer.summary(group_id)
+    for root in importer.roots_without_photos(group_id):
+        print(f"no photos found in {root}", file=sys.stderr)
     if args.json:
         print_json(summary.to_json())
     else:
@@ -33,9 +47,15 @@ def cmd_import(args, library) -> int:
             f"imported {summary.imported}, duplicates {summary.duplicates}, skipped {summary.skipped}, "
             f"failed {summary.failed}, missing {summary.missing}, moved {summary.moved}"
         )
-        if summary.failed:
-            print("see `shoebox errors` for the reasons", file=sys.stderr)
-    return 0
+    if summary.failed:
+        print(f"{count(summary.failed, 'file')} failed: see `shoebox errors` for the reasons", file=sys.stderr)
+    succeeded = summary.imported + summary.duplicates + summary.moved + summary.skipped
+    return 1 if summary.failed and not succeeded else 0
+
+
+def count(n: int, noun: str) -> str:
+    """"1 file", "2 files"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def cmd_errors(args, library) -> int:
@@ -45,7 +65,7 @@ def cmd_errors(args, library) -> int:
     else:
         for e in errors:
             print(f"{e.path}\n    {e.error_class}: {e.reason}")
-        print(f"{len(errors)} files could not be imported")
+        print(f"{count(len(errors), 'file')} could not be imported")
     return 0
 
 
@@ -56,8 +76,8 @@ def cmd_duplicates(args, library) -> int:
     else:
         for g in groups:
             paths = [path for p in g.photos for path in (p.paths if g.kind == "exact" else [p.path])]
-            print(f"{g.kind} group {g.id}: {len(paths)} {'files' if g.kind == 'exact' else 'photos'}")
+            print(f"{g.kind} group {g.id}: {count(len(paths), 'file' if g.kind == 'exact' else 'photo')}")
             for path in paths:
                 print(f"    {path}")
-        print(f"{len(groups)} groups")
+        print(count(len(groups), "group"))
     return 0

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.core.db.models import FailedFile, Photo, PhotoFile
+from app.core.db.types import text_safe
 from app.core.ingest.analyse import FileAnalysis
 
 IMPORTED, DUPLICATE, MOVED, UNCHANGED = "imported", "duplicate", "moved", "unchanged"
@@ -92,9 +93,15 @@ def store_failure(
     row.size = size
     row.mtime_ns = mtime_ns
     row.error_class = error_class[:64]
-    row.reason = reason[:2000]
+    row.reason = text_safe(reason)[:2000]  # a message may quote a path that is not UTF-8
     row.failed_at = time.time()
     session.flush()
+
+
+def clear_failures(session: Session, paths: list[str]) -> None:
+    """Forget recorded failures whose cause is gone. Does not commit."""
+    for start in range(0, len(paths), 500):
+        session.execute(delete(FailedFile).where(FailedFile.path.in_(paths[start : start + 500])))
 
 
 def mark_missing(session: Session, file_ids: list[int]) -> int:
