@@ -12,6 +12,7 @@ import logging
 import sys
 
 from app import __version__
+from app.commands.output import safe_text_output
 from app.core.logs import setup_console_logging
 
 # Modules under app.commands; each has register(subparsers) and sets `func(args, library)` on its parsers.
@@ -41,8 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if hasattr(sys.stdout, "reconfigure"):  # a file name that is not UTF-8 prints as its own bytes, like `ls`
-        sys.stdout.reconfigure(errors="surrogateescape")
+    safe_text_output()  # a file name that is not UTF-8 prints with \xNN escapes
     setup_console_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()

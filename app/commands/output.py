@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import sys
@@ -9,6 +10,23 @@ from typing import Any
 
 # A file name byte that is not UTF-8 reaches Python as a lone surrogate (U+DC80-U+DCFF, "surrogateescape").
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape_name_bytes(exc: UnicodeError):
+    """Error handler for text output: an undecodable file-name byte prints as `\\xNN`, never as a crash."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    chunk = exc.object[exc.start : exc.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else f"\\u{ord(c):04x}" for c in chunk), exc.end
+
+
+codecs.register_error("shoebox-escape", _escape_name_bytes)
+
+
+def safe_text_output() -> None:
+    """Let plain-text listings print any file name (stdout's own encoding errors would stop the command)."""
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="shoebox-escape")
 
 
 def print_json(value: Any) -> None:

@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import asdict
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import false, func, or_, select, update
 
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
@@ -45,8 +45,13 @@ def record_result(ctx: TaskContext, **result) -> None:
 
 
 def _under(column, root: str):
-    """A coarse SQL filter for paths under root (LIKE ignores ASCII case): refine with `is_under`."""
-    return or_(column == root, column.startswith(root.rstrip(os.sep) + os.sep, autoescape=True))
+    """A coarse SQL filter for paths under root, to refine with `is_under`: LIKE ignores ASCII case, and it never
+    matches a path stored as bytes (not UTF-8, see FsPath), so those few all pass."""
+    return or_(
+        column == root,
+        column.startswith(root.rstrip(os.sep) + os.sep, autoescape=True),
+        func.typeof(column) == "blob",
+    )
 
 
 def ingest_key(path: str) -> str:
@@ -84,17 +89,19 @@ class _IngestQueue:
             if state != "running" or cancel:
                 raise TaskCancelled()
             keys = {ingest_key(p): p for p in self._paths}
-            live = dict(
+            # Queued already (live), or handled by this import since the scan read the library: not again.
+            mine = Task.group_id == group_id if group_id is not None else false()
+            queued = dict(
                 s.execute(
                     select(Task.dedupe_key, Task.id).where(
-                        Task.dedupe_key.in_(list(keys)), Task.state.in_(LIVE_STATES)
+                        Task.dedupe_key.in_(list(keys)), or_(Task.state.in_(LIVE_STATES), mine)
                     )
                 ).all()
             )
-            if live and group_id is not None:
-                s.execute(update(Task).where(Task.id.in_(list(live.values()))).values(group_id=group_id))
+            if queued and group_id is not None:
+                s.execute(update(Task).where(Task.id.in_(list(queued.values()))).values(group_id=group_id))
             for key, path in keys.items():
-                if key not in live:
+                if key not in queued:
                     store.submit(
                         "ingest",
                         {"path": path, "folder_id": self._folder_id, "settings": self._settings},
