@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import asdict
 
-from sqlalchemy import false, func, or_, select, update
+from sqlalchemy import bindparam, false, func, or_, select, update
 
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
@@ -38,10 +38,18 @@ CONTENT_FAILURES = (
 )
 
 
+_SET_PAYLOAD = (
+    update(Task)
+    .where(Task.id == bindparam("task_id"))
+    .values(payload=bindparam("payload"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def record_result(ctx: TaskContext, **result) -> None:
     """Keep this task's outcome in its payload, committed with its `done` (the summary reads it back)."""
     payload = {**ctx.payload, **result}
-    ctx.session.execute(update(Task).where(Task.id == ctx.task.id).values(payload=json.dumps(payload)))
+    ctx.session.execute(_SET_PAYLOAD, {"task_id": ctx.task.id, "payload": json.dumps(payload)})
 
 
 def _under(column, root: str):
