@@ -259,6 +259,8 @@ def test_cli_import_exit_codes_and_messages(tmp_path, capsys):
 
     rc, _, err = run_cli(capsys, lib, "import", str(good))
     assert rc == 0 and "no photos found" not in err
+    rc, out, _ = run_cli(capsys, lib, "photos")
+    assert out.rstrip().endswith("\n1 photo")  # not "1 photos"
 
 
 # -- scale: a big scan queues its files in batches -------------------------------------------------------------

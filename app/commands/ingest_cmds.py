@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from app.commands.output import print_json
+from app.commands.output import count, print_json
 
 
 def register(subparsers) -> None:
@@ -51,11 +51,6 @@ def cmd_import(args, library) -> int:
         print(f"{count(summary.failed, 'file')} failed: see `shoebox errors` for the reasons", file=sys.stderr)
     succeeded = summary.imported + summary.duplicates + summary.moved + summary.skipped
     return 1 if summary.failed and not succeeded else 0
-
-
-def count(n: int, noun: str) -> str:
-    """"1 file", "2 files"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def cmd_errors(args, library) -> int:

@@ -29,6 +29,11 @@ def safe_text_output() -> None:
         sys.stdout.reconfigure(errors="shoebox-escape")
 
 
+def count(n: int, noun: str) -> str:
+    """"1 file", "2 files"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def print_json(value: Any) -> None:
     """UTF-8 JSON; a lone surrogate is written as its `\\udcXX` escape (json.loads + os.fsencode give the name's
     bytes back) instead of failing or writing bytes that are not UTF-8."""
