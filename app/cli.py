@@ -15,6 +15,7 @@ import sys
 import traceback
 
 from app import __version__
+from app.commands.output import safe_text_output
 from app.core.logs import NO_CONSOLE, active_log_file, setup_console_logging
 
 # Modules under app.commands; each has register(subparsers) and sets `func(args, library)` on its parsers.
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.library is not None and not args.library.strip():
         parser.error("--library needs a folder (it was given an empty path)")
+    safe_text_output()  # a file name that is not UTF-8 prints with \xNN escapes
     setup_console_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()

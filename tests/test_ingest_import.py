@@ -117,8 +117,11 @@ def test_bad_input_is_recorded_and_never_stops_the_import(tmp_path, capsys, monk
     (folder / "text.jpeg").write_text("I am text")
     bomb = make_image(folder / "bomb.png", "PNG", size=(700, 700))
     lib = tmp_path / "lib"
-    assert main(["--library", str(lib), "import", str(tmp_path / "none")]) == 0  # a missing root: an error row
-    cli_json(capsys, lib, "errors")
+    capsys.readouterr()
+    # A path that does not exist (a typo) is refused at once, not recorded as a file error.
+    assert main(["--library", str(lib), "import", str(tmp_path / "none")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert cli_json(capsys, lib, "errors") == []
     from app.core.library import Library
 
     with Library.open(lib) as library:
@@ -130,7 +133,7 @@ def test_bad_input_is_recorded_and_never_stops_the_import(tmp_path, capsys, monk
     assert errors["zero.jpg"]["error_class"] == "EmptyFile"
     assert errors["text.jpeg"]["error_class"] == "NotAnImage"
     assert errors["bomb.png"]["error_class"] == "DecompressionBomb"
-    assert errors["none"]["error_class"] == "Unreadable"
+    assert "none" not in errors
     assert all(e["reason"] for e in errors.values())
 
     # Fixed files are imported on the next run and leave the error list.

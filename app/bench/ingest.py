@@ -4,6 +4,11 @@ The corpus is generated: 12-megapixel JPEGs (quality 90, EXIF with date, camera 
 a photo to the encoder (soft shapes, gradients, grain), so files are a realistic 3-5 MB. The baseline runs the
 same draft-mode decode and two thumbnail sizes on the same number of threads as the engine; the ratio says how
 much the rest of an import (hashing, EXIF, pHash, database, task engine) costs on top.
+
+The small-files row (`--small N`) measures the fixed cost per photo instead: N distinct 64x48 JPEGs in folders of
+1,000, imported through the engine on a fresh library. It prints the time until the first photo is in the
+library (the scan queues files in batches, so this must not wait for the whole scan), photos/s over the whole
+import, and the peak resident memory of the process during it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ def register(subparsers) -> None:
     parser.add_argument("--count", type=int, default=40, help="number of 12 MP JPEGs (default 40)")
     parser.add_argument("--workers", type=int, default=None, help="threads for both runs (default: CPU count)")
     parser.add_argument("--repeat", type=int, default=3, help="alternate the two runs this often, keep each best")
+    parser.add_argument(
+        "--small", type=int, default=2000, metavar="N",
+        help="also import N small files for the per-photo cost (default 2000; the goal is stated for 100000; 0: skip)",
+    )
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
 
@@ -64,6 +73,62 @@ def make_corpus(folder: Path, count: int, seed: int = 1) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return list(pool.map(make, range(count)))
+
+
+def make_small_corpus(folder: Path, count: int, seed: int = 2) -> None:
+    """`count` distinct 64x48 JPEGs (about 1.5 KB each), 1,000 per folder."""
+    from PIL import Image
+
+    def make(start: int) -> None:
+        rng = np.random.default_rng(seed * 1_000_003 + start)
+        sub = folder / f"{start // 1000:04d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        for i in range(start, min(start + 1000, count)):
+            noise = (rng.random((12, 16, 3)) * 255).astype(np.uint8)
+            Image.fromarray(noise).resize((64, 48), Image.Resampling.BILINEAR).save(sub / f"s{i:06d}.jpg", quality=80)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(make, range(0, count, 1000)))
+
+
+def small_files_import(folder: Path, count: int, workers: int, library_dir: Path) -> dict:
+    """Import the small-files corpus through the engine: time to the first photo, photos/s, peak RSS."""
+    import psutil
+
+    from app.core.library import Library
+    from app.core.tasks.engine import TaskEngine
+
+    process = psutil.Process()
+    peak = process.memory_info().rss
+    first: list[float] = []
+    library = Library.open(library_dir, log_to_file=False)
+    try:
+        library.__dict__["tasks"] = TaskEngine(library, workers=workers)
+        importer = library.importer
+        start = time.perf_counter()
+
+        def tick() -> None:  # cheap: counting the import's tasks this often would cost the import itself
+            nonlocal peak
+            peak = max(peak, process.memory_info().rss)
+            if not first and library.photos.count(include_hidden=True):
+                first.append(time.perf_counter() - start)
+
+        group_id = importer.start_import([folder])
+        library.tasks.run_until_idle(on_tick=tick, tick_s=0.05)
+        elapsed = time.perf_counter() - start
+        summary = importer.summary(group_id)
+    finally:
+        library.close()
+    if summary.imported != count:
+        raise SystemExit(f"bench ingest: only {summary.imported} of {count} small files were imported: {summary}")
+    return {
+        "small_files": count,
+        "small_import_s": round(elapsed, 2),
+        "small_first_photo_s": round(first[0], 2) if first else None,
+        "small_photos_per_s": round(count / elapsed, 1),
+        "small_peak_rss_mb": round(peak / 2**20),
+        "small_target": {"first_photo_s": 5, "photos_per_s": 200, "count": 100_000},
+    }
 
 
 def baseline(files: list[Path], workers: int, out: Path) -> float:
@@ -128,7 +193,13 @@ def run(args, _library=None) -> int:
     QCoreApplication.instance() or QCoreApplication([])
     workers = args.workers or max(1, QThread.idealThreadCount())
     work = Path(tempfile.mkdtemp(prefix="shoebox-bench-ingest-"))
+    small: dict = {}
     try:
+        if args.small > 0:  # first, so its peak memory is not the 12 MP run's
+            make_small_corpus(work / "small", args.small)
+            _import_lazy_modules()
+            small = small_files_import(work / "small", args.small, workers, work / "library-small")
+            shutil.rmtree(work / "small", ignore_errors=True)
         t0 = time.perf_counter()
         files = make_corpus(work / "photos", args.count)
         made_s = time.perf_counter() - t0
@@ -162,6 +233,7 @@ def run(args, _library=None) -> int:
         "import_photos_per_s": round(import_rate, 2),
         "ratio": round(import_rate / base_rate, 3),
         "target_ratio": 0.7,
+        **small,
     }
     if args.json:
         print(json.dumps(result, indent=2))
@@ -174,4 +246,13 @@ def run(args, _library=None) -> int:
     print(f"{'decode + 2 thumbnails (baseline)':<34} {base_s:>8.2f} {base_rate:>9.2f}")
     print(f"{'full import (engine, DB, EXIF...)':<34} {import_s:>8.2f} {import_rate:>9.2f}")
     print(f"{'ratio import / baseline':<34} {'':>8} {result['ratio']:>9.3f}   (target >= 0.7)")
+    if small:
+        print()
+        print(f"{'small files (64x48 JPEG)':<26} {'files':>8} {'seconds':>8} {'photos/s':>9} {'first photo s':>14} {'peak RSS MB':>12}")
+        print(
+            f"{'full import':<26} {small['small_files']:>8} {small['small_import_s']:>8.2f} "
+            f"{small['small_photos_per_s']:>9.1f} {small['small_first_photo_s'] or float('nan'):>14.2f} "
+            f"{small['small_peak_rss_mb']:>12}"
+        )
+        print(f"{'goal at 100,000 files':<26} {'':>8} {'':>8} {'>= 200':>9} {'<= 5':>14} {'bounded':>12}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from app.commands.output import print_json
+from app.commands.output import count, print_json
 
 FORMATS_HELP = (
     "Reads JPEG, PNG, HEIC/HEIF, TIFF, WebP, GIF and BMP, and camera RAW files built on TIFF (DNG, NEF, CR2, ARW, "
@@ -32,14 +32,27 @@ def register(subparsers) -> None:
 
 
 def cmd_import(args, library) -> int:
+    from app.core.ingest.importer import MissingImportPaths
     from app.core.tasks.errors import EngineError
 
     show_bar = not args.no_progress and sys.stderr.isatty()
+    importer = library.importer
     try:
-        summary = library.importer.import_paths(args.paths, progress=show_bar)
+        group_id = importer.start_import(args.paths)
+    except MissingImportPaths as exc:
+        print(f"shoebox: {exc}; nothing was imported", file=sys.stderr)
+        return 2
+    try:
+        if show_bar:
+            importer.run_with_progress_bar(group_id)
+        else:
+            importer.run_until_idle(group_id)
     except EngineError as exc:  # e.g. a full disk: what was done is saved, the rest resumes next time
         print(f"shoebox: import stopped: {exc}", file=sys.stderr)
         return 1
+    summary = importer.summary(group_id)
+    for root in importer.roots_without_photos(group_id):
+        print(f"no photos found in {root}", file=sys.stderr)
     if args.json:
         print_json(summary.to_json())
     else:
@@ -47,9 +60,10 @@ def cmd_import(args, library) -> int:
             f"imported {summary.imported}, duplicates {summary.duplicates}, skipped {summary.skipped}, "
             f"failed {summary.failed}, missing {summary.missing}, moved {summary.moved}"
         )
-        if summary.failed:
-            print("see `shoebox errors` for the reasons", file=sys.stderr)
-    return 0
+    if summary.failed:
+        print(f"{count(summary.failed, 'file')} failed: see `shoebox errors` for the reasons", file=sys.stderr)
+    succeeded = summary.imported + summary.duplicates + summary.moved + summary.skipped
+    return 1 if summary.failed and not succeeded else 0
 
 
 def cmd_errors(args, library) -> int:
@@ -59,7 +73,7 @@ def cmd_errors(args, library) -> int:
     else:
         for e in errors:
             print(f"{e.path}\n    {e.error_class}: {e.reason}")
-        print(f"{len(errors)} files could not be imported")
+        print(f"{count(len(errors), 'file')} could not be imported")
     return 0
 
 
@@ -70,8 +84,8 @@ def cmd_duplicates(args, library) -> int:
     else:
         for g in groups:
             paths = [path for p in g.photos for path in (p.paths if g.kind == "exact" else [p.path])]
-            print(f"{g.kind} group {g.id}: {len(paths)} {'files' if g.kind == 'exact' else 'photos'}")
+            print(f"{g.kind} group {g.id}: {count(len(paths), 'file' if g.kind == 'exact' else 'photo')}")
             for path in paths:
                 print(f"    {path}")
-        print(f"{len(groups)} groups")
+        print(count(len(groups), "group"))
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.commands.output import print_json
+from app.commands.output import count, print_json
 
 
 def register(subparsers) -> None:
@@ -39,5 +39,5 @@ def cmd_photos(args, library) -> int:
         for p in photos:
             when = p.taken_at or "undated"
             print(f"{p.id:6}  {when:19}  {p.width or '?'}x{p.height or '?'}  {p.path}")
-        print(f"{len(photos)} photos")
+        print(count(len(photos), "photo"))
     return 0

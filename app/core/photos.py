@@ -152,11 +152,6 @@ class PhotoService:
         found = self.get_many([photo_id])
         return found[0] if found else None
 
-    def by_path(self, path: str) -> PhotoInfo | None:
-        with self._library.db.read_session() as session:
-            photo_id = session.scalar(select(PhotoFile.photo_id).where(PhotoFile.path == path))
-        return self.get(photo_id) if photo_id else None
-
     def month_counts(self) -> list[MonthCount]:
         """Visible photos per month in display order (newest first, undated last): running sums of these
         counts are the grid rows where each month starts, so views can show date headers without loading

@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.core.db.types import FsPath
+
 
 class Base(DeclarativeBase):
     pass
@@ -32,7 +34,7 @@ class Folder(Base):
     __tablename__ = "folders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)
     added_at: Mapped[float] = mapped_column(Float)
     last_scan_at: Mapped[Optional[float]] = mapped_column(Float)
 
@@ -95,7 +97,7 @@ class PhotoFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"), index=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)
     size: Mapped[int] = mapped_column(Integer)
     mtime_ns: Mapped[int] = mapped_column(Integer)
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -111,7 +113,7 @@ class FailedFile(Base):
     __tablename__ = "failed_files"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    path: Mapped[str] = mapped_column(String, unique=True)
+    path: Mapped[str] = mapped_column(FsPath, unique=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
     size: Mapped[Optional[int]] = mapped_column(Integer)
     mtime_ns: Mapped[Optional[int]] = mapped_column(Integer)

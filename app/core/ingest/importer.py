@@ -3,15 +3,20 @@ duplicate groups). The GUI uses start_import and the engine's signals; the CLI u
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
 
-from app.core.db.models import DuplicateGroup, FailedFile, Folder, Photo, PhotoFile, Task
-from app.core.ingest.scan import resolve_root
+from app.core.db.models import FailedFile, Folder, Photo, PhotoFile, Task
+from app.core.db.types import text_safe
+from app.core.ingest.scan import is_under, resolve_root
+from app.core.ingest.store import clear_failures
 from app.core.tasks import Priority
 from app.core.tasks.store import LIVE_STATES
 
@@ -73,20 +78,69 @@ FROM tasks WHERE group_id = :gid AND type = 'scan'
 """
 
 
+class MissingImportPaths(ValueError):
+    """Paths given to import that do not exist (a typo): nothing was queued."""
+
+    def __init__(self, paths: list[str]):
+        super().__init__("no such file or folder: " + ", ".join(text_safe(p) for p in paths))
+        self.paths = paths
+
+
+def _adopt_interrupted_tasks(s: Session, roots: list[str], group_id: int) -> None:
+    """Live scan and ingest tasks of earlier imports under these roots move into the new group (see
+    start_import). They run in this import anyway; the new scan's submits would only find them as duplicates."""
+    rows = s.execute(
+        select(Task.id, Task.type, Task.payload).where(
+            Task.type.in_(("scan", "ingest")), Task.state.in_(LIVE_STATES), Task.group_id.is_not(None)
+        )
+    ).all()
+    ids = []
+    for task_id, type_, payload in rows:
+        data = json.loads(payload or "{}")
+        path = data.get("root") if type_ == "scan" else data.get("path")
+        if isinstance(path, str) and any(is_under(path, root) for root in roots):
+            ids.append(task_id)
+    for start in range(0, len(ids), 500):
+        s.execute(update(Task).where(Task.id.in_(ids[start : start + 500])).values(group_id=group_id))
+
+
+def _forget_vanished_failures(s: Session) -> None:
+    """A recorded failure of a file (or folder) that no longer exists has no cause left: drop it."""
+    gone = []
+    for (path,) in s.execute(select(FailedFile.path)):
+        try:
+            os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            gone.append(path)
+        except OSError:
+            pass  # cannot tell (a folder above it is unreadable): keep it
+    clear_failures(s, gone)
+
+
 class Importer:
     def __init__(self, library: "Library"):
         self._library = library
 
     # -- starting and running ------------------------------------------------------------------------------
     def start_import(self, paths: Iterable[str | Path]) -> int:
+        """Queue an import of these files and folders as a new task group; returns its id.
+
+        Raises MissingImportPaths (nothing is queued) when a path does not exist. Tasks of an earlier import
+        that was interrupted (a kill, Ctrl-C, a full disk) and that cover the same files join this group, so
+        its progress and summary count the work this import really does."""
         roots = list(dict.fromkeys(resolve_root(p) for p in paths))
         if not roots:
             raise ValueError("nothing to import: no paths given")
+        absent = [root for root in roots if not os.path.lexists(root)]
+        if absent:
+            raise MissingImportPaths(absent)
         engine = self._library.tasks
-        label = roots[0] if len(roots) == 1 else f"{roots[0]} and {len(roots) - 1} more"
+        label = text_safe(roots[0] if len(roots) == 1 else f"{roots[0]} and {len(roots) - 1} more")
         # The group, its folders and its scans commit together: a kill in between leaves no empty import.
         with self._library.db.write_session() as s:
             group_id = engine.store.create_group("import", f"Import {label}", session=s)
+            _forget_vanished_failures(s)
+            _adopt_interrupted_tasks(s, roots, group_id)
             for root in roots:
                 folder = s.scalar(select(Folder).where(Folder.path == root))
                 if folder is None:
@@ -98,7 +152,7 @@ class Importer:
                     {"root": root, "folder_id": folder.id},
                     priority=Priority.IMPORT,
                     group_id=group_id,
-                    dedupe_key=f"scan:{root}",
+                    dedupe_key=f"scan:{text_safe(root)}",
                     session=s,
                 )
         engine.wake()
@@ -166,6 +220,19 @@ class Importer:
             moved=counts["moved"],
         )
 
+    def roots_without_photos(self, group_id: int) -> list[str]:
+        """Roots of this import whose scan found no image file at all (new, unchanged or failed before)."""
+        with self._library.db.read_session() as s:
+            rows = s.execute(
+                select(Task.payload).where(Task.group_id == group_id, Task.type == "scan", Task.state == "done")
+            ).all()
+        empty = []
+        for (payload,) in rows:
+            data = json.loads(payload or "{}")
+            if not data.get("found") and not data.get("skipped") and not data.get("unreadable"):
+                empty.append(data["root"])
+        return empty
+
     def errors(self) -> list[FailedFileInfo]:
         with self._library.db.read_session() as s:
             rows = s.execute(
@@ -219,7 +286,3 @@ class Importer:
         ids = list(photo_ids)
         with self._library.db.write_session() as s:
             return s.execute(update(Photo).where(Photo.id.in_(ids)).values(hidden=False)).rowcount
-
-    def near_group_count(self) -> int:
-        with self._library.db.read_session() as s:
-            return s.scalar(select(func.count(DuplicateGroup.id))) or 0

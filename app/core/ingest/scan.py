@@ -44,17 +44,20 @@ def walk_files(
     """Every regular file under root (or root itself when it is a file), with size and mtime.
 
     Symlinked folders are followed once: each real folder is visited at most once, keyed by (device, inode),
-    which cuts loops. `exclude` holds absolute folder paths never to enter (the library folder itself).
+    which cuts loops. `exclude` holds folders never to enter (the library folder itself); they are recognised by
+    their (device, inode), so a path to them through a symlink is excluded too.
     """
     errors = errors if errors is not None else []
     root = os.path.abspath(os.fspath(root))
+    excluded = _identities(exclude)
     try:
         st = os.stat(root)
     except OSError as exc:
         errors.append((root, _reason(exc)))
         return
     if stat.S_ISREG(st.st_mode):
-        yield ScannedFile(root, st.st_size, st.st_mtime_ns)
+        if not any(_inside(root, folder) for folder in exclude):
+            yield ScannedFile(root, st.st_size, st.st_mtime_ns)
         return
     seen: set[tuple[int, int]] = set()
     stack = [root]
@@ -68,7 +71,7 @@ def walk_files(
             errors.append((folder, _reason(exc)))
             continue
         key = (folder_stat.st_dev, folder_stat.st_ino)
-        if key in seen or folder in exclude:
+        if key in seen or key in excluded:
             continue
         seen.add(key)
         try:
@@ -93,6 +96,27 @@ def walk_files(
                 continue
             yield ScannedFile(entry.path, est.st_size, est.st_mtime_ns)
         stack.extend(reversed(subfolders))  # depth first, in name order
+
+
+def is_under(path: str, folder: str) -> bool:
+    """`path` is `folder` or inside it (by name: case and separators exact)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _identities(folders) -> set[tuple[int, int]]:
+    keys = set()
+    for folder in folders:
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        keys.add((st.st_dev, st.st_ino))
+    return keys
+
+
+def _inside(path: str, folder) -> bool:
+    real, real_folder = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([real, real_folder]) == real_folder
 
 
 def _reason(exc: OSError) -> str:

@@ -14,13 +14,18 @@ import os
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app.core.db.models import FailedFile, Photo, PhotoFile
+from app.core.db.types import text_safe
 from app.core.ingest.analyse import FileAnalysis
 
 IMPORTED, DUPLICATE, MOVED, UNCHANGED = "imported", "duplicate", "moved", "unchanged"
+
+_CLEAR_FAILURE = (
+    delete(FailedFile).where(FailedFile.path == bindparam("path")).execution_options(synchronize_session=False)
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
     """Upsert the photo and its file row. Does not commit."""
     now = time.time()
     was_missing = False
+    # First, while nothing is pending (no autoflush), and without matching it against loaded objects.
+    session.execute(_CLEAR_FAILURE, {"path": analysis.path})
     photo = session.scalar(select(Photo).where(Photo.sha256 == analysis.sha256))
     outcome = IMPORTED
     if photo is None:
@@ -68,7 +75,6 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
     row.missing = False
     row.last_seen = now
     photo.status = "ok"
-    session.execute(delete(FailedFile).where(FailedFile.path == analysis.path))
     session.flush()
     return StoreOutcome(outcome, was_missing)
 
@@ -92,9 +98,15 @@ def store_failure(
     row.size = size
     row.mtime_ns = mtime_ns
     row.error_class = error_class[:64]
-    row.reason = reason[:2000]
+    row.reason = text_safe(reason)[:2000]  # a message may quote a path that is not UTF-8
     row.failed_at = time.time()
     session.flush()
+
+
+def clear_failures(session: Session, paths: list[str]) -> None:
+    """Forget recorded failures whose cause is gone. Does not commit."""
+    for start in range(0, len(paths), 500):
+        session.execute(delete(FailedFile).where(FailedFile.path.in_(paths[start : start + 500])))
 
 
 def mark_missing(session: Session, file_ids: list[int]) -> int:

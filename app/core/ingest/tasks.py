@@ -12,21 +12,25 @@ import json
 import logging
 import os
 import time
+from dataclasses import asdict
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, false, func, insert, or_, select, update
 
-from app.core.db.models import FailedFile, Folder, PhotoFile, Task
+from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
+from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest.duplicates import regroup
-from app.core.ingest.scan import walk_files
+from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
-from app.core.ingest.store import mark_missing, store_analysis, store_failure
+from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
 from app.core.tasks import Priority, TaskContext, task_handler
+from app.core.tasks.errors import TaskCancelled
 from app.core.tasks.store import LIVE_STATES
 
 log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
+SCAN_BATCH = 500  # files queued per committed transaction of a scan
 # Failures decided by the file's bytes: an unchanged file is skipped on re-import. Anything else (a full disk,
 # an I/O error, permissions, an unexpected error) is tried again by the next import.
 CONTENT_FAILURES = (
@@ -34,14 +38,104 @@ CONTENT_FAILURES = (
 )
 
 
+_SET_PAYLOAD = (
+    update(Task)
+    .where(Task.id == bindparam("task_id"))
+    .values(payload=bindparam("payload"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def record_result(ctx: TaskContext, **result) -> None:
     """Keep this task's outcome in its payload, committed with its `done` (the summary reads it back)."""
     payload = {**ctx.payload, **result}
-    ctx.session.execute(update(Task).where(Task.id == ctx.task.id).values(payload=json.dumps(payload)))
+    ctx.session.execute(_SET_PAYLOAD, {"task_id": ctx.task.id, "payload": json.dumps(payload)})
 
 
 def _under(column, root: str):
-    return or_(column == root, column.startswith(root.rstrip(os.sep) + os.sep, autoescape=True))
+    """A coarse SQL filter for paths under root, to refine with `is_under`: LIKE ignores ASCII case, and it never
+    matches a path stored as bytes (not UTF-8, see FsPath), so those few all pass."""
+    return or_(
+        column == root,
+        column.startswith(root.rstrip(os.sep) + os.sep, autoescape=True),
+        func.typeof(column) == "blob",
+    )
+
+
+def ingest_key(path: str) -> str:
+    """The dedupe key of a file's ingest task; a name that is not UTF-8 is keyed by its bytes in hex."""
+    return f"ingest-bytes:{os.fsencode(path).hex()}" if needs_bytes(path) else f"ingest:{path}"
+
+
+class _IngestQueue:
+    """Queues a scan's files in committed batches, so workers start on the first photos within moments while
+    the scan goes on. A kill between batches loses nothing: the re-run scan finds queued files by their dedupe
+    key and imported ones as unchanged. A live ingest task of an earlier, interrupted import for the same file
+    joins this import, so its outcome is counted here."""
+
+    def __init__(self, ctx: TaskContext, folder_id: int | None, settings: IngestSettings):
+        self._ctx = ctx
+        self._folder_id = folder_id
+        self._settings = asdict(settings)
+        self._paths: list[str] = []
+        self.queued = 0
+        self._woken = False
+
+    def add(self, path: str) -> None:
+        self._paths.append(path)
+        if len(self._paths) >= SCAN_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._paths:
+            return
+        ctx, group_id = self._ctx, self._ctx.task.group_id
+        store = ctx.library.tasks.store
+        with ctx.library.db.write_session() as s:
+            # Under the write lock: a cancel of this scan (or of its import) cannot slip in before the commit.
+            state, cancel = s.execute(select(Task.state, Task.cancel_requested).where(Task.id == ctx.task.id)).one()
+            if state != "running" or cancel:
+                raise TaskCancelled()
+            keys = {ingest_key(p): p for p in self._paths}
+            # Queued already (live), or handled by this import since the scan read the library: not again.
+            mine = Task.group_id == group_id if group_id is not None else false()
+            queued = dict(
+                s.execute(
+                    select(Task.dedupe_key, Task.id).where(
+                        Task.dedupe_key.in_(list(keys)), or_(Task.state.in_(LIVE_STATES), mine)
+                    )
+                ).all()
+            )
+            if queued and group_id is not None:
+                s.execute(update(Task).where(Task.id.in_(list(queued.values()))).values(group_id=group_id))
+            # One multi-row insert instead of a submit() per file: the dedupe check above covered the batch.
+            now = time.time()
+            rows = [
+                {
+                    "type": "ingest",
+                    "payload": json.dumps({"path": path, "folder_id": self._folder_id, "settings": self._settings}),
+                    "priority": Priority.IMPORT,
+                    "state": "pending",
+                    "attempts": 0,
+                    "max_attempts": store.default_max_attempts,
+                    "next_run_at": 0.0,
+                    "created_at": now,
+                    "progress": 0.0,
+                    "group_id": group_id,
+                    "parent_id": ctx.task.id,
+                    "dedupe_key": key,
+                    "cancel_requested": False,
+                }
+                for key, path in keys.items()
+                if key not in queued
+            ]
+            if rows:
+                s.execute(insert(Task), rows)
+        self.queued += len(self._paths)
+        self._paths.clear()
+        if not self._woken:  # idle workers poll the queue anyway; waking them once saves that wait at the start
+            self._woken = True
+            ctx.library.tasks.wake()
 
 
 @task_handler("scan")
@@ -49,27 +143,34 @@ def scan_root(ctx: TaskContext) -> None:
     root = ctx.payload["root"]
     folder_id = ctx.payload.get("folder_id")
     library = ctx.library
+    settings = IngestSettings.from_config(library.config)  # read once per import; each ingest task carries it
     with library.db.read_session() as s:
+        # Files this import's own ingest tasks already handled (a re-run scan after a kill) are not "skipped".
+        since = s.scalar(select(TaskGroup.created_at).where(TaskGroup.id == ctx.task.group_id))
         known = {
             r.path: r
             for r in s.execute(
-                select(PhotoFile.id, PhotoFile.path, PhotoFile.size, PhotoFile.mtime_ns, PhotoFile.missing).where(
-                    _under(PhotoFile.path, root)
-                )
+                select(
+                    PhotoFile.id, PhotoFile.path, PhotoFile.size, PhotoFile.mtime_ns, PhotoFile.missing,
+                    PhotoFile.last_seen,
+                ).where(_under(PhotoFile.path, root))
             )
+            if is_under(r.path, root)
         }
         failed = {
-            r.path: (r.size, r.mtime_ns)
+            r.path: r
             for r in s.execute(
-                select(FailedFile.path, FailedFile.size, FailedFile.mtime_ns).where(
-                    _under(FailedFile.path, root), FailedFile.error_class.in_(CONTENT_FAILURES)
+                select(FailedFile.path, FailedFile.size, FailedFile.mtime_ns, FailedFile.error_class).where(
+                    _under(FailedFile.path, root)
                 )
             )
+            if is_under(r.path, root)
         }
 
     errors: list[tuple[str, str]] = []
-    candidates: list[str] = []
+    queue = _IngestQueue(ctx, folder_id, settings)
     seen: set[str] = set()
+    still_failing: set[str] = set()  # failed files that are skipped or tried again: their error rows stay
     skipped = 0
     for i, entry in enumerate(walk_files(root, exclude={str(library.root)}, errors=errors)):
         if i % 200 == 0:
@@ -77,31 +178,44 @@ def scan_root(ctx: TaskContext) -> None:
         seen.add(entry.path)
         row = known.get(entry.path)
         if row is not None and not row.missing and (row.size, row.mtime_ns) == (entry.size, entry.mtime_ns):
-            skipped += 1  # unchanged since the last import
+            if since is None or row.last_seen < since:
+                skipped += 1  # unchanged since the last import
             continue
-        if failed.get(entry.path) == (entry.size, entry.mtime_ns):
+        prior = failed.get(entry.path)
+        if prior is not None and prior.error_class in CONTENT_FAILURES and (prior.size, prior.mtime_ns) == (
+            entry.size,
+            entry.mtime_ns,
+        ):
             skipped += 1  # its bytes failed before and are unchanged: they would fail the same way
+            still_failing.add(entry.path)
             continue
         try:
             kind = sniff(entry.path)
         except OSError:
             kind = None  # unreadable now: let the ingest task record why, if the name says it is an image
         if kind is not None or looks_like_image_name(entry.path):
-            candidates.append(entry.path)
+            if prior is not None:
+                still_failing.add(entry.path)
+            queue.add(entry.path)
+    queue.flush()
 
-    gone = [r.id for path, r in known.items() if path not in seen and not r.missing and not os.path.exists(path)]
+    # A folder that could not be read hides what is in it: its files are neither missing nor fixed.
+    blocked = [path for path, _ in errors if os.path.lexists(path)]
+
+    def in_blocked(path: str) -> bool:
+        return any(is_under(path, folder) for folder in blocked)
+
+    gone = [r.id for path, r in known.items() if path not in seen and not r.missing and _gone(path, in_blocked)]
+    error_paths = {path for path, _ in errors}
+    stale = [
+        path for path in failed if path not in still_failing and path not in error_paths and not in_blocked(path)
+    ]
     ctx.check_cancelled()
 
     session = ctx.session
-    for path in candidates:
-        ctx.submit(
-            "ingest",
-            {"path": path, "folder_id": folder_id},
-            priority=Priority.IMPORT,
-            dedupe_key=f"ingest:{path}",
-        )
     for path, reason in errors:
         store_failure(session, path, "Unreadable", f"cannot read: {reason}", folder_id=folder_id)
+    clear_failures(session, stale)  # read now, gone for good, or no longer an image: the old error is moot
     missing = mark_missing(session, gone)
     if folder_id is not None:
         session.execute(update(Folder).where(Folder.id == folder_id).values(last_scan_at=time.time()))
@@ -110,16 +224,33 @@ def scan_root(ctx: TaskContext) -> None:
             "duplicates", {}, priority=Priority.NORMAL, dedupe_key=f"duplicates:{ctx.task.group_id}"
         )
     record_result(
-        ctx, found=len(candidates), skipped=skipped, missing=missing, unreadable=len(errors)
+        ctx, found=queue.queued, skipped=skipped, missing=missing, unreadable=len(errors), cleared=len(stale)
     )
-    log.info("scanned %s: %d to import, %d unchanged, %d missing", root, len(candidates), skipped, missing)
+    log.info(
+        "scanned %s: %d to import, %d unchanged, %d missing, %d old errors cleared",
+        text_safe(root), queue.queued, skipped, missing, len(stale),
+    )
+
+
+def _gone(path: str, in_blocked) -> bool:
+    """Gone for good: not there, and not merely behind a folder this scan could not read."""
+    if in_blocked(path):
+        return False
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False  # cannot tell (permission): not "missing"
+    return False
 
 
 @task_handler("ingest")
 def ingest_file(ctx: TaskContext) -> None:
     path = ctx.payload["path"]
     folder_id = ctx.payload.get("folder_id")
-    settings = IngestSettings.from_config(ctx.library.config)
+    carried = ctx.payload.get("settings")  # read once by the scan; tasks queued by older versions lack it
+    settings = IngestSettings(**carried) if carried else IngestSettings.from_config(ctx.library.config)
     ctx.check_cancelled()
     try:
         analysis = analyse_file(path, ctx.library.layout, settings)

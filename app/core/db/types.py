@@ -1,0 +1,50 @@
+"""Column types that SQLite cannot express on its own.
+
+`FsPath`: a file path exactly as the file system names it. On Linux a file name is any bytes, and Python shows
+bytes that are not UTF-8 as lone surrogates (PEP 383 "surrogateescape", e.g. b'caf\\xe9.jpg' -> 'caf\\udce9.jpg'),
+which SQLite's UTF-8 text cannot hold. Such a path is stored as a BLOB of its raw bytes (`os.fsencode`) and read
+back with `os.fsdecode`; every other path stays plain TEXT, so existing libraries and queries are unchanged.
+Equality, uniqueness and prefix (LIKE) matches work on the bytes, so the lossless form needs no special case.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+
+def needs_bytes(path: str) -> bool:
+    """True when `path` holds bytes that are not UTF-8 (surrogate escapes)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def text_safe(value: str) -> str:
+    """`value` as valid UTF-8 text for keys, logs and messages: undecodable bytes become `\\xNN`."""
+    if not needs_bytes(value):
+        return value
+    try:
+        raw = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no file name produces
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+class FsPath(TypeDecorator):
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str) and needs_bytes(value):
+            return os.fsencode(value)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if isinstance(value, bytes):
+            return os.fsdecode(value)
+        return value
