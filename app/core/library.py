@@ -123,10 +123,14 @@ def _has_database(db: Path) -> bool:
 _DESKTOP_FILES = {".DS_Store", "Thumbs.db", "desktop.ini", ".directory"}
 
 
-def _refuse_unless_new(layout: LibraryLayout) -> None:
-    """Raise NotALibraryError unless the folder is a new library: nothing in it but what opening one creates."""
+def _refuse_unless_new(layout: LibraryLayout, *, locked: bool = True) -> None:
+    """Raise NotALibraryError unless the folder is a new library: nothing in it but what opening one creates.
+
+    Without the creation lock (`locked=False`) another process may be creating the library right now, so its
+    database's own sidecar files (-wal, -shm, -journal) say nothing yet; the check under the lock decides.
+    """
     db = layout.database
-    sidecars = {db.name, db.name + "-wal", db.name + "-shm", layout.lock.name}
+    sidecars = {db.name, db.name + "-wal", db.name + "-shm", db.name + "-journal", layout.lock.name}
     library_names = {folder.name for folder in layout.folders}
     foreign: Path | None = None
     library_file: Path | None = None
@@ -134,7 +138,7 @@ def _refuse_unless_new(layout: LibraryLayout) -> None:
         if entry.name in _DESKTOP_FILES:
             continue
         if entry.name in sidecars:
-            if entry.name != layout.lock.name and entry.is_file() and entry.stat().st_size > 0:
+            if locked and entry.name != layout.lock.name and entry.is_file() and entry.stat().st_size > 0:
                 library_file = library_file or entry  # a non-empty -wal next to an empty database
         elif entry.name == layout.logs.name and entry.is_dir():
             continue  # our own log may be written before the database
@@ -215,7 +219,7 @@ class Library:
             raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
         db = self.layout.database
         if not create and not _has_database(db):
-            _refuse_unless_new(self.layout)  # before the lock file, so a refused folder is left as it was
+            _refuse_unless_new(self.layout, locked=False)  # before the lock file: a refused folder stays as it was
         with _exclusive_lock(self.layout.lock):
             if not create and not _has_database(db):
                 _refuse_unless_new(self.layout)  # again: another process may have been creating it
