@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "duplicates.phash_threshold": 6,
     # Decompression-bomb guard: images above this many pixels are refused (about 180 MP).
     "ingest.max_pixels": 180_000_000,
+    # Memory all decoding workers of a process may hold at once; one image needing more is refused (TooLarge).
+    "ingest.decode_memory_mb": 1024,
     "thumbnails.grid_px": 256,
     "thumbnails.preview_px": 1440,
     "tasks.max_attempts": 3,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.core.config import Config
 from app.core.db.database import Database
+from app.core.ingest.tempfiles import remove_stray_temp_files
 from app.core.logs import attach_library_log, detach_library_log
 from app.core.paths import LibraryLayout, default_library_dir
 
@@ -39,6 +40,7 @@ class Library:
             self.db.close()
             raise LibraryError(f"cannot open library database {self.layout.database}: {exc}") from exc
         self.config = Config(self.db)
+        remove_stray_temp_files(self.layout.thumbnail_temp)  # half-written thumbnails of a killed import
         log.info("opened library %s", self.layout.root)
 
     @classmethod

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from sqlalchemy import func, select, text, update
 
 from app.core.db.models import DuplicateGroup, FailedFile, Folder, Photo, PhotoFile, Task
+from app.core.ingest.repair import submit_thumbnail_check
 from app.core.ingest.scan import resolve_root
 from app.core.tasks import Priority
 from app.core.tasks.store import LIVE_STATES
@@ -101,6 +102,7 @@ class Importer:
                     dedupe_key=f"scan:{root}",
                     session=s,
                 )
+            submit_thumbnail_check(engine.store, s)  # missing or broken thumbnails are made again
         engine.wake()
         return group_id
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest.duplicates import regroup
+from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
 from app.core.ingest.store import mark_missing, store_analysis, store_failure
@@ -27,11 +28,8 @@ from app.core.tasks.store import LIVE_STATES
 log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
-# Failures decided by the file's bytes: an unchanged file is skipped on re-import. Anything else (a full disk,
-# an I/O error, permissions, an unexpected error) is tried again by the next import.
-CONTENT_FAILURES = (
-    "CorruptImage", "TruncatedImage", "NotAnImage", "EmptyFile", "UnsupportedRaw", "DecompressionBomb", "NotAFile",
-)
+# Failures decided by the file's bytes (CONTENT_FAILURES) are skipped on re-import while the file is unchanged.
+# Anything else (a full disk, an I/O error, permissions, an unexpected error) is tried again by the next import.
 
 
 def record_result(ctx: TaskContext, **result) -> None:
@@ -101,7 +99,7 @@ def scan_root(ctx: TaskContext) -> None:
             dedupe_key=f"ingest:{path}",
         )
     for path, reason in errors:
-        store_failure(session, path, "Unreadable", f"cannot read: {reason}", folder_id=folder_id)
+        store_failure(session, path, IngestError.UNREADABLE, f"cannot read: {reason}", folder_id=folder_id)
     missing = mark_missing(session, gone)
     if folder_id is not None:
         session.execute(update(Folder).where(Folder.id == folder_id).values(last_scan_at=time.time()))
@@ -129,7 +127,7 @@ def ingest_file(ctx: TaskContext) -> None:
     except FileBusy as exc:
         if ctx.task.attempts < ctx.task.max_attempts:
             raise  # the engine retries later with backoff
-        _record_failure(ctx, path, folder_id, "FileBusy", str(exc))
+        _record_failure(ctx, path, folder_id, exc.error_class, str(exc))
         return
     except Exception as exc:  # noqa: BLE001 - a decoder bug on odd input must not lose the file silently
         if ctx.task.attempts < ctx.task.max_attempts:
