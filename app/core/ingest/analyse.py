@@ -150,7 +150,12 @@ def _read_and_decode(path: str, settings: IngestSettings, expect_sha256: str | N
         source = _read(path)
         if expect_sha256 is not None and source.sha256 != expect_sha256:
             raise FileRejected(IngestError.FILE_CHANGED, "the file no longer holds this photo's content")
-        decoded = _decode(source, settings)
+        try:
+            decoded = _decode(source, settings)
+        except FileRejected:
+            if source.data is None and not _unchanged(path, source.stat):
+                continue  # it failed on other bytes than were hashed: read the file again
+            raise
         if source.data is not None or _unchanged(path, source.stat):
             return source, decoded
     raise FileBusy("the file was replaced while it was being read (still being copied?)", IngestError.FILE_CHANGED)
@@ -161,9 +166,9 @@ def _unchanged(path: str, before: os.stat_result) -> bool:
         now = os.stat(path)
     except OSError:
         return False
-    return (now.st_ino, now.st_dev, now.st_size, now.st_mtime_ns) == (
-        before.st_ino, before.st_dev, before.st_size, before.st_mtime_ns
-    )
+    # ctime too: an in-place rewrite that keeps the size and restores the mtime still changes it.
+    keys = ("st_ino", "st_dev", "st_size", "st_mtime_ns", "st_ctime_ns")
+    return all(getattr(now, key) == getattr(before, key) for key in keys)
 
 
 def _read(path: str) -> _Source:
@@ -238,12 +243,14 @@ def _decode(source: _Source, settings: IngestSettings) -> _Decoded:
                     IngestError.DECOMPRESSION_BOMB,
                     f"{width}x{height} is {width * height:,} pixels, over the limit of {limit:,} (ingest.max_pixels)",
                 )
-            orientation = image.getexif().get(0x0112)
-            metadata = read_metadata(source.data if source.data is not None else source.path, image,
-                                     source.stat.st_mtime_ns)
             prepare_decode(image, settings.preview_px)
             need = decode_cost(image, settings.preview_px, heif=kind == "heif") + len(source.data or b"")
+            # Reserved before anything reads EXIF: Pillow decodes a whole PNG to find an eXIf chunk.
             with DECODE_BUDGET.reserve(need, settings.decode_memory_mb * MB):
+                orientation = image.getexif().get(0x0112)
+                metadata = read_metadata(
+                    source.data if source.data is not None else source.path, image, source.stat.st_mtime_ns
+                )
                 upright = decode_upright(image, settings.preview_px, orientation)
             thumbs = make_thumbnails(upright, settings.sizes)
     except (FileRejected, FileBusy):
