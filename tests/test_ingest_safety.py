@@ -155,6 +155,17 @@ def test_regeneration_without_the_original_is_recorded_not_fatal(imported):
         assert row.status == "missing"
         assert "no original file of this photo is on disk" in row.error
     assert not Path(gone.thumbnail).exists()
+    # Known lost: later imports do not try again (the file's return would bring its thumbnails back anyway).
+    from app.core.db.models import Task
+    from sqlalchemy import func, select
+
+    def repair_tasks() -> int:
+        with library.db.read_session() as s:
+            return s.scalar(select(func.count()).where(Task.type == "thumbnails"))
+
+    before = repair_tasks()
+    library.importer.import_paths([Path(gone.path).parent], progress=False)
+    assert repair_tasks() == before
 
 
 def test_regenerate_thumbnails_decodes_requested_ones(imported):

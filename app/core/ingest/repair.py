@@ -143,10 +143,13 @@ def _note(session: Session, photo_id: int, reason: str | None) -> None:
 
 
 def _hashes(library: "Library", photo_ids: Iterable[int] | None) -> list[tuple[int, str]]:
+    """(id, sha256) of these photos; of all photos except those already found unrepairable while every file
+    of theirs is missing (when a file comes back, its import rebuilds the thumbnails anyway)."""
     query = select(Photo.id, Photo.sha256).order_by(Photo.id)
     with library.db.read_session() as s:
         if photo_ids is None:
-            return [tuple(row) for row in s.execute(query)]
+            known_lost = (Photo.status == "missing") & Photo.error.is_not(None)
+            return [tuple(row) for row in s.execute(query.where(~known_lost))]
         ids = list(photo_ids)
         rows = []
         for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement
