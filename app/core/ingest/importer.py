@@ -102,7 +102,7 @@ class Importer:
                     dedupe_key=f"scan:{root}",
                     session=s,
                 )
-            submit_thumbnail_check(engine.store, s)  # missing or broken thumbnails are made again
+            submit_thumbnail_check(engine.store, s, group_id)  # missing or broken thumbnails are made again
         engine.wake()
         return group_id
 

@@ -42,7 +42,9 @@ class RepairOutcome:
     retry: bool = False  # only transient errors (I/O, a full disk): worth another try later
 
 
-def find_broken_thumbnails(library: "Library", photo_ids: Iterable[int] | None = None, *, full: bool = False) -> list[int]:
+def find_broken_thumbnails(
+    library: "Library", photo_ids: Iterable[int] | None = None, *, full: bool = False
+) -> list[int]:
     """Photos (all, or these) whose grid or preview thumbnail is missing or broken. `full` decodes each
     thumbnail (slow); otherwise the cheap check runs."""
     layout = library.layout
@@ -100,10 +102,12 @@ def repair_photo(library: "Library", session: Session, photo_id: int) -> RepairO
     return RepairOutcome(photo_id, False, reason, retry)
 
 
-def submit_thumbnail_check(store: "TaskStore", session: Session) -> int | None:
-    """Queue the check of every photo's thumbnails (once: a live check makes this a no-op). Not in any import's
-    group, so an import is reported finished without waiting for repairs."""
-    return store.submit(CHECK_TASK, {}, priority=Priority.NORMAL, dedupe_key=CHECK_TASK, session=session)
+def submit_thumbnail_check(store: "TaskStore", session: Session, group_id: int | None = None) -> int | None:
+    """Queue the check of every photo's thumbnails (once: a live check makes this a no-op). In an import's
+    group, the repairs it queues belong to that import too: cancelling the import cancels them."""
+    return store.submit(
+        CHECK_TASK, {}, priority=Priority.NORMAL, group_id=group_id, dedupe_key=CHECK_TASK, session=session
+    )
 
 
 @task_handler(CHECK_TASK)
