@@ -146,7 +146,7 @@ def _save(thumbs, layout, sha256: str, *, replace: bool) -> dict[str, str]:
 
 def _read_and_decode(path: str, settings: IngestSettings, expect_sha256: str | None = None):
     register_heif()
-    for attempt in range(2):
+    for _ in range(2):  # a second reading if the file changed under the first
         source = _read(path)
         if expect_sha256 is not None and source.sha256 != expect_sha256:
             raise FileRejected(IngestError.FILE_CHANGED, "the file no longer holds this photo's content")
