@@ -43,6 +43,7 @@ def _declare(key: str, type_: type, default: Any, doc: str) -> None:
 # One line per key: _declare(KEY, TYPE, DEFAULT, WHY). None is always allowed as "not chosen".
 _declare("duplicates.phash_threshold", int, 6, "pHash Hamming distance below which photos are near duplicates")
 _declare("ingest.max_pixels", int, 180_000_000, "decompression-bomb guard: larger images are refused (~180 MP)")
+_declare("ingest.decode_memory_mb", int, 1024, "memory all decoding workers of a process may hold at once; one image needing more is refused")
 _declare("thumbnails.grid_px", int, 256, "long side of grid thumbnails")
 _declare("thumbnails.preview_px", int, 1440, "long side of preview thumbnails")
 _declare("tasks.max_attempts", int, 3, "tries before a failing task is dead")

@@ -22,6 +22,7 @@ from typing import Iterator
 
 from app.core.config import Config
 from app.core.db.database import Database, is_damaged_error
+from app.core.ingest.tempfiles import remove_stray_temp_files
 from app.core.logs import attach_library_log, detach_library_log
 from app.core.paths import LibraryLayout, default_library_dir
 
@@ -210,6 +211,8 @@ class Library:
         else:
             self.db = self._open_writable(create)
         self.config = Config(self.db)
+        if not self.read_only:
+            remove_stray_temp_files(self.layout.thumbnail_temp)  # half-written thumbnails of a killed import
         log.info("opened library %s%s", root, " read-only" if self.read_only else "")
 
     def _open_writable(self, create: bool) -> Database:

@@ -29,6 +29,11 @@ class LibraryLayout:
         return self.root / "thumbnails"
 
     @property
+    def thumbnail_temp(self) -> Path:
+        """Thumbnails are written here first, then renamed into place (same disk, so the rename is atomic)."""
+        return self.thumbnails / ".tmp"
+
+    @property
     def index(self) -> Path:
         return self.root / "index"
 

@@ -9,13 +9,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db.models import Folder, Photo, PhotoFile
+from app.core.photo_metadata import PhotoMetadata, metadata_of
 
 if TYPE_CHECKING:
     from app.core.library import Library
 
 
 @dataclass(frozen=True)
-class PhotoInfo:
+class PhotoInfo(PhotoMetadata):
+    """A photo for display: its metadata fields (taken_at, GPS, camera, ...; see PhotoMetadata) and these."""
+
     id: int
     path: str
     paths: list[str]
@@ -24,16 +27,6 @@ class PhotoInfo:
     width: Optional[int]
     height: Optional[int]
     format: Optional[str]
-    taken_at: Optional[str]
-    taken_at_source: Optional[str]
-    tz_offset: Optional[str]
-    gps_lat: Optional[float]
-    gps_lon: Optional[float]
-    gps_alt: Optional[float]
-    camera_make: Optional[str]
-    camera_model: Optional[str]
-    lens: Optional[str]
-    orientation: Optional[int]
     phash: Optional[str]
     status: str
     hidden: bool
@@ -43,7 +36,7 @@ class PhotoInfo:
     missing_paths: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        """The stable `photos --json` object."""
+        """The stable `photos --json` object (the metadata fields come first)."""
         return asdict(self)
 
 
@@ -88,16 +81,6 @@ class PhotoService:
             width=photo.width,
             height=photo.height,
             format=photo.format,
-            taken_at=photo.taken_at,
-            taken_at_source=photo.taken_at_source,
-            tz_offset=photo.tz_offset,
-            gps_lat=photo.gps_lat,
-            gps_lon=photo.gps_lon,
-            gps_alt=photo.gps_alt,
-            camera_make=photo.camera_make,
-            camera_model=photo.camera_model,
-            lens=photo.lens,
-            orientation=photo.orientation,
             phash=photo.phash,
             status=photo.status,
             hidden=photo.hidden,
@@ -105,6 +88,7 @@ class PhotoService:
             thumbnail=str(layout.thumbnail(photo.sha256, "grid")),
             preview=str(layout.thumbnail(photo.sha256, "preview")),
             missing_paths=missing,
+            **metadata_of(photo),
         )
 
     def count(self, *, include_hidden: bool = False) -> int:

@@ -54,7 +54,7 @@ class InfoPanel(QScrollArea):
         name = info.path.rsplit("/", 1)[-1] if info.path else f"Photo {info.id}"
         self.title.setText(name if selected <= 1 else f"{name} (and {selected - 1:,} more selected)")
         source = f" ({info.taken_at_source})" if info.taken_at_source else ""
-        camera = " ".join(p for p in (info.camera_make, info.camera_model) if p)
+        camera = info.camera  # "Canon EOS 5D", never "Canon Canon EOS 5D"
         dims = f"{info.width} × {info.height}" if info.width and info.height else "Unknown"
         files = [p + ("  (missing)" if p in info.missing_paths else "") for p in info.paths]
         self.values["Date"].setText(fmt.date_time(info.taken_at, info.tz_offset) + source)

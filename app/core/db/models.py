@@ -6,6 +6,8 @@ that existing libraries upgrade in place when they are opened.
 
 from __future__ import annotations
 
+import typing
+from dataclasses import fields
 from typing import Optional
 
 from sqlalchemy import (
@@ -22,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.core.db.types import FsPath
+from app.core.photo_metadata import PhotoMetadata
 
 
 class Base(DeclarativeBase):
@@ -49,8 +52,20 @@ class DuplicateGroup(Base):
     photos: Mapped[list["Photo"]] = relationship(back_populates="duplicate_group")
 
 
-class Photo(Base):
-    """One distinct image content (by sha256); its files on disk are `PhotoFile` rows."""
+def _metadata_columns() -> type:
+    """A mixin with one nullable column per PhotoMetadata field (text length and index from the field)."""
+    hints = typing.get_type_hints(PhotoMetadata)
+    columns = {}
+    for f in fields(PhotoMetadata):
+        python_type = next(t for t in typing.get_args(hints[f.name]) if t is not type(None))
+        sql_type = String(f.metadata["length"]) if python_type is str else {float: Float, int: Integer}[python_type]()
+        columns[f.name] = mapped_column(sql_type, nullable=True, index=f.metadata["index"])
+    return type("PhotoMetadataColumns", (), columns)
+
+
+class Photo(_metadata_columns(), Base):
+    """One distinct image content (by sha256); its files on disk are `PhotoFile` rows. The metadata columns
+    (taken_at, GPS, camera, ...) come from app.core.photo_metadata.PhotoMetadata."""
 
     __tablename__ = "photos"
 
@@ -60,18 +75,6 @@ class Photo(Base):
     width: Mapped[Optional[int]] = mapped_column(Integer)
     height: Mapped[Optional[int]] = mapped_column(Integer)
     format: Mapped[Optional[str]] = mapped_column(String(16))
-    # Local wall-clock time as the camera wrote it, ISO 8601 without offset; the offset is kept apart.
-    taken_at: Mapped[Optional[str]] = mapped_column(String(32), index=True)
-    # Which source gave taken_at: DateTimeOriginal, DateTimeDigitized, DateTime or mtime.
-    taken_at_source: Mapped[Optional[str]] = mapped_column(String(24))
-    tz_offset: Mapped[Optional[str]] = mapped_column(String(8))
-    gps_lat: Mapped[Optional[float]] = mapped_column(Float)
-    gps_lon: Mapped[Optional[float]] = mapped_column(Float)
-    gps_alt: Mapped[Optional[float]] = mapped_column(Float)
-    camera_make: Mapped[Optional[str]] = mapped_column(String(128))
-    camera_model: Mapped[Optional[str]] = mapped_column(String(128))
-    lens: Mapped[Optional[str]] = mapped_column(String(128))
-    orientation: Mapped[Optional[int]] = mapped_column(Integer)
     phash: Mapped[Optional[str]] = mapped_column(String(16))
     # ok | missing (every known file is gone) | error (thumbnails or metadata failed but the file is kept)
     status: Mapped[str] = mapped_column(String(16), default="ok")

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.core.db.models import FailedFile, Folder, Photo, PhotoFile, Task
+from app.core.db.models import DuplicateGroup, FailedFile, Folder, Photo, PhotoFile, Task
 from app.core.db.types import text_safe
+from app.core.ingest.repair import submit_thumbnail_check
 from app.core.ingest.scan import is_under, resolve_root
 from app.core.ingest.store import clear_failures
 from app.core.tasks import Priority
@@ -155,6 +156,7 @@ class Importer:
                     dedupe_key=f"scan:{text_safe(root)}",
                     session=s,
                 )
+            submit_thumbnail_check(engine.store, s, group_id)  # missing or broken thumbnails are made again
         engine.wake()
         return group_id
 

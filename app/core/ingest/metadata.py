@@ -6,15 +6,17 @@ field is read on its own and a bad field becomes None instead of failing the pho
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any, Optional
+from typing import Any
 
 import exifread
+
+from app.core.photo_metadata import PhotoMetadata
 
 log = logging.getLogger(__name__)
 # exifread warns loudly about every odd tag; the fields we need are validated here instead.
@@ -58,20 +60,6 @@ _PILLOW_TAGS = {
     "GPSAltitudeRef": (_GPS_IFD, 5),
     "GPSAltitude": (_GPS_IFD, 6),
 }
-
-
-@dataclass(frozen=True)
-class PhotoMetadata:
-    taken_at: Optional[str]  # ISO 8601 local wall-clock time as the camera wrote it, no offset
-    taken_at_source: Optional[str]  # DateTimeOriginal | DateTimeDigitized | DateTime | mtime
-    tz_offset: Optional[str]  # "+01:00" from OffsetTimeOriginal
-    gps_lat: Optional[float]
-    gps_lon: Optional[float]
-    gps_alt: Optional[float]
-    camera_make: Optional[str]
-    camera_model: Optional[str]
-    lens: Optional[str]
-    orientation: Optional[int]
 
 
 def read_exifread(fileobj) -> dict[str, Any]:
@@ -138,10 +126,14 @@ def extract(raw: dict[str, Any], mtime_ns: int | None) -> PhotoMetadata:
     )
 
 
-def read_metadata(path, image=None, mtime_ns: int | None = None) -> PhotoMetadata:
-    """exifread on the file; fields it did not find are taken from Pillow's reading of `image` if given."""
-    with open(path, "rb") as f:
-        raw = read_exifread(f)
+def read_metadata(source, image=None, mtime_ns: int | None = None) -> PhotoMetadata:
+    """exifread on the file (a path, or its bytes: then exactly the bytes that were hashed); fields it did not
+    find are taken from Pillow's reading of `image` if given."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raw = read_exifread(io.BytesIO(source))
+    else:
+        with open(source, "rb") as f:
+            raw = read_exifread(f)
     if image is not None:
         for name, value in read_pillow(image).items():
             if _safe(_has_value, raw.get(name)) is not True:

@@ -9,11 +9,3 @@ from PIL import Image
 def phash_hex(image: Image.Image) -> str:
     """64-bit DCT pHash as 16 hex digits (imagehash shrinks to 32x32 grey itself)."""
     return str(imagehash.phash(image))
-
-
-def phash_int(hex_hash: str) -> int:
-    return int(hex_hash, 16)
-
-
-def hamming(a: str, b: str) -> int:
-    return (phash_int(a) ^ phash_int(b)).bit_count()

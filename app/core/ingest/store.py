@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.core.db.models import FailedFile, Photo, PhotoFile
 from app.core.db.types import text_safe
 from app.core.ingest.analyse import FileAnalysis
+from app.core.photo_metadata import metadata_of
 
 IMPORTED, DUPLICATE, MOVED, UNCHANGED = "imported", "duplicate", "moved", "unchanged"
 
@@ -137,18 +138,12 @@ def _refresh_photo(photo: Photo, analysis: FileAnalysis) -> None:
     photo.width = analysis.width
     photo.height = analysis.height
     photo.format = analysis.format[:16]
+    values = metadata_of(meta)
     # An EXIF date belongs to the bytes; an mtime is a per-copy guess that only fills a gap.
-    if meta.taken_at_source != "mtime" or photo.taken_at is None:
-        photo.taken_at = meta.taken_at
-        photo.taken_at_source = meta.taken_at_source
-    photo.tz_offset = meta.tz_offset
-    photo.gps_lat = meta.gps_lat
-    photo.gps_lon = meta.gps_lon
-    photo.gps_alt = meta.gps_alt
-    photo.camera_make = meta.camera_make
-    photo.camera_model = meta.camera_model
-    photo.lens = meta.lens
-    photo.orientation = meta.orientation
+    if meta.taken_at_source == "mtime" and photo.taken_at is not None:
+        del values["taken_at"], values["taken_at_source"]
+    for name, value in values.items():
+        setattr(photo, name, value)
     photo.phash = analysis.phash
     photo.error = None
 

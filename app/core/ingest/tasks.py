@@ -20,6 +20,7 @@ from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest.duplicates import regroup
+from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
 from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
@@ -30,12 +31,8 @@ from app.core.tasks.store import LIVE_STATES
 log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
-SCAN_BATCH = 500  # files queued per committed transaction of a scan
-# Failures decided by the file's bytes: an unchanged file is skipped on re-import. Anything else (a full disk,
-# an I/O error, permissions, an unexpected error) is tried again by the next import.
-CONTENT_FAILURES = (
-    "CorruptImage", "TruncatedImage", "NotAnImage", "EmptyFile", "UnsupportedRaw", "DecompressionBomb", "NotAFile",
-)
+from app.core.ingest.errors import CONTENT_FAILURES, IngestError
+from app.core.ingest.scan import is_under, walk_files
 
 
 _SET_PAYLOAD = (
@@ -214,7 +211,7 @@ def scan_root(ctx: TaskContext) -> None:
 
     session = ctx.session
     for path, reason in errors:
-        store_failure(session, path, "Unreadable", f"cannot read: {reason}", folder_id=folder_id)
+        store_failure(session, path, IngestError.UNREADABLE, f"cannot read: {reason}", folder_id=folder_id)
     clear_failures(session, stale)  # read now, gone for good, or no longer an image: the old error is moot
     missing = mark_missing(session, gone)
     if folder_id is not None:
@@ -260,7 +257,7 @@ def ingest_file(ctx: TaskContext) -> None:
     except FileBusy as exc:
         if ctx.task.attempts < ctx.task.max_attempts:
             raise  # the engine retries later with backoff
-        _record_failure(ctx, path, folder_id, "FileBusy", str(exc))
+        _record_failure(ctx, path, folder_id, exc.error_class, str(exc))
         return
     except Exception as exc:  # noqa: BLE001 - a decoder bug on odd input must not lose the file silently
         if ctx.task.attempts < ctx.task.max_attempts:

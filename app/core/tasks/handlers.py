@@ -2,5 +2,6 @@
 
 HANDLER_MODULES: list[str] = [
     "app.core.ingest.tasks",
+    "app.core.ingest.repair",
     "app.core.ml.embed",
 ]

@@ -1,0 +1,161 @@
+"""Thumbnails that went missing or broken (deleted by hand, cut short by an old crash) are made again from the
+photo's original file, so `photos --json` and the grid never point at nothing for good.
+
+Every import queues a check of all photos (cheap: the file is there, not empty, and has a JPEG's first and last
+markers) that queues one `thumbnails` task per broken photo. The GUI calls `regenerate_thumbnails` for photos it
+could not show, which also decodes their thumbnails to be sure. A photo whose original is gone (or no longer
+holds its bytes) is marked with the reason in `photos.error`; nothing fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.core.db.models import Photo, PhotoFile
+from app.core.ingest.analyse import IngestSettings, rebuild_thumbnails
+from app.core.ingest.errors import FileBusy, FileRejected
+from app.core.ingest.tasks import record_result
+from app.core.ingest.thumbnails import thumbnail_ok
+from app.core.tasks import Priority, TaskContext, task_handler
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+    from app.core.tasks.store import TaskStore
+
+log = logging.getLogger(__name__)
+
+CHECK_TASK, REPAIR_TASK = "thumbnails_check", "thumbnails"
+SIZES = ("grid", "preview")
+_IN_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class RepairOutcome:
+    photo_id: int
+    repaired: bool
+    reason: str | None = None  # why it could not be repaired
+    retry: bool = False  # only transient errors (I/O, a full disk): worth another try later
+
+
+def find_broken_thumbnails(
+    library: "Library", photo_ids: Iterable[int] | None = None, *, full: bool = False
+) -> list[int]:
+    """Photos (all, or these) whose grid or preview thumbnail is missing or broken. `full` decodes each
+    thumbnail (slow); otherwise the cheap check runs."""
+    layout = library.layout
+    broken = []
+    for photo_id, sha256 in _hashes(library, photo_ids):
+        if not all(thumbnail_ok(layout.thumbnail(sha256, size), full=full) for size in SIZES):
+            broken.append(photo_id)
+    return broken
+
+
+def regenerate_thumbnails(library: "Library", photo_ids: Iterable[int]) -> list[int]:
+    """For the GUI: check these photos' thumbnails fully (decoding them) and make the broken ones again from
+    their originals. Returns the ids whose thumbnails were regenerated; the others were whole already or could
+    not be repaired (the reason is in the photo's `error`). Decodes files: call it off the UI thread."""
+    repaired = []
+    for photo_id in find_broken_thumbnails(library, photo_ids, full=True):
+        with library.db.write_session() as session:
+            outcome = repair_photo(library, session, photo_id)
+        if outcome.repaired:
+            repaired.append(photo_id)
+    return repaired
+
+
+def repair_photo(library: "Library", session: Session, photo_id: int) -> RepairOutcome:
+    """Rebuild one photo's thumbnails from the first of its files on disk that still holds its bytes, and note
+    the result on the photo (in `session`, not committed)."""
+    with library.db.read_session() as s:
+        sha256 = s.scalar(select(Photo.sha256).where(Photo.id == photo_id))
+        paths = list(
+            s.scalars(
+                select(PhotoFile.path)
+                .where(PhotoFile.photo_id == photo_id, PhotoFile.missing.is_(False))
+                .order_by(PhotoFile.id)
+            )
+        )
+    if sha256 is None:
+        return RepairOutcome(photo_id, False, "no such photo")
+    settings = IngestSettings.from_config(library.config)
+    reasons, retry = [], False
+    for path in paths:
+        try:
+            rebuild_thumbnails(path, library.layout, settings, sha256)
+        except (FileRejected, FileBusy) as exc:
+            reasons.append(f"{path}: {exc.error_class}: {exc}")
+            retry = retry or isinstance(exc, FileBusy)
+            continue
+        _note(session, photo_id, None)
+        log.info("regenerated the thumbnails of photo %d from %s", photo_id, path)
+        return RepairOutcome(photo_id, True)
+    if not paths:
+        reasons.append("no original file of this photo is on disk")
+    reason = "thumbnails cannot be made again: " + "; ".join(reasons)
+    _note(session, photo_id, reason)
+    log.warning("photo %d: %s", photo_id, reason)
+    return RepairOutcome(photo_id, False, reason, retry)
+
+
+def submit_thumbnail_check(store: "TaskStore", session: Session, group_id: int | None = None) -> int | None:
+    """Queue the check of every photo's thumbnails (once: a live check makes this a no-op). In an import's
+    group, the repairs it queues belong to that import too: cancelling the import cancels them."""
+    return store.submit(
+        CHECK_TASK, {}, priority=Priority.NORMAL, group_id=group_id, dedupe_key=CHECK_TASK, session=session
+    )
+
+
+@task_handler(CHECK_TASK)
+def check_thumbnails(ctx: TaskContext) -> None:
+    broken = find_broken_thumbnails(ctx.library)  # file work before the session takes the write lock
+    ctx.check_cancelled()
+    for photo_id in broken:
+        ctx.submit(
+            REPAIR_TASK, {"photo_id": photo_id}, priority=Priority.NORMAL, dedupe_key=f"{REPAIR_TASK}:{photo_id}"
+        )
+    record_result(ctx, broken=len(broken))
+    if broken:
+        log.info("%d photos have missing or broken thumbnails; regenerating them", len(broken))
+
+
+@task_handler(REPAIR_TASK)
+def repair_thumbnails(ctx: TaskContext) -> None:
+    photo_id = int(ctx.payload["photo_id"])
+    outcome = repair_photo(ctx.library, ctx.session, photo_id)
+    if outcome.retry and ctx.task.attempts < ctx.task.max_attempts:
+        raise FileBusy(outcome.reason or "cannot read the original now")  # the engine retries later
+    record_result(ctx, repaired=outcome.repaired, reason=outcome.reason)
+
+
+def _note(session: Session, photo_id: int, reason: str | None) -> None:
+    """A repaired photo loses its error (and an `error` status); an unrepairable one keeps why. A `missing`
+    status stays: it says more than `error`."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        return
+    photo.error = reason
+    if reason is None and photo.status == "error":
+        photo.status = "ok"
+    elif reason is not None and photo.status == "ok":
+        photo.status = "error"
+    session.flush()
+
+
+def _hashes(library: "Library", photo_ids: Iterable[int] | None) -> list[tuple[int, str]]:
+    """(id, sha256) of these photos; of all photos except those already found unrepairable while every file
+    of theirs is missing (when a file comes back, its import rebuilds the thumbnails anyway)."""
+    query = select(Photo.id, Photo.sha256).order_by(Photo.id)
+    with library.db.read_session() as s:
+        if photo_ids is None:
+            known_lost = (Photo.status == "missing") & Photo.error.is_not(None)
+            return [tuple(row) for row in s.execute(query.where(~known_lost))]
+        ids = list(photo_ids)
+        rows = []
+        for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement
+            rows += [tuple(row) for row in s.execute(query.where(Photo.id.in_(ids[start : start + _IN_CHUNK])))]
+        return rows
