@@ -108,7 +108,10 @@ def attach_library_log(log_dir: Path) -> None:
     for handler in root.handlers:
         if getattr(handler, "baseFilename", None) == target:
             return
-    handler = SafeRotatingFileHandler(target, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    # backslashreplace: a file name that is not UTF-8 (legal on Linux) is logged as \xNN, not as a logging error.
+    handler = SafeRotatingFileHandler(
+        target, maxBytes=5_000_000, backupCount=3, encoding="utf-8", errors="backslashreplace"
+    )
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
