@@ -19,7 +19,7 @@ from app.core.ingest.repair import submit_thumbnail_check
 from app.core.ingest.scan import is_under, resolve_root
 from app.core.ingest.store import clear_failures
 from app.core.tasks import Priority
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES, TaskKind, TaskState
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -92,13 +92,13 @@ def _adopt_interrupted_tasks(s: Session, roots: list[str], group_id: int) -> Non
     start_import). They run in this import anyway; the new scan's submits would only find them as duplicates."""
     rows = s.execute(
         select(Task.id, Task.type, Task.payload).where(
-            Task.type.in_(("scan", "ingest")), Task.state.in_(LIVE_STATES), Task.group_id.is_not(None)
+            Task.type.in_((TaskKind.SCAN, TaskKind.INGEST)), Task.state.in_(LIVE_STATES), Task.group_id.is_not(None)
         )
     ).all()
     ids = []
     for task_id, type_, payload in rows:
         data = json.loads(payload or "{}")
-        path = data.get("root") if type_ == "scan" else data.get("path")
+        path = data.get("root") if type_ == TaskKind.SCAN else data.get("path")
         if isinstance(path, str) and any(is_under(path, root) for root in roots):
             ids.append(task_id)
     for start in range(0, len(ids), 500):
@@ -149,7 +149,7 @@ class Importer:
                     s.add(folder)
                     s.flush()
                 engine.store.submit(
-                    "scan",
+                    TaskKind.SCAN,
                     {"root": root, "folder_id": folder.id},
                     priority=Priority.IMPORT,
                     group_id=group_id,
@@ -192,7 +192,7 @@ class Importer:
     def progress(self, group_id: int) -> ImportProgress:
         with self._library.db.read_session() as s:
             rows = s.execute(
-                select(Task.state, func.count()).where(Task.group_id == group_id, Task.type == "ingest").group_by(
+                select(Task.state, func.count()).where(Task.group_id == group_id, Task.type == TaskKind.INGEST).group_by(
                     Task.state
                 )
             ).all()
@@ -207,11 +207,11 @@ class Importer:
         found_again = 0  # moved files whose old path this import's scan had counted as missing
         with self._library.db.read_session() as s:
             for outcome, state, n, again in s.execute(text(_INGEST_OUTCOMES), {"gid": group_id}):
-                if state == "done" and outcome in counts:
+                if state == TaskState.DONE and outcome in counts:
                     counts[outcome] += n
                     found_again += int(again or 0)
-                elif state in ("dead", "cancelled"):
-                    counts["failed"] += n if state == "dead" else 0
+                elif state in (TaskState.DEAD, TaskState.CANCELLED):
+                    counts["failed"] += n if state == TaskState.DEAD else 0
             skipped, missing, unreadable, _scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
         return ImportSummary(
             imported=counts["imported"],
@@ -226,7 +226,7 @@ class Importer:
         """Roots of this import whose scan found no image file at all (new, unchanged or failed before)."""
         with self._library.db.read_session() as s:
             rows = s.execute(
-                select(Task.payload).where(Task.group_id == group_id, Task.type == "scan", Task.state == "done")
+                select(Task.payload).where(Task.group_id == group_id, Task.type == TaskKind.SCAN, Task.state == TaskState.DONE)
             ).all()
         empty = []
         for (payload,) in rows:

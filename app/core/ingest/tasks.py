@@ -26,7 +26,7 @@ from app.core.ingest.sniff import looks_like_image_name, sniff
 from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
 from app.core.tasks import Priority, TaskContext, task_handler
 from app.core.tasks.errors import TaskCancelled
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES, TaskKind, TaskState
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class _IngestQueue:
         with ctx.library.db.write_session() as s:
             # Under the write lock: a cancel of this scan (or of its import) cannot slip in before the commit.
             state, cancel = s.execute(select(Task.state, Task.cancel_requested).where(Task.id == ctx.task.id)).one()
-            if state != "running" or cancel:
+            if state != TaskState.RUNNING or cancel:
                 raise TaskCancelled()
             keys = {ingest_key(p): p for p in self._paths}
             # Queued already (live), or handled by this import since the scan read the library: not again.
@@ -110,10 +110,10 @@ class _IngestQueue:
             now = time.time()
             rows = [
                 {
-                    "type": "ingest",
+                    "type": TaskKind.INGEST,
                     "payload": json.dumps({"path": path, "folder_id": self._folder_id, "settings": self._settings}),
                     "priority": Priority.IMPORT,
-                    "state": "pending",
+                    "state": TaskState.PENDING,
                     "attempts": 0,
                     "max_attempts": store.default_max_attempts,
                     "next_run_at": 0.0,
@@ -136,7 +136,7 @@ class _IngestQueue:
             ctx.library.tasks.wake()
 
 
-@task_handler("scan")
+@task_handler(TaskKind.SCAN)
 def scan_root(ctx: TaskContext) -> None:
     root = ctx.payload["root"]
     folder_id = ctx.payload.get("folder_id")
@@ -219,7 +219,7 @@ def scan_root(ctx: TaskContext) -> None:
         session.execute(update(Folder).where(Folder.id == folder_id).values(last_scan_at=time.time()))
     if ctx.task.group_id is not None:
         ctx.submit(
-            "duplicates", {}, priority=Priority.NORMAL, dedupe_key=f"duplicates:{ctx.task.group_id}"
+            TaskKind.DUPLICATES, {}, priority=Priority.NORMAL, dedupe_key=f"duplicates:{ctx.task.group_id}"
         )
     record_result(
         ctx, found=queue.queued, skipped=skipped, missing=missing, unreadable=len(errors), cleared=len(stale)
@@ -243,7 +243,7 @@ def _gone(path: str, in_blocked) -> bool:
     return False
 
 
-@task_handler("ingest")
+@task_handler(TaskKind.INGEST)
 def ingest_file(ctx: TaskContext) -> None:
     path = ctx.payload["path"]
     folder_id = ctx.payload.get("folder_id")
@@ -281,7 +281,7 @@ def _record_failure(ctx: TaskContext, path: str, folder_id, error_class: str, re
     record_result(ctx, outcome="failed", error_class=error_class)
 
 
-@task_handler("duplicates")
+@task_handler(TaskKind.DUPLICATES)
 def group_duplicates(ctx: TaskContext) -> None:
     """Regroup near duplicates once the group's files are all in (defers while ingest tasks are live)."""
     group_id = ctx.task.group_id
@@ -291,7 +291,7 @@ def group_duplicates(ctx: TaskContext) -> None:
                 select(func.count()).where(
                     Task.group_id == group_id,
                     Task.id != ctx.task.id,
-                    Task.type.in_(("scan", "ingest")),
+                    Task.type.in_((TaskKind.SCAN, TaskKind.INGEST)),
                     Task.state.in_(LIVE_STATES),
                 )
             )
