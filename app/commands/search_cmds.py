@@ -28,8 +28,9 @@ def cmd_search(args, library) -> int:
     if not status.model_available:
         print(f"shoebox search: {status.message}", file=sys.stderr)
         return 1
-    if not args.no_embed and status.embedded < status.total and service.schedule_embedding() is not None:
-        print(f"analysing {status.total - status.embedded} photos for smart search first…", file=sys.stderr)
+    waiting = status.total - status.embedded - status.failed
+    if not args.no_embed and waiting > 0 and service.schedule_embedding() is not None:
+        print(f"analysing {waiting} photos for smart search first…", file=sys.stderr)
         library.tasks.run_until_idle(progress=not args.json)
     try:
         hits = service.like(args.like, args.limit) if args.like is not None else service.text(args.query, args.limit)
