@@ -10,6 +10,7 @@ BENCH_MODULES: list[str] = [
     "app.bench.gui",
     "app.bench.search",
     "app.bench.embed",
+    "app.bench.dups",
 ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from app.core.ingest.crop_hash import crop_hashes_hex
 from app.core.ingest.hashing import sha256_file
 from app.core.ingest.metadata import PhotoMetadata, read_metadata
 from app.core.ingest.phash import phash_hex
@@ -70,6 +71,7 @@ class FileAnalysis:
     metadata: PhotoMetadata
     phash: str
     thumbnails: dict[str, str]
+    phash_crops: str = ""  # centre-crop pHashes (app.core.ingest.crop_hash)
 
 
 def register_heif() -> None:
@@ -163,5 +165,6 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
         metadata=metadata,
         phash=phash_hex(thumbs["grid"]),
         thumbnails=thumbnail_paths,
+        phash_crops=crop_hashes_hex(thumbs["grid"]),
     )
 

@@ -138,6 +138,7 @@ def _refresh_photo(photo: Photo, analysis: FileAnalysis) -> None:
     photo.lens = meta.lens
     photo.orientation = meta.orientation
     photo.phash = analysis.phash
+    photo.phash_crops = analysis.phash_crops
     photo.error = None
 
 
