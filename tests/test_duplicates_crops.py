@@ -92,3 +92,44 @@ def test_import_groups_a_cropped_copy_with_its_original(library, real_photos, tm
 def test_crop_hashes_are_hex_per_level(real_photos):
     value = crop_hashes_hex(real_photos[0])
     assert len(value) == 32 and int(value, 16) >= 0
+
+
+def test_photos_from_before_the_upgrade_get_crop_hashes_and_regroup(library, real_photos, tmp_path, monkeypatch):
+    """A library made before crop hashes existed: the next import's regroup backfills them from the thumbnails
+    (in chunks), then regroups, so an old cropped copy joins its original."""
+    from sqlalchemy import delete, update
+
+    from app.bench.dups import crop
+    from app.core.db.models import DuplicateGroup, Photo
+    from app.core.ingest import crop_backfill
+
+    monkeypatch.setattr(crop_backfill, "CHUNK", 2)
+    folder = tmp_path / "old"
+    folder.mkdir()
+    for i, image in enumerate(real_photos[:3]):
+        image.save(folder / f"photo{i}.jpg", quality=90)
+    crop(real_photos[1], 0.05).save(folder / "photo1-cropped.jpg", quality=90)
+    library.importer.import_paths([folder], progress=False)
+    with library.db.write_session() as s:  # as an older Shoebox left it
+        s.execute(update(Photo).values(phash_crops=None, duplicate_group_id=None))
+        s.execute(delete(DuplicateGroup))
+    thumb_of_last = None
+    with library.db.read_session() as s:
+        thumb_of_last = s.scalars(select(Photo.sha256).order_by(Photo.id.desc())).first()
+    for name in ("grid", "preview"):  # one photo's thumbnails are gone: recorded as "", not retried forever
+        library.layout.thumbnail(thumb_of_last, name).unlink()
+
+    new = tmp_path / "new"
+    new.mkdir()
+    real_photos[5].save(new / "another.jpg", quality=90)
+    library.importer.import_paths([new], progress=False)
+    library.tasks.run_until_idle(progress=False)
+
+    with library.db.read_session() as s:
+        rows = s.execute(select(Photo.sha256, Photo.phash_crops, Photo.duplicate_group_id).order_by(Photo.id)).all()
+    assert sum(1 for r in rows if r.phash_crops == "") == 1
+    assert all(r.phash_crops is not None for r in rows)
+    groups = [r.duplicate_group_id for r in rows]
+    assert len({g for g in groups if g is not None}) == 1 and groups.count(None) == len(rows) - 2
+    kinds = [t.type for t in library.tasks.list_tasks()]
+    assert kinds.count("crop_hashes") == 3 and all(t.state == "done" for t in library.tasks.list_tasks())

@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
+from app.core.ingest import crop_backfill
 from app.core.ingest.duplicates import regroup
 from app.core.ingest.scan import walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
@@ -172,6 +173,7 @@ def group_duplicates(ctx: TaskContext) -> None:
     groups = regroup(ctx.session, threshold)
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
+    crop_backfill.schedule(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:

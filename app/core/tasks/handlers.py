@@ -3,4 +3,5 @@
 HANDLER_MODULES: list[str] = [
     "app.core.ingest.tasks",
     "app.core.ml.embed",
+    "app.core.ingest.crop_backfill",
 ]
