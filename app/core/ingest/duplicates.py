@@ -4,12 +4,12 @@ Each photo has up to three hashes: the whole picture and its centre 92% and 84% 
 a copy cropped by a few percent per side meets its original; every hash of one photo is compared with every hash
 of the other.
 
-Comparing every pair is quadratic (5e9 pairs at 100k photos). FAISS's multi-index hashing finds the pairs in
-about linear time: split the 64 bits into ceil(threshold / 2) chunks; two hashes within threshold-1 bits differ
-in at most one bit of at least one chunk (pigeonhole), so only hashes whose chunk value is equal or one bit
-apart are compared, and FAISS verifies the full distance. Fewer, longer chunks with one flipped bit probe about
-ten times fewer candidates than `threshold` exact chunks (`shoebox bench dups --sizes`). Connected components of
-the pair graph are the groups.
+Comparing every pair is quadratic (5e9 pairs at 100k photos). Multi-index hashing finds the pairs in about
+linear time: split the 64 bits into ceil(threshold / 2) chunks; two hashes within threshold-1 bits differ in at
+most one bit of at least one chunk (pigeonhole), so only hashes whose chunk values are equal or one bit apart
+are compared. Chunks of up to 22 bits make buckets nearly empty; each chunk is one counting sort plus a lookup
+per one-bit neighbour, all vectorised in numpy (about 4x faster than FAISS's IndexBinaryMultiHash here; see
+`shoebox bench dups`). Connected components of the pair graph are the groups.
 """
 
 from __future__ import annotations
@@ -24,32 +24,51 @@ from sqlalchemy.orm import Session
 from app.core.db.models import DuplicateGroup, Photo
 from app.core.ingest.crop_hash import split
 
+# Longest chunk: its bucket table has 2**bits int32 entries (8 MB at the 21 bits of the default threshold 6).
+MAX_CHUNK_BITS = 22
+
 
 def hashes_to_array(hex_hashes: list[str]) -> np.ndarray:
-    """(n, 8) uint8 rows, the layout FAISS binary indexes take."""
+    """(n, 8) uint8 rows: each hash's 8 bytes, most significant first."""
     values = np.array([int(h, 16) for h in hex_hashes], dtype=np.uint64)
     return values.astype(">u8").view(np.uint8).reshape(-1, 8)
 
 
 def near_pairs(codes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (i < j) whose Hamming distance is below `threshold`."""
-    import faiss  # heavy import: only when grouping runs
-
-    n = len(codes)
+    values = np.ascontiguousarray(codes).view(">u8").reshape(-1).astype(np.uint64)
+    n = len(values)
+    empty = np.empty(0, dtype=np.int64)
     if n < 2 or threshold <= 0:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    if threshold > 32:  # chunks would be too small to narrow anything down: compare all (still in C)
-        index = faiss.IndexBinaryFlat(64)
-    else:
-        chunks = (threshold + 1) // 2  # threshold-1 differing bits leave one chunk with at most one
-        index = faiss.IndexBinaryMultiHash(64, chunks, 64 // chunks)
-        index.nflip = 1
-    index.add(codes)
-    lims, _distances, ids = index.range_search(codes, threshold)  # strict: distance < threshold
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(lims).astype(np.int64))
-    ids = ids.astype(np.int64)
-    keep = rows < ids
-    return rows[keep], ids[keep]
+        return empty, empty
+    chunks = (threshold + 1) // 2  # threshold-1 differing bits leave one chunk with at most one
+    bits = min(64 // chunks, MAX_CHUNK_BITS)
+    found_i, found_j = [], []
+    for c in range(chunks):
+        key = ((values >> np.uint64(c * bits)) & np.uint64((1 << bits) - 1)).astype(np.int64)
+        order = np.argsort(key, kind="stable").astype(np.int64)
+        start = np.zeros((1 << bits) + 1, dtype=np.int32)  # bucket k holds order[start[k]:start[k + 1]]
+        np.cumsum(np.bincount(key, minlength=1 << bits), out=start[1:])
+        for flip in range(-1, bits):  # the chunk itself, then each one-bit neighbour
+            probe = key if flip < 0 else key ^ (1 << flip)
+            lo = start[probe]
+            count = start[probe + 1] - lo
+            rows = np.flatnonzero(count)
+            if len(rows) == 0:
+                continue
+            lo, count = lo[rows].astype(np.int64), count[rows].astype(np.int64)
+            i = np.repeat(rows, count)
+            offset = np.arange(len(i)) - np.repeat(np.cumsum(count) - count, count)
+            j = order[np.repeat(lo, count) + offset]
+            keep = i < j
+            i, j = i[keep], j[keep]
+            close = np.bitwise_count(values[i] ^ values[j]) < threshold
+            found_i.append(i[close])
+            found_j.append(j[close])
+    if not found_i:
+        return empty, empty
+    pairs = np.unique(np.concatenate(found_i) * n + np.concatenate(found_j))  # a pair may share several chunks
+    return pairs // n, pairs % n
 
 
 def group_labels(codes: np.ndarray, threshold: int, owners: np.ndarray | None = None) -> np.ndarray:
