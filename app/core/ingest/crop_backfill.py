@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from PIL import Image
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
 from app.core.db.models import Photo, Task
 from app.core.ingest.crop_hash import crop_hashes_hex
@@ -40,9 +40,9 @@ def lacking(library: "Library", after_id: int = 0, limit: int = CHUNK) -> list[t
 
 def _chain_is_live(session) -> bool:
     """Matched on the dedupe key: the chain's first task has KEY, its follow-ups `KEY:<after_id>`."""
-    return session.scalar(select(Task.id).where(
-        or_(Task.dedupe_key == KEY, and_(Task.dedupe_key > KEY + ":", Task.dedupe_key < KEY + ";")),
-        Task.type == TASK_TYPE, Task.state.in_(LIVE_STATES)).limit(1)) is not None
+    rows = session.execute(select(Task.dedupe_key, Task.type, Task.state).where(
+        Task.dedupe_key >= KEY, Task.dedupe_key < KEY + ";"))  # one range of the dedupe-key index
+    return any(t == TASK_TYPE and state in LIVE_STATES and (k == KEY or k.startswith(KEY + ":")) for k, t, state in rows)
 
 
 def schedule(ctx: TaskContext) -> None:

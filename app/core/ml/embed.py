@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import and_, delete, exists, func, not_, or_, select
+from sqlalchemy import and_, delete, exists, func, not_, select
 
 from app.core.db.models import EmbedFailure, Embedding, Photo, PhotoFile, Task
 from app.core.ml.errors import ModelMissingError
 from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
+from app.core.tasks.store import LIVE_STATES
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -160,19 +161,18 @@ def embed_rows(library: "Library", encoder, model_id: str, rows: Iterable[tuple[
 def live_embed_task(library: "Library", model_id: str) -> int | None:
     """A pending/running embed chain for this model, so scheduling twice does not start a second one.
 
-    Matched on the indexed dedupe key (the chain's key, or `<key>:<digits>` for a follow-up); the payload is
-    JSON with escaped non-ASCII, so it cannot be compared as text."""
+    Matched on the indexed dedupe key (the chain's key, or `<key>:<digits>` for a follow-up) as one index range;
+    the payload is JSON with escaped non-ASCII, so it cannot be compared as text. States are checked here, not in
+    SQL, so that SQLite cannot prefer the state index and walk every pending task."""
     key = chain_key(model_id)
     with library.db.read_session() as s:
         rows = s.execute(
-            select(Task.id, Task.dedupe_key).where(
-                or_(Task.dedupe_key == key, and_(Task.dedupe_key > key + ":", Task.dedupe_key < key + ";")),
-                Task.type == TASK_TYPE,
-                Task.state.in_(("pending", "running", "failed")),
-            )
+            select(Task.id, Task.dedupe_key, Task.type, Task.state)
+            .where(Task.dedupe_key >= key, Task.dedupe_key < key + ";")
         ).all()
-    for task_id, dedupe_key in rows:
-        if dedupe_key == key or dedupe_key[len(key) + 1:].isdigit():
+    for task_id, dedupe_key, type_, state in rows:
+        rest = dedupe_key[len(key):]
+        if type_ == TASK_TYPE and state in LIVE_STATES and (rest == "" or (rest[0] == ":" and rest[1:].isdigit())):
             return task_id
     return None
 
