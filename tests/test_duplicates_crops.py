@@ -18,6 +18,12 @@ PHOTOS = [SHARED / "faces" / f"img{i}.jpg" for i in (1, 2, 3, 4, 5, 6, 7, 8)] + 
 ]
 
 
+@pytest.fixture(autouse=True)
+def _qt(qapp):
+    """The engine's headless loop needs a Qt application; let pytest-qt own it (a bare QCoreApplication made
+    here would abort the widget tests that run later in the same process)."""
+
+
 @pytest.fixture(scope="module")
 def real_photos():
     from app.bench.dups import load_photo
