@@ -173,9 +173,9 @@ def score(rows: list[Row], labels: np.ndarray) -> dict:
 
 
 def distinct_photos(paths: list[Path], threshold: int, limit: int = 0) -> tuple[list[Image.Image], list[str], int]:
-    """Decodable photos, leaving out any that already group with an earlier one (the set must be distinct)."""
-    from app.core.ingest.crop_hash import split
-
+    """Decodable photos, leaving out any whose whole-photo pHash already matches an earlier one (the same picture
+    twice, e.g. one wallpaper at several sizes). Only the old comparison decides, so photos that only the crop
+    hashes would join stay in the set and count against precision."""
     photos, names, hashes, skipped = [], [], [], 0
     for path in paths:
         try:
@@ -183,8 +183,8 @@ def distinct_photos(paths: list[Path], threshold: int, limit: int = 0) -> tuple[
         except Exception:  # noqa: BLE001 - an undecodable sample is simply not part of the set
             skipped += 1
             continue
-        mine = [int(h, 16) for h in split(*hashes_of(image))]
-        if any((a ^ b).bit_count() < threshold for a in mine for other in hashes for b in other):
+        mine = int(hashes_of(image)[0], 16)
+        if any((mine ^ other).bit_count() < threshold for other in hashes):
             skipped += 1
             continue
         photos.append(image)
