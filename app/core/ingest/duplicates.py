@@ -8,8 +8,8 @@ Comparing every pair is quadratic (5e9 pairs at 100k photos). Multi-index hashin
 linear time: split the 64 bits into ceil(threshold / 2) chunks; two hashes within threshold-1 bits differ in at
 most one bit of at least one chunk (pigeonhole), so only hashes whose chunk values are equal or one bit apart
 are compared. Chunks of up to 22 bits make buckets nearly empty; each chunk is one counting sort plus a lookup
-per one-bit neighbour, all vectorised in numpy (about 4x faster than FAISS's IndexBinaryMultiHash here; see
-`shoebox bench dups`). Connected components of the pair graph are the groups.
+per one-bit neighbour, all vectorised in numpy: 0.5 s for 100k photos with three hashes each, against 3.6 s for
+one hash each with FAISS's IndexBinaryMultiHash before (`shoebox bench dups`). Connected components of the pair graph are the groups.
 """
 
 from __future__ import annotations
