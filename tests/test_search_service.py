@@ -248,3 +248,14 @@ def test_a_non_ascii_model_id_never_starts_a_second_chain(library, isolated_mode
     library.tasks.run_until_idle(progress=False)
     assert count_vectors(library, model_id) == 10
     assert embed.live_embed_task(library, "clip:tiny") is None  # a prefix of the id is another model
+
+
+def test_the_live_chain_lookup_reads_the_dedupe_key_index(library):
+    from sqlalchemy import text
+
+    from app.core.ml.embed import chain_key, chain_tasks
+
+    statement = chain_tasks(chain_key("clip:tiny/Bäume")).compile(compile_kwargs={"literal_binds": True})
+    with library.db.read_session() as s:
+        plan = " ".join(str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
+    assert "USING INDEX ix_tasks_dedupe_key" in plan, plan

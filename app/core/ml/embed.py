@@ -158,6 +158,12 @@ def embed_rows(library: "Library", encoder, model_id: str, rows: Iterable[tuple[
     return out, failed
 
 
+def chain_tasks(key: str):
+    """Tasks whose dedupe key is `key` or starts with it and sorts before `key;` (so `key:<n>`): one index range."""
+    return select(Task.id, Task.dedupe_key, Task.type, Task.state).where(
+        Task.dedupe_key >= key, Task.dedupe_key < key + ";")
+
+
 def live_embed_task(library: "Library", model_id: str) -> int | None:
     """A pending/running embed chain for this model, so scheduling twice does not start a second one.
 
@@ -166,10 +172,7 @@ def live_embed_task(library: "Library", model_id: str) -> int | None:
     SQL, so that SQLite cannot prefer the state index and walk every pending task."""
     key = chain_key(model_id)
     with library.db.read_session() as s:
-        rows = s.execute(
-            select(Task.id, Task.dedupe_key, Task.type, Task.state)
-            .where(Task.dedupe_key >= key, Task.dedupe_key < key + ";")
-        ).all()
+        rows = s.execute(chain_tasks(key)).all()
     for task_id, dedupe_key, type_, state in rows:
         rest = dedupe_key[len(key):]
         if type_ == TASK_TYPE and state in LIVE_STATES and (rest == "" or (rest[0] == ":" and rest[1:].isdigit())):
