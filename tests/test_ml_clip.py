@@ -155,3 +155,35 @@ def test_preprocessing_matches_open_clip(exported):
     got = batch_inputs(images, PreprocessConfig.from_dict(manifest["preprocess"]))
     assert got.dtype == np.float32 and got.shape == expected.shape
     assert np.abs(got - expected).max() < 1e-5
+
+
+def test_quantising_silences_only_onnxruntime(exported, tmp_path, monkeypatch, caplog):
+    """Regression: the export set the root logger's `disabled` flag, so every other thread went silent."""
+    import logging
+    import os
+
+    import onnxruntime
+    import onnxruntime.quantization as ortq
+
+    from app.core.ml.quantize import quantize_int8
+
+    _, folder = exported
+    real = ortq.quantize_dynamic
+    ort_file = os.path.join(os.path.dirname(onnxruntime.__file__), "quantization", "quantize.py")
+
+    def quantize_while_others_log(*args, **kwargs):
+        logging.getLogger("app.elsewhere").warning("another thread keeps logging")
+        logging.getLogger().warning("a root record from the app")
+        logging.getLogger().handle(logging.makeLogRecord(
+            {"name": "root", "levelno": logging.WARNING, "levelname": "WARNING", "pathname": ort_file,
+             "msg": "Please consider to run pre-processing before quantization."}))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ortq, "quantize_dynamic", quantize_while_others_log)
+    with caplog.at_level(logging.INFO):
+        quantize_int8(folder / "image.onnx", tmp_path / "image.int8.onnx")
+    messages = [r.getMessage() for r in caplog.records]
+    assert "another thread keeps logging" in messages and "a root record from the app" in messages
+    assert not any("pre-processing" in m for m in messages)
+    assert not logging.getLogger().disabled and not logging.getLogger().filters
+    assert (tmp_path / "image.int8.onnx").is_file()

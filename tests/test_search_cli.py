@@ -86,3 +86,30 @@ def test_import_search_like_and_remove(tmp_path, capsys):
     assert code == 0
     code, out, err = run_cli(capsys, "--library", str(lib), "search", "red flowers")
     assert code == 1 and "models install" in err
+
+
+@pytest.mark.ml
+def test_models_status_lists_photos_that_could_not_be_analysed(tmp_path, capsys):
+    from app.core.db.models import Photo
+    from app.core.library import Library
+
+    lib = tmp_path / "lib"
+    checkpoint = tiny_checkpoint(tmp_path / "ckpt", seed=4)
+    code, out, err = run_cli(capsys, "--library", str(lib), "models", "import", str(checkpoint), "--arch", TINY_ARCH,
+                             "--id", "clip:tiny/cli")
+    assert code == 0, err
+    with Library.open(lib) as library:
+        ids = add_photos(library, 3)
+        with library.db.read_session() as s:
+            sha = s.get(Photo, ids[1]).sha256
+        library.layout.thumbnail(sha, "preview").write_bytes(b"broken")
+    code, out, err = run_cli(capsys, "--library", str(lib), "search", "anything", "--json")
+    assert code == 0, err
+    code, out, err = run_cli(capsys, "--library", str(lib), "models", "status", "--json")
+    status = json.loads(out)
+    assert (status["embedded"], status["failed"], status["total"]) == (2, 1, 3)
+    assert [f["id"] for f in status["failures"]] == [ids[1]]
+    code, out, err = run_cli(capsys, "--library", str(lib), "models", "status")
+    assert code == 0 and "could not be analysed" in out and "models retry" in out
+    code, out, err = run_cli(capsys, "--library", str(lib), "models", "retry")
+    assert code == 0 and "1 photo will be analysed again" in out

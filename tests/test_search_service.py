@@ -171,3 +171,91 @@ def test_import_schedules_embedding_outside_its_group(library, isolated_models, 
     embed_tasks = [t for t in library.tasks.list_tasks() if t.type == "embed"]
     assert embed_tasks and all(t.group_id is None and t.state == "done" for t in embed_tasks)
     assert len(library.search.text("photo", limit=3)) == 3
+
+
+def _break_preview(library, photo_id: int) -> str:
+    from app.core.db.models import Photo
+
+    with library.db.read_session() as s:
+        sha = s.get(Photo, photo_id).sha256
+    library.layout.thumbnail(sha, "preview").write_bytes(b"not a jpeg")
+    return sha
+
+
+@pytest.mark.ml
+def test_model_switch_completes_despite_an_undecodable_photo(library, isolated_models, checkpoints):
+    """Regression: with one photo that cannot be decoded the switch never happened and every start scheduled a
+    new chain. Its failure is recorded per (photo, model), reported, and retried once its preview changes."""
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    library.models.import_path(checkpoints[1], arch=TINY_ARCH, model_id="clip:tiny/b")
+    library.models.set_active("clip:tiny/a")
+    ids = add_photos(library, 4)
+    sha = _break_preview(library, ids[2])
+    library.search.schedule_embedding()
+    library.tasks.run_until_idle(progress=False)
+    assert library.search.serving_model_id() == "clip:tiny/a"
+
+    library.models.set_active("clip:tiny/b")
+    assert library.search.schedule_embedding() is not None
+    library.tasks.run_until_idle(progress=False)
+    assert library.search.serving_model_id() == "clip:tiny/b"
+    assert library.search.schedule_embedding() is None  # a start or an import schedules nothing more
+    status = library.search.status()
+    assert (status.embedded, status.failed, status.total) == (3, 1, 4)
+    assert "ready" in status.message and "1 photo could not be analysed" in status.message
+    assert [f.photo_id for f in library.search.failures()] == [ids[2]]
+
+    # The preview is regenerated: the failure is retried by the next chain and succeeds.
+    sample_images(1, seed=9)[0].save(library.layout.thumbnail(sha, "preview"), "JPEG")
+    assert library.search.schedule_embedding() is not None
+    library.tasks.run_until_idle(progress=False)
+    status = library.search.status()
+    assert (status.embedded, status.failed) == (4, 0)
+    assert library.tasks.counts()["dead"] == 0
+
+
+@pytest.mark.ml
+def test_failures_are_retried_on_explicit_request(library, isolated_models, checkpoints):
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id="clip:tiny/a")
+    ids = add_photos(library, 3)
+    _break_preview(library, ids[0])
+    library.search.schedule_embedding()
+    library.tasks.run_until_idle(progress=False)
+    assert library.search.status().failed == 1
+    assert library.search.schedule_embedding() is None
+    forgotten, task_id = library.search.retry_failed()
+    assert forgotten == 1 and task_id is not None
+    library.tasks.run_until_idle(progress=False)
+    status = library.search.status()
+    assert (status.embedded, status.failed) == (2, 1)  # still undecodable: recorded again, no loop
+
+
+@pytest.mark.ml
+def test_a_non_ascii_model_id_never_starts_a_second_chain(library, isolated_models, checkpoints, monkeypatch):
+    """Regression: the live-chain check matched the model id in the JSON payload, where non-ASCII is escaped."""
+    from app.core.ml import embed
+    from app.core.tasks.runner import run_pending
+
+    monkeypatch.setattr(embed, "CHUNK", 4)
+    model_id = "clip:tiny/Bäume-日本"
+    library.models.import_path(checkpoints[0], arch=TINY_ARCH, model_id=model_id)
+    add_photos(library, 10)
+    assert library.search.schedule_embedding() is not None
+    run_pending(library, library.tasks.store, max_tasks=1)  # the first chunk is done, its follow-up pending
+    assert count_vectors(library, model_id) == 4
+    assert embed.live_embed_task(library, model_id) is not None
+    assert library.search.schedule_embedding() is None
+    library.tasks.run_until_idle(progress=False)
+    assert count_vectors(library, model_id) == 10
+    assert embed.live_embed_task(library, "clip:tiny") is None  # a prefix of the id is another model
+
+
+def test_the_live_chain_lookup_reads_the_dedupe_key_index(library):
+    from sqlalchemy import text
+
+    from app.core.ml.embed import chain_key, chain_tasks
+
+    statement = chain_tasks(chain_key("clip:tiny/Bäume")).compile(compile_kwargs={"literal_binds": True})
+    with library.db.read_session() as s:
+        plan = " ".join(str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
+    assert "USING INDEX ix_tasks_dedupe_key" in plan, plan

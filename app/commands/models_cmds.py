@@ -1,4 +1,4 @@
-"""`shoebox models list|install|import|remove|use`: the models smart search runs on. Nothing downloads unasked."""
+"""`shoebox models list|install|import|remove|use|status|retry`: the models smart search runs on. Nothing downloads unasked."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def register(subparsers) -> None:
     use = sub.add_parser("use", help="make a model the active one for smart search (re-embeds in the background)")
     use.add_argument("model_id")
     use.set_defaults(func=cmd_use)
+
+    status = sub.add_parser("status", help="smart-search progress: the active and serving model, photos analysed, "
+                                           "photos that could not be analysed")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    retry = sub.add_parser("retry", help="analyse again the photos that could not be analysed for the active model")
+    retry.set_defaults(func=cmd_retry)
 
     models.set_defaults(func=lambda args, library: models.print_help() or 2)
 
@@ -102,4 +110,34 @@ def cmd_use(args, library) -> int:
         return 1
     task = library.search.schedule_embedding()
     print(f"{args.model_id} is now active" + ("; photos will be re-analysed in the background" if task else ""))
+    return 0
+
+
+def cmd_status(args, library) -> int:
+    status = library.search.status()
+    failures = library.search.failures()
+    paths = {p.id: p.path for p in library.photos.get_many([f.photo_id for f in failures])}
+    rows = [{"id": f.photo_id, "path": paths.get(f.photo_id, ""), "reason": f.reason} for f in failures]
+    if args.json:
+        print_json({
+            "model_id": status.model_id, "serving_model_id": library.search.serving_model_id(),
+            "model_available": status.model_available, "embedded": status.embedded, "failed": status.failed,
+            "total": status.total, "message": status.message, "failures": rows,
+        })
+        return 0
+    print(status.message)
+    for row in rows:
+        print(f"  not analysed: {row['id']:6}  {row['path']}  ({row['reason']})")
+    if rows:
+        print("  after fixing them, `shoebox models retry` analyses them again")
+    return 0
+
+
+def cmd_retry(args, library) -> int:
+    forgotten, task = library.search.retry_failed()
+    print(f"{forgotten} photo{'s' if forgotten != 1 else ''} will be analysed again" if task else
+          "nothing to analyse again")
+    if task:
+        library.tasks.run_until_idle(progress=True)
+        print(library.search.status().message)
     return 0

@@ -29,8 +29,9 @@ def cmd_search(args, library) -> int:
         print(f"shoebox search: {status.message}", file=sys.stderr)
         return 1
     embed_first = not args.no_embed and not library.read_only  # a read-only library searches what it has
-    if embed_first and status.embedded < status.total and service.schedule_embedding() is not None:
-        print(f"analysing {status.total - status.embedded} photos for smart search first…", file=sys.stderr)
+    waiting = status.total - status.embedded - status.failed
+    if embed_first and waiting > 0 and service.schedule_embedding() is not None:
+        print(f"analysing {waiting} photos for smart search first…", file=sys.stderr)
         library.tasks.run_until_idle(progress=not args.json)
     try:
         hits = service.like(args.like, args.limit) if args.like is not None else service.text(args.query, args.limit)

@@ -76,6 +76,8 @@ class Photo(_metadata_columns(), Base):
     height: Mapped[Optional[int]] = mapped_column(Integer)
     format: Mapped[Optional[str]] = mapped_column(String(16))
     phash: Mapped[Optional[str]] = mapped_column(String(16))
+    # pHashes of the centre 92% and 84% (16 hex digits each), so a cropped copy still meets its original.
+    phash_crops: Mapped[Optional[str]] = mapped_column(String(32))
     # ok | missing (every known file is gone) | error (thumbnails or metadata failed but the file is kept)
     status: Mapped[str] = mapped_column(String(16), default="ok")
     error: Mapped[Optional[str]] = mapped_column(Text)
@@ -190,6 +192,20 @@ class Embedding(Base):
     runtime: Mapped[str] = mapped_column(String(32))  # torch | onnx-fp32 | onnx-int8
     device: Mapped[str] = mapped_column(String(16))  # cpu | cuda | mps
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class EmbedFailure(Base):
+    """A photo the embed task could not analyse for one model. It is left out of what the model still lacks, so
+    a model switch completes; it is retried when the photo's preview changes or the user asks for it."""
+
+    __tablename__ = "embed_failures"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    # "size:mtime_ns" of the preview thumbnail when it failed ("" when there was none): a change means retry.
+    preview_stamp: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[float] = mapped_column(Float)
 
 
 class Setting(Base):

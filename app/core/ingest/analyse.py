@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from app.core.ingest.crop_hash import crop_hashes_hex
 from app.core.ingest.budget import DECODE_BUDGET, MB, TooLargeToDecode
 from app.core.ingest.errors import FileBusy, FileRejected, IngestError
 from app.core.ingest.hashing import sha256_bytes, sha256_stream
@@ -78,6 +79,7 @@ class FileAnalysis:
     metadata: PhotoMetadata
     phash: str
     thumbnails: dict[str, str]
+    phash_crops: str = ""  # centre-crop pHashes (app.core.ingest.crop_hash)
 
 
 @dataclass
@@ -127,6 +129,7 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
         metadata=decoded.metadata,
         phash=phash_hex(decoded.thumbs["grid"]),
         thumbnails=thumbnail_paths,
+        phash_crops=crop_hashes_hex(decoded.thumbs["grid"]),
     )
 
 

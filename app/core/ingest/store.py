@@ -145,6 +145,7 @@ def _refresh_photo(photo: Photo, analysis: FileAnalysis) -> None:
     for name, value in values.items():
         setattr(photo, name, value)
     photo.phash = analysis.phash
+    photo.phash_crops = analysis.phash_crops
     photo.error = None
 
 

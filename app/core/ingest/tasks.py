@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, false, func, insert, or_, select, update
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
+from app.core.ingest import crop_backfill
 from app.core.ingest.duplicates import regroup
 from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
@@ -301,6 +302,7 @@ def group_duplicates(ctx: TaskContext) -> None:
     groups = regroup(ctx.session, threshold)
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
+    crop_backfill.schedule(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from app.core.ml.errors import ModelError
@@ -23,11 +24,25 @@ def quantize_int8(source: Path, target: Path, op_types: tuple[str, ...] | None =
 
     tmp = target.with_suffix(".tmp")
     root = logging.getLogger()
-    was = root.disabled
-    root.disabled = True  # onnxruntime logs a "consider pre-processing" note on the root logger
+    quiet = _OnnxRuntimeNotes()
+    root.addFilter(quiet)  # only onnxruntime's records: other threads keep logging during the export
     try:
         quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
                          op_types_to_quantize=list(op_types) if op_types else None)
     finally:
-        root.disabled = was
+        root.removeFilter(quiet)
     tmp.replace(target)
+
+
+class _OnnxRuntimeNotes(logging.Filter):
+    """Drops the records onnxruntime's quantiser logs straight on the root logger (`logging.warning(...)`, e.g.
+    "consider pre-processing before quantization"); every other record passes."""
+
+    def __init__(self):
+        super().__init__()
+        import onnxruntime
+
+        self._package = os.path.dirname(onnxruntime.__file__) + os.sep
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.pathname.startswith(self._package)

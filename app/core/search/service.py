@@ -2,7 +2,8 @@
 
 Which model answers: the active model (`library.models.active_id()`) once every photo has its vector; while a
 re-embed for a newly chosen model is still running, the model that served before keeps answering with its old
-vectors, and the switch happens when the new vectors are complete.
+vectors, and the switch happens when the new vectors are complete. Photos that cannot be analysed at all are recorded as
+failures (see app.core.ml.embed) and do not hold the switch back; `status()` counts them.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SearchStatus:
     message: str
     embedded: int
     total: int
+    failed: int = 0  # photos that could not be analysed for this model (nothing decodable)
 
 
 @dataclass(frozen=True)
@@ -88,18 +90,41 @@ class SearchService:
 
     # -- the contract ----------------------------------------------------------------------------------------
     def status(self) -> SearchStatus:
+        from app.core.ml.embed import count_failed
+
         models = self._library.models
         model_id = models.active_id()
         total = self._library.photos.count(include_hidden=True)
         available = bool(model_id) and models.folder(model_id) is not None
         embedded = self._count_vectors(model_id) if model_id else 0
+        failed = count_failed(self._library, model_id) if model_id else 0
         if not available:
             message = models.missing_message(model_id)
-        elif embedded < total:
+        elif embedded + failed < total:
             message = f"{embedded} of {total} photos are ready for smart search; the rest are being analysed"
         else:
             message = f"smart search ready ({model_id})"
-        return SearchStatus(model_id, available, message, embedded, total)
+        if available and failed:
+            message += (f"; {failed} photo{'s' if failed != 1 else ''} could not be analysed"
+                        " (`shoebox models status` lists them)")
+        return SearchStatus(model_id, available, message, embedded, total, failed)
+
+    def failures(self) -> list:
+        """The active model's recorded failures (photo id, reason), oldest photo first."""
+        from app.core.ml.embed import failures
+
+        model_id = self._library.models.active_id()
+        return failures(self._library, model_id) if model_id else []
+
+    def retry_failed(self) -> tuple[int, int | None]:
+        """Explicit requeue: forget the active model's failures and start a chain; (forgotten, task id or None)."""
+        from app.core.ml.embed import retry_failures
+
+        model_id = self._library.models.active_id()
+        if model_id is None:
+            return 0, None
+        forgotten = retry_failures(self._library, model_id)
+        return forgotten, self.schedule_embedding()
 
     def text(self, query: str, limit: int = 50) -> list[SearchHit]:
         model_id = self._require_model()
