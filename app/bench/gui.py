@@ -180,10 +180,11 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
     import psutil
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    from app.ui.application import create_app, create_main_window
+    from app.ui.application import create_app, create_main_window, settle_after_start_up
 
     app = create_app(["shoebox-bench"])
     window = create_main_window(library_dir, remember=False)
+    settle_after_start_up()
     view = window.grid_view
     result: dict = {}
 

@@ -7,7 +7,7 @@ the image loader delivers the thumbnail.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate
 
@@ -46,7 +46,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.fillPath(path, palette.color(QPalette.ColorRole.AlternateBase).darker(108))
             if image is not None:  # loaded but unreadable: say so instead of waiting forever
                 painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, "no thumbnail")
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, self.tr("no thumbnail"))
 
         info = index.data(InfoRole)
         if info is not None and len(info.paths) > 1:
@@ -120,12 +120,28 @@ class PhotoGridView(QListView):
     def set_thumbnail_size(self, px: int) -> None:
         px = max(MIN_SIZE, min(MAX_SIZE, int(px)))
         self._delegate.thumbnail_size = px
-        side = px + 2 * CELL_MARGIN
-        self.setGridSize(QSize(side, side))
-        self.verticalScrollBar().setSingleStep(side // 3)
+        self._fit_columns()
         if self.currentIndex().isValid():
             self.scrollTo(self.currentIndex())
         self.zoom_changed.emit(px)
+
+    def _fit_columns(self) -> None:
+        """As many columns as cells of the chosen size fit, then widen the cells to fill the width exactly:
+        no column's worth of empty space at the right edge."""
+        base = self._delegate.thumbnail_size + 2 * CELL_MARGIN
+        width = self.viewport().width()
+        columns = max(1, width // base)
+        side = max(base, width // columns)
+        if self.gridSize() != QSize(side, side):
+            self.setGridSize(QSize(side, side))
+            self.verticalScrollBar().setSingleStep(side // 3)
+
+    def resizeEvent(self, event) -> None:  # also called when the viewport resizes (a scroll bar comes or goes)
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def columns(self) -> int:
+        return max(1, self.viewport().width() // max(1, self.gridSize().width()))
 
     def zoom_in(self) -> None:
         self.set_thumbnail_size(self.thumbnail_size + ZOOM_STEP)
@@ -137,7 +153,6 @@ class PhotoGridView(QListView):
         super().setModel(model)
         if hasattr(model, "thumbnail_arrived"):
             model.thumbnail_arrived.connect(self._repaint_row)
-            model.details_changed.connect(self.viewport().update)
 
     def _repaint_row(self, row: int) -> None:
         """Repaint one cell if it is on screen (see PhotoGridModel.thumbnail_arrived for why not dataChanged)."""
@@ -146,17 +161,17 @@ class PhotoGridView(QListView):
             self.viewport().update(rect)
 
     def select_row(self, row: int) -> None:
+        """Make `row` the one selected photo. Explicitly ClearAndSelect: `setCurrentIndex` would read the
+        keyboard modifiers, and with Ctrl still down from a shortcut (Ctrl+1) it *added* to the selection."""
         index = self.model().index(row, 0)
-        self.setCurrentIndex(index)
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def scroll_to_row(self, row: int) -> None:
+        """Scroll so `row` is at the top, without touching the selection (navigation is not selection)."""
         index = self.model().index(row, 0)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
-        self.setCurrentIndex(index)
-
-    def selected_rows(self) -> list[int]:
-        return sorted(index.row() for index in self.selectionModel().selectedIndexes())
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():

@@ -1,7 +1,7 @@
 """The task panel: running, pending, failed and dead background tasks, with cancel and retry.
 
-It reads `library.tasks.list_tasks()` when the queue changes (at most twice a second, and only while visible),
-so a busy import does not turn into a flood of queries.
+It reads `library.tasks.list_tasks()` on the window's reader thread when the queue changes (at most twice a
+second, and only while visible), so a busy import does not turn into a flood of queries or a waiting window.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -92,12 +92,12 @@ class TaskTableModel(QAbstractTableModel):
 
 
 class TaskPanel(QWidget):
-    """Emits `message(text, level)` for outcomes worth telling (e.g. "3 tasks queued again")."""
+    """Tells outcomes worth telling ("3 tasks queued again") through the message bridge."""
 
-    message = Signal(str, str)
-
-    def __init__(self, parent=None):
+    def __init__(self, reader, messages, parent=None):
         super().__init__(parent)
+        self.reader = reader
+        self.messages = messages
         self.engine = None
         self.model = TaskTableModel(self)
         self.filter = QComboBox()
@@ -149,14 +149,23 @@ class TaskPanel(QWidget):
 
     def refresh(self) -> None:
         if self.engine is None:
+            self.reader.cancel("task-panel")
             self.model.set_tasks([])
             return
-        states = FILTERS[self.filter.currentIndex()][1]
-        tasks: list = []
-        for state in states:
-            tasks.extend(self.engine.list_tasks(state=state, limit=ROW_LIMIT))
-        tasks.sort(key=lambda t: (t.state != "running", -t.id))
-        self.model.set_tasks(tasks[:ROW_LIMIT])
+        engine, states = self.engine, FILTERS[self.filter.currentIndex()][1]
+
+        def read():
+            tasks: list = []
+            for state in states:
+                tasks.extend(engine.list_tasks(state=state, limit=ROW_LIMIT))
+            tasks.sort(key=lambda t: (t.state != "running", -t.id))
+            return tasks[:ROW_LIMIT]
+
+        def arrived(tasks, error) -> None:
+            if error is None and engine is self.engine:
+                self.model.set_tasks(tasks)
+
+        self.reader.read("task-panel", read, arrived)
 
     def _selected_ids(self) -> list[int]:
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
@@ -166,26 +175,26 @@ class TaskPanel(QWidget):
         if self.engine is None:
             return
         n = sum(self.engine.cancel(task_id) for task_id in self._selected_ids())
-        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
         self.refresh()
 
     def retry_selected(self) -> None:
         if self.engine is None:
             return
         n = sum(self.engine.requeue(task_id) for task_id in self._selected_ids())
-        self.message.emit(f"Queued {n} task(s) again.", "info")
+        self.messages.info(self.tr("Queued {count} task(s) again.").format(count=n), key="tasks")
         self.refresh()
 
     def retry_dead(self) -> None:
         if self.engine is None:
             return
         n = self.engine.requeue_dead()
-        self.message.emit(f"Queued {n} dead task(s) again.", "info")
+        self.messages.info(self.tr("Queued {count} dead task(s) again.").format(count=n), key="tasks")
         self.refresh()
 
     def cancel_all(self) -> None:
         if self.engine is None:
             return
         n = self.engine.cancel_all()
-        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
         self.refresh()

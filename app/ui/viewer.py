@@ -6,6 +6,8 @@ next photo's preview is fetched ahead so that the arrow keys feel instant.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
@@ -52,7 +54,7 @@ class ViewerPage(QWidget):
     closed = Signal(int)
     row_changed = Signal(int)
 
-    def __init__(self, model: PhotoGridModel, grid_loader: ImageLoader, parent=None):
+    def __init__(self, model: PhotoGridModel | None, grid_loader: ImageLoader, parent=None):
         super().__init__(parent)
         self.model = model
         self.grid_loader = grid_loader
@@ -86,6 +88,10 @@ class ViewerPage(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_viewer,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
+    def set_model(self, model: PhotoGridModel | None) -> None:
+        self.model = model
+        self.row = -1
+
     # -- navigation ---------------------------------------------------------------------------------------
     def show_row(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -100,7 +106,7 @@ class ViewerPage(QWidget):
             self.title.setText("This photo is no longer in the library")
             self.canvas.set_image(None)
             return
-        self.title.setText(info.path.rsplit("/", 1)[-1] if info.path else f"Photo {info.id}")
+        self.title.setText(Path(info.path).name if info.path else f"Photo {info.id}")
         self._stage = 0
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
@@ -151,7 +157,7 @@ class ViewerPage(QWidget):
             self.loader.request(self._key(2, info.id), present[0], FULL_MAX_SIDE)
 
     def _on_image_ready(self, key) -> None:
-        if self.row < 0 or self.row >= self.model.rowCount():
+        if self.model is None or self.row < 0 or self.row >= self.model.rowCount():
             return
         info = self.model.info(self.row)
         if info is None or key[1] != info.id:

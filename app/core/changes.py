@@ -1,0 +1,40 @@
+"""Noticing that the library changed, whoever changed it (the window's own import, a CLI import in another
+process, later a remote worker), without reading any table.
+
+SQLite's `PRAGMA data_version` answers, on one connection, a number that moves whenever *another* connection
+commits. It costs microseconds, so a window can ask every half second. The connection must stay open between
+questions (a new connection starts a new count), so this keeps its own, used for nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+
+class DataVersion:
+    def __init__(self, database: Path):
+        self._conn = sqlite3.connect(str(database), timeout=1.0, check_same_thread=False,
+                                     isolation_level=None)
+        self._lock = threading.Lock()
+        self._last = self.read()
+
+    def read(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed(self) -> bool:
+        """True once for each batch of commits made by others since the last call."""
+        try:
+            current = self.read()
+        except sqlite3.Error:  # busy or closed: ask again next time
+            return False
+        if current != self._last:
+            self._last = current
+            return True
+        return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
