@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: live, yet cheap at 100k photos
 NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
 SIDEBAR_WIDTH = 220
+INFO_WIDTH = 300  # room for a date with seconds and a camera name on one line
 GRID_ROWS_KEPT = 2  # messages never squeeze the grid below this many rows
 
 
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         if size:
             self.grid_view.set_thumbnail_size(size)
         self.resize(1280, 820)
+        self.resizeDocks([self.info_dock], [INFO_WIDTH], Qt.Orientation.Horizontal)
         geometry, state = self.settings.window_state() if remember else (None, None)
         if geometry:
             self.restoreGeometry(geometry)
