@@ -230,6 +230,16 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
         window.close()
         app.quit()
 
+    refreshes = [0]
+    counted = window.refresh
+
+    def refresh_counted():
+        refreshes[0] += 1
+        counted()
+
+    window._live_refresh.timeout.disconnect()
+    window._live_refresh.timeout.connect(refresh_counted)
+
     def browse_while_importing():
         """Scroll up and down through the grid, one row per frame, while an import runs in this process."""
         bar = view.verticalScrollBar()
@@ -248,6 +258,7 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
             app.processEvents()
             frames.append(time.perf_counter() - t0)
         result["import_s"] = time.perf_counter() - t_all
+        result["import_refreshes"] = refreshes[0]
         result["import_finished"] = not window.imports.active
         result["import_rows"] = view.model().rowCount()
         result["import_frames"] = len(frames)
@@ -290,7 +301,7 @@ def run(args) -> int:
     started = time.time()
     proc = subprocess.run(
         [sys.executable, "-m", "app.bench.gui", "--child", str(library_dir), str(started), str(args.scroll_step),
-         import_dir],
+         import_dir, str(args.import_seconds)],
         env=env, capture_output=True, text=True, timeout=args.timeout,
     )
     line = next((l for l in proc.stdout.splitlines() if l.startswith("BENCH ")), None)
@@ -317,7 +328,8 @@ def run(args) -> int:
     if "import_frames" in r:
         table += [
             (f"browse while importing {args.import_photos:,} photos",
-             f"{r['import_s']:.1f} s, {r['import_frames']:,} frames" + ("" if r["import_finished"] else " (cut)"),
+             f"{r['import_s']:.1f} s, {r['import_frames']:,} frames, {r['import_refreshes']} refreshes"
+             + ("" if r["import_finished"] else " (cut)"),
              "", None),
             ("  frame time p50 / p99 / max",
              f"{r['import_p50_ms']:.1f} / {r['import_p99_ms']:.1f} / {r['import_max_ms']:.1f} ms",
@@ -340,6 +352,8 @@ def register(subparsers) -> None:
     parser.add_argument("--timeout", type=int, default=900, help="seconds before the child window is stopped")
     parser.add_argument("--import-photos", type=int, default=1_000,
                         help="camera-size photos imported while the grid scrolls (0: skip that scenario)")
+    parser.add_argument("--import-seconds", type=float, default=600.0,
+                        help="browse at most this long while importing (the rest of the import is cut)")
     parser.add_argument("--json", action="store_true", help="print the measurements as one JSON object")
     parser.set_defaults(func=lambda args, library: run(args), needs_library=False)
 
@@ -348,6 +362,8 @@ def _forget_folder(library, folder: str) -> None:
     """Remove an earlier run's import of `folder` (benchmark only), so that every run imports the same work."""
     prefix = str(Path(folder).resolve())
     with library.db.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM tasks")  # a cut run's import must not resume in the next one
+        conn.exec_driver_sql("DELETE FROM task_groups")
         ids = [r[0] for r in conn.exec_driver_sql(
             "SELECT DISTINCT photo_id FROM photo_files WHERE path LIKE ?", (prefix + "%",))]
         if not ids:
@@ -367,4 +383,4 @@ def _tables_referencing_photos(conn) -> list[str]:
 
 
 if __name__ == "__main__" and len(sys.argv) >= 5 and sys.argv[1] == "--child":
-    _child(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), *(sys.argv[5:6]))
+    _child(sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), *(sys.argv[5:6]), *map(float, sys.argv[6:7]))

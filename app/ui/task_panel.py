@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,7 +24,11 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from app.core.tasks.store import TaskInfo
 
-FILTERS = [  # label, states shown
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TaskPanel", text)
+
+
+FILTERS = [  # label, states shown (labels translated where shown)
     ("Active (running, pending, retrying)", ("running", "pending", "failed")),
     ("Running", ("running",)),
     ("Pending", ("pending",)),
@@ -62,7 +66,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return _tr(COLUMNS[section])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -102,7 +106,7 @@ class TaskPanel(QWidget):
         self.model = TaskTableModel(self)
         self.filter = QComboBox()
         for label, _states in FILTERS:
-            self.filter.addItem(label)
+            self.filter.addItem(_tr(label))
         self.filter.currentIndexChanged.connect(self.refresh)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -110,10 +114,10 @@ class TaskPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.retry_button = QPushButton("Retry")
-        self.retry_dead_button = QPushButton("Retry all dead")
-        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_button = QPushButton(_tr("Cancel"))
+        self.retry_button = QPushButton(_tr("Retry"))
+        self.retry_dead_button = QPushButton(_tr("Retry all dead"))
+        self.cancel_all_button = QPushButton(_tr("Cancel all"))
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.retry_button.clicked.connect(self.retry_selected)
         self.retry_dead_button.clicked.connect(self.retry_dead)
