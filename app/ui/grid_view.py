@@ -23,9 +23,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.thumbnail_size = DEFAULT_SIZE
+        self.cell_size = 0  # the grid's cell, widened to fill the row (0: thumbnail and margins)
 
     def sizeHint(self, option, index) -> QSize:
-        side = self.thumbnail_size + 2 * CELL_MARGIN
+        side = self.cell_size or self.thumbnail_size + 2 * CELL_MARGIN
         return QSize(side, side)
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
@@ -129,19 +130,39 @@ class PhotoGridView(QListView):
         """As many columns as cells of the chosen size fit, then widen the cells to fill the width exactly:
         no column's worth of empty space at the right edge."""
         base = self._delegate.thumbnail_size + 2 * CELL_MARGIN
-        width = self.viewport().width()
+        width = self._layout_width()
         columns = max(1, width // base)
         side = max(base, width // columns)
         if self.gridSize() != QSize(side, side):
+            self._delegate.cell_size = side  # the thumbnail grows with its cell: the row is filled, not gapped
             self.setGridSize(QSize(side, side))
             self.verticalScrollBar().setSingleStep(side // 3)
+
+    def _layout_width(self) -> int:
+        """The width QListView wraps in: the widest the viewport can be, less a scroll bar it may need
+        (QListViewPrivate::prepareItemsLayout), less one pixel (a cell wraps when its right edge would pass
+        the last pixel, not the edge)."""
+        width = self.maximumViewportSize().width()
+        bar = self.verticalScrollBar()
+        if (self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                and not self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollView_ScrollBarOverlap, None, bar)):
+            width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, bar)
+        return max(1, width - 1)
 
     def resizeEvent(self, event) -> None:  # also called when the viewport resizes (a scroll bar comes or goes)
         super().resizeEvent(event)
         self._fit_columns()
 
     def columns(self) -> int:
-        return max(1, self.viewport().width() // max(1, self.gridSize().width()))
+        """Cells in the first row, as laid out."""
+        model = self.model()
+        if model is None or not model.rowCount():
+            return 0
+        top = self.rectForIndex(model.index(0, 0)).top()
+        count = 0
+        while count < model.rowCount() and self.rectForIndex(model.index(count, 0)).top() == top:
+            count += 1
+        return count
 
     def zoom_in(self) -> None:
         self.set_thumbnail_size(self.thumbnail_size + ZOOM_STEP)
