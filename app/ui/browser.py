@@ -31,6 +31,7 @@ class PhotoBrowser(QObject):
 
     status = Signal(str)
     current_changed = Signal(object, int)
+    arrived = Signal()  # a list read by show_source arrived (or failed): the window has painted its photos
 
     def __init__(self, stack: QStackedWidget, loader: ImageLoader, reader: Reader, messages: MessageBridge,
                  parent=None):
@@ -103,11 +104,12 @@ class PhotoBrowser(QObject):
             if error is not None:
                 self.messages.error(_tr("The photos could not be read: {error}").format(error=error), error,
                                     key="grid")
-                return
-            self.model.set_ids(ids)
-            self.loaded = True
-            self._update_count()
-            self._scroll_to(scroll_to_row)
+            else:
+                self.model.set_ids(ids)
+                self.loaded = True
+                self._update_count()
+                self._scroll_to(scroll_to_row)
+            self.arrived.emit()
 
         self.reader.read("grid", source, arrived)
 

@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self._failed_tasks: list[str] = []
         self._last_refresh = 0.0
         self._narrow = False
+        self._engine_waits = False
         self._hidden_for_width: dict[str, bool] = {}
 
         self.bridge = MessageBridge(self)
@@ -295,6 +296,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         self.sidebar.navigate.connect(self.navigate)
         self.browser.status.connect(self._on_browser_status)
+        self.browser.arrived.connect(self._on_first_list)
         self.browser.current_changed.connect(self.info_panel.show_info)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
@@ -328,9 +330,15 @@ class MainWindow(QMainWindow):
         self.watcher.set_library(library)
         self.navigate(Place(Mode.LIBRARY))
         QTimer.singleShot(0, self._refresh_sidebar)  # counting queries: after the grid's first paint
-        # The task engine loads every handler module (imaging libraries): start it after the first paint.
-        QTimer.singleShot(200, self._start_engine)
+        self._engine_waits = True  # started once the grid has its photos (see _on_first_list)
         return True
+
+    def _on_first_list(self) -> None:
+        """The task engine loads every handler module (imaging libraries, a second of GUI-thread time): start
+        it only after the grid has painted its photos, so it never delays the first screen of them."""
+        if self._engine_waits:
+            self._engine_waits = False
+            QTimer.singleShot(200, self._start_engine)
 
     def close_library(self) -> None:
         if self.library is None:
