@@ -49,6 +49,9 @@ from app.ui.views import Mode, Place, View, ViewContext, default_views
 log = logging.getLogger(__name__)
 
 LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: live, yet cheap at 100k photos
+# While this window's own import runs, a refresh (re-reading 100k ids: ~200 ms on the reader thread, much of it
+# holding the GIL the import and the GUI thread also need) comes less often; the progress bar shows it moving.
+IMPORT_REFRESH_MS = 3000
 NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
 SIDEBAR_WIDTH = 220
 INFO_WIDTH = 300  # room for a date with seconds and a camera name on one line
@@ -407,10 +410,12 @@ class MainWindow(QMainWindow):
         self.browser.refresh()  # also behind another page: going back shows it current
 
     def schedule_refresh(self) -> None:
-        """A refresh soon, at most one per LIVE_REFRESH_MS however many changes arrive."""
+        """A refresh soon, at most one per LIVE_REFRESH_MS (IMPORT_REFRESH_MS while importing) however many
+        changes arrive."""
         if self._live_refresh.isActive():
             return
-        wait_ms = LIVE_REFRESH_MS - (time.monotonic() - self._last_refresh) * 1000
+        interval = IMPORT_REFRESH_MS if self.imports.active else LIVE_REFRESH_MS
+        wait_ms = interval - (time.monotonic() - self._last_refresh) * 1000
         self._live_refresh.start(max(0, int(wait_ms)))
 
     def _refresh_sidebar(self) -> None:
