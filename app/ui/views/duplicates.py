@@ -214,7 +214,7 @@ class DuplicatesView(View):
                 key="kept", actions=[(_tr("Undo"), lambda: self.unhide(hidden))])
             self.context.refresh()
 
-        self.context.reader.read("keep", lambda: importer.keep_only(photo_id), done)
+        self.context.reader.read(f"keep-{photo_id}", lambda: importer.keep_only(photo_id), done)  # every one counts
 
     def unhide(self, photo_ids: list[int]) -> None:
         importer = self.library.importer
@@ -226,4 +226,4 @@ class DuplicatesView(View):
                 return
             self.context.refresh()
 
-        self.context.reader.read("unhide", lambda: importer.unhide(photo_ids), done)
+        self.context.reader.read(f"unhide-{photo_ids[:1]}", lambda: importer.unhide(photo_ids), done)
