@@ -241,3 +241,29 @@ def test_f5_refreshes_at_once(library, make_window, qtbot):
     window.refresh_action.trigger()
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 7)
     assert window.refresh_action.shortcut().toString() == "F5"
+
+
+def test_reader_runs_the_newest_request_per_purpose_once(qtbot):
+    import threading
+
+    from app.ui.reader import Reader
+
+    reader = Reader()
+    gate, ran, answered = threading.Event(), [], []
+
+    def job(name):
+        def run():
+            if name == "first":
+                gate.wait(30)
+            ran.append(name)
+            return name
+        return run
+
+    for name in ("first", "second", "third"):
+        reader.read("grid", job(name), lambda result, error: answered.append(result))
+    reader.read("other", job("other"), lambda result, error: answered.append(result))
+    gate.set()
+    qtbot.waitUntil(lambda: not reader.busy() and "third" in answered and "other" in answered)
+    assert "second" not in ran  # superseded before it started
+    assert "first" not in answered  # superseded while it ran: its result is dropped
+    reader.close()
