@@ -110,7 +110,8 @@ def test_messages_never_squeeze_the_grid_below_two_rows(library, make_window, qt
 def test_ctrl_1_goes_to_the_library_without_selecting_anything(library, make_window, qtbot):
     generate_library(library, 40, thumbnails=0)
     window = make_window(library.root)
-    window.activateWindow()
+    with qtbot.waitActive(window):  # shortcuts go to the active window
+        window.activateWindow()
     window.grid_view.setFocus()
     window.show_duplicates()
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)

@@ -62,6 +62,7 @@ class PhotoBrowser(QObject):
         self._describe: Callable[[int], str] = lambda rows: ""
         self._empty_text = ""
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
+        self.read_now = False  # read the next list on this thread (set by the window before it is shown)
 
     # -- the library --------------------------------------------------------------------------------------
     def set_library(self, library) -> None:
@@ -111,6 +112,14 @@ class PhotoBrowser(QObject):
                 self._scroll_to(scroll_to_row)
             self.arrived.emit()
 
+        if self.read_now:  # start-up, before the window shows: nothing to stall yet, and the first paint has photos
+            self.read_now = False
+            try:
+                ids, error = source(), None
+            except Exception as exc:  # noqa: BLE001 - told like any failed read
+                ids, error = None, exc
+            arrived(ids, error)
+            return
         self.reader.read("grid", source, arrived)
 
     def show_ids(self, ids: list[int], scores: dict[int, float], describe: Callable[[int], str],
