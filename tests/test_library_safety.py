@@ -293,13 +293,11 @@ def test_window_browses_an_unwritable_library(read_only_view, qtbot, tmp_path):
 
 
 def _message_texts(window) -> str:
-    from PySide6.QtWidgets import QLabel
-
-    return " | ".join(label.text() for label in window.messages.findChildren(QLabel))
+    return " | ".join(bar.message.text for bar in window.message_area.messages())
 
 
 def _message_levels(window) -> list[str]:
-    return [getattr(child, "level", None) for child in window.messages.children() if hasattr(child, "level")]
+    return [bar.message.level for bar in window.message_area.messages()]
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to run as another user")

@@ -78,6 +78,24 @@ def test_thumbnail_arrives_asynchronously(filled, loader, qtbot):
     assert isinstance(image, QImage) and not image.isNull() and image.width() == 256
 
 
+def test_a_thumbnail_finds_its_row_after_rows_were_inserted_above(filled, loader, qtbot):
+    model = PhotoGridModel(filled.photos, loader)
+    ids = filled.photos.ordered_ids()
+    model.set_ids(ids[10:])
+    with qtbot.waitSignal(model.thumbnail_arrived, timeout=5000, check_params_cb=lambda row: row == 13):
+        assert model.index(3).data(ThumbnailRole) is None  # asked for at row 3...
+        model.sync_ids(ids)  # ...then ten photos arrive above it before the image does
+
+
+def test_plan_sync_is_worked_out_apart_from_the_model():
+    from app.ui.grid_model import plan_sync
+
+    assert plan_sync([1, 2, 3], [1, 2, 3]) == ([], [])
+    assert plan_sync([1, 3], [0, 1, 2, 3, 4]) == ([], [(0, 1), (2, 3), (4, 5)])
+    assert plan_sync([1, 2, 3, 4], [1, 4]) == ([(1, 3)], [])
+    assert plan_sync([1, 2], [2, 1]) is None  # kept photos changed order: a reset
+
+
 def test_missing_thumbnail_is_a_null_image_not_a_wait(filled, loader, qtbot):
     model = PhotoGridModel(filled.photos, loader)
     model.set_ids(filled.photos.ordered_ids())

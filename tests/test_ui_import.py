@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 from app.bench.gui import write_photos
 from app.ui.main_window import MainWindow
 from app.ui.settings import AppSettings
+from app.ui.views import Mode
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -26,6 +27,7 @@ def window(qtbot, tmp_path):
     assert window.open_library(tmp_path / "library")
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.browser.loaded)
     yield window
     window.close()
 
@@ -46,7 +48,7 @@ def drop(window, *paths) -> bool:
 
 
 def messages(window) -> str:
-    return " | ".join(bar.text for bar in window.messages.messages())
+    return " | ".join(bar.text for bar in window.message_area.messages())
 
 
 def test_dropped_folder_is_imported_into_the_grid(window, qtbot, tmp_path):
@@ -55,9 +57,9 @@ def test_dropped_folder_is_imported_into_the_grid(window, qtbot, tmp_path):
     assert window.imports.active and window.import_progress.isVisible()
     qtbot.waitUntil(lambda: not window.imports.active, timeout=60_000)
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 6, timeout=5_000)
-    assert "Import finished: 6 new photo(s)" in messages(window)
+    qtbot.waitUntil(lambda: "Import finished: 6 new photo(s)" in messages(window), timeout=5_000)
     assert not window.import_progress.isVisible()
-    assert window.sidebar.folders.childCount() == 1
+    qtbot.waitUntil(lambda: window.sidebar.item(Mode.FOLDER).childCount() == 1, timeout=5_000)
     assert window.count_label.text() == "6 photos"
 
 
@@ -75,7 +77,7 @@ def test_cancel_stops_the_import(window, qtbot, tmp_path):
     assert window.import_paths([str(tmp_path / "many")]) is not None
     window.import_progress.cancel_button.click()
     qtbot.waitUntil(lambda: not window.imports.active, timeout=60_000)
-    assert "Import finished (cancelled)" in messages(window)
+    qtbot.waitUntil(lambda: "Import finished (cancelled)" in messages(window), timeout=5_000)
     assert window.grid_model.rowCount() < 30
     counts = window.library.tasks.counts()
     assert counts["pending"] + counts["running"] + counts["failed"] == 0
@@ -88,20 +90,22 @@ def test_keep_this_one_hides_the_others_and_can_be_undone(window, qtbot, tmp_pat
     shutil.copy(original, folder / "exact-copy.jpg")  # the same bytes in another file
     window.import_paths([str(folder)])
     qtbot.waitUntil(lambda: not window.imports.active, timeout=60_000)
-    assert window.grid_model.rowCount() == 2
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 2, timeout=5_000)
 
     window.show_duplicates()
     view = window.duplicates_view
+    qtbot.waitUntil(lambda: view.loaded, timeout=5_000)  # read off the GUI thread
     assert {g.kind for g in view.groups} == {"exact", "near"}
     near = next(g for g in view.groups if g.kind == "near")
     keep = near.photos[0].id
     card = next(c for c in view.cards[keep] if hasattr(c, "keep_button"))
     card.keep_button.click()
 
-    assert window.grid_model.rowCount() == 1
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 1, timeout=5_000)
     assert window.grid_model.photo_id(0) == keep
     assert all(p.exists() for p in folder.iterdir()) and len(list(folder.iterdir())) == 3  # nothing deleted
-    bar = next(b for b in window.messages.messages() if "hid 1 other" in b.text)
+    qtbot.waitUntil(lambda: any("hid 1 other" in b.text for b in window.message_area.messages()), timeout=5_000)
+    bar = next(b for b in window.message_area.messages() if "hid 1 other" in b.text)
     undo = next(b for b in bar.findChildren(QPushButton) if b.text() == "Undo")
     undo.click()
-    assert window.grid_model.rowCount() == 2
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 2, timeout=5_000)

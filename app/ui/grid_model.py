@@ -7,7 +7,9 @@ loader, which calls back when one arrives.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -17,6 +19,8 @@ from app.ui.workers import Worker
 
 if TYPE_CHECKING:
     from app.core.photos import PhotoInfo, PhotoService
+
+log = logging.getLogger(__name__)
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 InfoRole = Qt.ItemDataRole.UserRole + 2  # PhotoInfo, or None while it cannot be read
@@ -38,7 +42,6 @@ class PhotoGridModel(QAbstractListModel):
     answers every dataChanged with a full relayout (O(rows), 75 ms at 100k), once per arriving thumbnail."""
 
     thumbnail_arrived = Signal(int)
-    details_changed = Signal()  # cached details were dropped: repaint what is visible
 
     def __init__(self, photos: "PhotoService", loader: ImageLoader, parent=None):
         super().__init__(parent)
@@ -48,9 +51,11 @@ class PhotoGridModel(QAbstractListModel):
         self._scores: dict[int, float] = {}
         self._infos: OrderedDict[int, "PhotoInfo"] = OrderedDict()
         self._row_of: dict[int, int] | None = None
+        self._asked: dict[int, int] = {}  # photo id -> row, of thumbnails requested and not arrived yet
         self._prefetcher = Worker(threads=1, parent=self)
         self._prefetching: set[int] = set()  # first ids of pages being read ahead
         self._last_page = -1
+        self.version = 0  # moves on every change of the list (a sync worked out elsewhere checks it)
         loader.image_ready.connect(self._on_image_ready)
 
     # -- what the view asks ------------------------------------------------------------------------------
@@ -73,8 +78,13 @@ class PhotoGridModel(QAbstractListModel):
         if info is None:
             return None
         if role == ThumbnailRole:
-            return self._loader.image(thumbnail_key(photo_id), info.thumbnail)
-        name = info.path.rsplit("/", 1)[-1] if info.path else f"photo {photo_id}"
+            image = self._loader.image(thumbnail_key(photo_id), info.thumbnail)
+            if image is None:  # requested: remember where, for when it arrives
+                self._asked[photo_id] = index.row()
+                if len(self._asked) > MAX_CACHED_INFOS:
+                    self._asked.pop(next(iter(self._asked)))
+            return image
+        name = Path(info.path).name if info.path else f"photo {photo_id}"
         if role == Qt.ItemDataRole.DisplayRole:
             return name
         return f"{name}\n{info.taken_at.replace('T', ' ') if info.taken_at else 'no date'}"
@@ -96,6 +106,25 @@ class PhotoGridModel(QAbstractListModel):
         if self._row_of is None:
             self._row_of = {pid: row for row, pid in enumerate(self._ids)}
         return self._row_of.get(photo_id)
+
+    def _painted_row(self, photo_id: int) -> int | None:
+        """The row of a photo whose thumbnail was asked for: where it was asked, or near it if rows moved
+        since (a C-speed list search from there). Rebuilding `row_of` after every live insert would cost the
+        GUI thread ~10 ms at 100k photos, once per arriving thumbnail."""
+        if self._row_of is not None:
+            return self._row_of.get(photo_id)
+        hint = self._asked.get(photo_id)
+        if hint is None:
+            return None
+        if hint < len(self._ids) and self._ids[hint] == photo_id:
+            return hint
+        try:
+            return self._ids.index(photo_id, max(0, hint - 5_000))
+        except ValueError:
+            try:
+                return self._ids.index(photo_id)
+            except ValueError:
+                return None
 
     def info(self, row: int) -> "PhotoInfo | None":
         """Details of the photo at `row`; a miss loads the whole page around it in one query."""
@@ -125,7 +154,9 @@ class PhotoGridModel(QAbstractListModel):
 
         def merge(found, error, first=ids[0]):
             self._prefetching.discard(first)
-            if error is None:
+            if error is not None:
+                log.warning("reading photo details ahead failed: %s", error)  # the paint reads them instead
+            else:
                 for info in found:
                     self._infos.setdefault(info.id, info)
                 self._trim()
@@ -143,10 +174,12 @@ class PhotoGridModel(QAbstractListModel):
     # -- changing the list -------------------------------------------------------------------------------
     def set_ids(self, ids: Iterable[int], scores: dict[int, float] | None = None) -> None:
         """Show another list (a folder, search results): a reset, since little survives the switch."""
+        self.version += 1
         self.beginResetModel()
         self._ids = list(ids)
         self._scores = dict(scores or {})
         self._row_of = None
+        self._asked.clear()
         self._infos.clear()
         self._last_page = -1
         self.endResetModel()
@@ -155,17 +188,18 @@ class PhotoGridModel(QAbstractListModel):
         """Bring the list up to date with as few changes as possible, so that photos arriving during an
         import appear without losing the selection or the scroll position."""
         new = list(ids)
-        old = self._ids
-        if new == old:
-            return
-        new_set, old_set = set(new), set(old)
-        kept_order_old = [pid for pid in old if pid in new_set]
-        kept_order_new = [pid for pid in new if pid in old_set]
-        removals = _runs([pid not in new_set for pid in old])
-        insertions = _runs([pid not in old_set for pid in new])
-        if kept_order_old != kept_order_new or len(removals) + len(insertions) > MAX_INCREMENTAL_RUNS:
+        self.apply_sync(new, plan_sync(self._ids, new))
+
+    def apply_sync(self, new: list[int], plan: "SyncPlan | None") -> None:
+        """Apply a plan from `plan_sync(self.ids, new)` (worked out on another thread: the diff of two 100k
+        lists costs tens of milliseconds); None means a reset is cheaper."""
+        if plan is None:
             self.set_ids(new)
             return
+        removals, insertions = plan
+        if not removals and not insertions:
+            return
+        self.version += 1
         for start, end in reversed(removals):
             self.beginRemoveRows(QModelIndex(), start, end - 1)
             del self._ids[start:end]
@@ -178,21 +212,33 @@ class PhotoGridModel(QAbstractListModel):
             self.endInsertRows()
         self._scores = {}
 
-    def forget_details(self, photo_ids: Iterable[int] | None = None) -> None:
-        """Drop cached details (all, or some photos') so that the next paint reads them fresh."""
-        if photo_ids is None:
-            self._infos.clear()
-        else:
-            for pid in photo_ids:
-                self._infos.pop(pid, None)
-        self.details_changed.emit()
-
     def _on_image_ready(self, key) -> None:
         if not (isinstance(key, tuple) and key[0] == "grid"):
             return
-        row = self.row_of(key[1])
+        row = self._painted_row(key[1])
+        self._asked.pop(key[1], None)
         if row is not None:
             self.thumbnail_arrived.emit(row)
+
+
+SyncPlan = tuple[list[tuple[int, int]], list[tuple[int, int]]]  # removals (in old), insertions (in new)
+
+
+def plan_sync(old: Sequence[int], new: Sequence[int]) -> SyncPlan | None:
+    """The row removals and insertions that turn `old` into `new`, or None when the kept photos changed
+    order or the changes are so scattered that one reset is cheaper. Pure: safe on any thread."""
+    if len(old) == len(new) and old == new:
+        return [], []
+    new_set, old_set = set(new), set(old)
+    kept_order_old = [pid for pid in old if pid in new_set]
+    kept_order_new = [pid for pid in new if pid in old_set]
+    if kept_order_old != kept_order_new:
+        return None
+    removals = _runs([pid not in new_set for pid in old])
+    insertions = _runs([pid not in old_set for pid in new])
+    if len(removals) + len(insertions) > MAX_INCREMENTAL_RUNS:
+        return None
+    return removals, insertions
 
 
 def _runs(flags: list[bool]) -> list[tuple[int, int]]:

@@ -7,7 +7,7 @@ the image loader delivers the thumbnail.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate
 
@@ -23,9 +23,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.thumbnail_size = DEFAULT_SIZE
+        self.cell_size = 0  # the grid's cell, widened to fill the row (0: thumbnail and margins)
 
     def sizeHint(self, option, index) -> QSize:
-        side = self.thumbnail_size + 2 * CELL_MARGIN
+        side = self.cell_size or self.thumbnail_size + 2 * CELL_MARGIN
         return QSize(side, side)
 
     def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
@@ -46,7 +47,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.fillPath(path, palette.color(QPalette.ColorRole.AlternateBase).darker(108))
             if image is not None:  # loaded but unreadable: say so instead of waiting forever
                 painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, "no thumbnail")
+                painter.drawText(cell, Qt.AlignmentFlag.AlignCenter, self.tr("no thumbnail"))
 
         info = index.data(InfoRole)
         if info is not None and len(info.paths) > 1:
@@ -120,12 +121,48 @@ class PhotoGridView(QListView):
     def set_thumbnail_size(self, px: int) -> None:
         px = max(MIN_SIZE, min(MAX_SIZE, int(px)))
         self._delegate.thumbnail_size = px
-        side = px + 2 * CELL_MARGIN
-        self.setGridSize(QSize(side, side))
-        self.verticalScrollBar().setSingleStep(side // 3)
+        self._fit_columns()
         if self.currentIndex().isValid():
             self.scrollTo(self.currentIndex())
         self.zoom_changed.emit(px)
+
+    def _fit_columns(self) -> None:
+        """As many columns as cells of the chosen size fit, then widen the cells to fill the width exactly:
+        no column's worth of empty space at the right edge."""
+        base = self._delegate.thumbnail_size + 2 * CELL_MARGIN
+        width = self._layout_width()
+        columns = max(1, width // base)
+        side = max(base, width // columns)
+        if self.gridSize() != QSize(side, side):
+            self._delegate.cell_size = side  # the thumbnail grows with its cell: the row is filled, not gapped
+            self.setGridSize(QSize(side, side))
+            self.verticalScrollBar().setSingleStep(side // 3)
+
+    def _layout_width(self) -> int:
+        """The width QListView wraps in: the widest the viewport can be, less a scroll bar it may need
+        (QListViewPrivate::prepareItemsLayout), less one pixel (a cell wraps when its right edge would pass
+        the last pixel, not the edge)."""
+        width = self.maximumViewportSize().width()
+        bar = self.verticalScrollBar()
+        if (self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                and not self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollView_ScrollBarOverlap, None, bar)):
+            width -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, bar)
+        return max(1, width - 1)
+
+    def resizeEvent(self, event) -> None:  # also called when the viewport resizes (a scroll bar comes or goes)
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def columns(self) -> int:
+        """Cells in the first row, as laid out."""
+        model = self.model()
+        if model is None or not model.rowCount():
+            return 0
+        top = self.rectForIndex(model.index(0, 0)).top()
+        count = 0
+        while count < model.rowCount() and self.rectForIndex(model.index(count, 0)).top() == top:
+            count += 1
+        return count
 
     def zoom_in(self) -> None:
         self.set_thumbnail_size(self.thumbnail_size + ZOOM_STEP)
@@ -137,7 +174,6 @@ class PhotoGridView(QListView):
         super().setModel(model)
         if hasattr(model, "thumbnail_arrived"):
             model.thumbnail_arrived.connect(self._repaint_row)
-            model.details_changed.connect(self.viewport().update)
 
     def _repaint_row(self, row: int) -> None:
         """Repaint one cell if it is on screen (see PhotoGridModel.thumbnail_arrived for why not dataChanged)."""
@@ -146,17 +182,17 @@ class PhotoGridView(QListView):
             self.viewport().update(rect)
 
     def select_row(self, row: int) -> None:
+        """Make `row` the one selected photo. Explicitly ClearAndSelect: `setCurrentIndex` would read the
+        keyboard modifiers, and with Ctrl still down from a shortcut (Ctrl+1) it *added* to the selection."""
         index = self.model().index(row, 0)
-        self.setCurrentIndex(index)
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def scroll_to_row(self, row: int) -> None:
+        """Scroll so `row` is at the top, without touching the selection (navigation is not selection)."""
         index = self.model().index(row, 0)
         self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
-        self.setCurrentIndex(index)
-
-    def selected_rows(self) -> list[int]:
-        return sorted(index.row() for index in self.selectionModel().selectedIndexes())
+        self.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():

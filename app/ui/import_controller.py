@@ -1,17 +1,24 @@
 """Imports started from the window (drop, File → Import) and their live progress in the status bar.
 
-The importer turns paths into task groups; the engine's `group_progress` signal drives the numbers, and a slow
-timer reads which file is being worked on and notices new photos, so the grid fills in while the import runs.
+The importer turns paths into task groups; the engine's `group_progress` signal and a slow timer ask for the
+numbers and the file being worked on. Those reads (and the summary at the end) run on the window's reader
+thread, coalesced, so a busy import never makes the window wait for the database.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from app.ui.messages import MessageBridge
+from app.ui.reader import Reader
 from app.ui.task_panel import describe
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Imports", text)
 
 POLL_MS = 400
 
@@ -25,7 +32,7 @@ class ImportProgress(QWidget):
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(180)
         self.bar.setTextVisible(False)
-        self.cancel_button = QPushButton("Cancel import")
+        self.cancel_button = QPushButton(_tr("Cancel import"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
@@ -37,7 +44,7 @@ class ImportProgress(QWidget):
         self.bar.setMaximum(max(total, 1))
         self.bar.setValue(done)
         name = Path(current).name if current else ""
-        text = f"Importing {done:,} of {total:,}"
+        text = _tr("Importing {done} of {total}").format(done=f"{done:,}", total=f"{total:,}")
         if rate > 0:
             text += f" · {rate:.1f}/s"
         if name:
@@ -53,15 +60,18 @@ def local_paths(urls: list[QUrl]) -> list[str]:
 
 
 class ImportController(QObject):
-    """Emits `photos_changed()` while imports add photos, `message(text, level, details)` for outcomes."""
+    """Emits `photos_changed()` while imports add photos and `finished(group_id)`; outcomes go to the bridge."""
 
     photos_changed = Signal()
-    message = Signal(str, str, str)
     finished = Signal(int)
 
-    def __init__(self, progress: ImportProgress, parent=None):
+    def __init__(self, progress: ImportProgress, reader: Reader, messages: MessageBridge, parent=None,
+                 show_tasks=None):
         super().__init__(parent)
         self.progress = progress
+        self.reader = reader
+        self.messages = messages
+        self.show_tasks = show_tasks
         self.library = None
         self.groups: dict[int, dict] = {}
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
@@ -82,14 +92,15 @@ class ImportController(QObject):
             return None
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
-            self.message.emit(f"Cannot import {len(missing)} path(s) that do not exist.", "warning", "\n".join(missing))
+            self.messages.warning(_tr("Cannot import {count} path(s) that do not exist.").format(count=len(missing)),
+                                  details="\n".join(missing), key="import-missing")
         paths = [p for p in paths if Path(p).exists()]
         if not paths:
             return None
         try:
             group_id = self.library.importer.start_import(paths)
         except Exception as exc:  # noqa: BLE001 - shown to the user with details, the window keeps working
-            self.message.emit(f"Could not start the import: {exc}", "error", _details(exc))
+            self.messages.error(_tr("Could not start the import: {error}").format(error=exc), exc, key="import")
             return None
         self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0}
         engine = self.library.tasks
@@ -104,36 +115,48 @@ class ImportController(QObject):
     def cancel(self) -> None:
         if self.library is None:
             return
-        for group_id, state in self.groups.items():
+        tasks, ids = self.library.tasks, list(self.groups)
+        for state in self.groups.values():
             state["cancelled"] = True
-            self.library.tasks.cancel_group(group_id)
-        self._poll()
+        self.reader.read("import-cancel", lambda: [tasks.cancel_group(g) for g in ids], lambda *_: self._poll())
 
     def on_group_progress(self, group_id: int, _done: int, _total: int, _rate: float) -> None:
         """The engine's group signal (throttled by the engine) makes the numbers move at once."""
         if group_id in self.groups:
             self._poll()
 
-    def _current_file(self) -> str:
-        running = self.library.tasks.list_tasks(state="running", limit=8) if self.library else []
-        for task in running:
-            if task.group_id in self.groups:
-                return describe(task)
-        return ""
-
     def _poll(self) -> None:
-        """Files done/found per import (the importer's count), rate, the file in work; reports finished ones."""
+        """Ask (on the reader) for files done/found per import, rate, and the file in work."""
         if self.library is None or not self.groups:
             self._timer.stop()
             return
+        library, ids = self.library, list(self.groups)
+
+        def read():
+            found = {}
+            for group_id in ids:
+                status = library.tasks.group_status(group_id)
+                found[group_id] = (status, library.importer.progress(group_id) if status is not None else None)
+            running = library.tasks.list_tasks(state="running", limit=8)
+            current = next((describe(t) for t in running if t.group_id in found), "")
+            return found, current
+
+        self.reader.read("import-progress", read, lambda result, error, lib=library: self._apply(lib, result, error))
+
+    def _apply(self, library, result, error) -> None:
+        if library is not self.library:
+            return
+        if error is not None:
+            return  # logged by the worker; the next poll asks again
+        found, current = result
         changed = False
-        for group_id in list(self.groups):
-            state = self.groups[group_id]
-            status = self.library.tasks.group_status(group_id)
+        for group_id, (status, files) in found.items():
+            state = self.groups.get(group_id)
+            if state is None:
+                continue
             if status is None:
                 del self.groups[group_id]
                 continue
-            files = self.library.importer.progress(group_id)
             if status.done != state.get("tasks_done"):
                 changed = True
             state.update(tasks_done=status.done, done=files.done, total=files.total, rate=status.rate)
@@ -146,35 +169,40 @@ class ImportController(QObject):
             done = sum(max(0, s["done"]) for s in self.groups.values())
             total = sum(s["total"] for s in self.groups.values())
             rate = sum(s["rate"] for s in self.groups.values())
-            self.progress.show_progress(done, total, rate, self._current_file())
+            self.progress.show_progress(done, total, rate, current)
         else:
             self._timer.stop()
             self.progress.hide()
 
     def _report(self, group_id: int, status) -> None:
-        try:
-            summary = self.library.importer.summary(group_id)
-        except Exception as exc:  # noqa: BLE001
-            self.message.emit(f"The import finished, but its summary could not be read: {exc}", "warning",
-                              _details(exc))
+        importer = self.library.importer
+
+        def read():
+            summary = importer.summary(group_id)
+            errors = importer.errors()[:200] if getattr(summary, "failed", 0) else []
+            return summary, errors
+
+        self.reader.read(f"import-summary-{group_id}", read,
+                         lambda result, error: self._tell(group_id, status, result, error))
+
+    def _tell(self, group_id: int, status, result, error) -> None:
+        if error is not None:
+            self.messages.warning(_tr("The import finished, but its summary could not be read: {error}").format(
+                error=error), key="import")
             self.finished.emit(group_id)
             return
-        parts = [f"{summary.imported:,} new photo(s)"]
+        summary, errors = result
+        parts = [_tr("{count} new photo(s)").format(count=f"{summary.imported:,}")]
         for name in ("duplicates", "skipped", "failed", "missing", "moved"):
             value = getattr(summary, name, 0)
             if value:
-                parts.append(f"{value:,} {name}")
-        cancelled = " (cancelled)" if status.cancelled else ""
-        level = "warning" if getattr(summary, "failed", 0) else "info"
-        details = ""
+                parts.append(f"{value:,} {_tr(name)}")
+        text = (_tr("Import finished (cancelled): {parts}.") if status.cancelled else
+                _tr("Import finished: {parts}.")).format(parts=", ".join(parts))
+        details = "\n".join(f"{e.path}: {e.error_class}: {e.reason}" for e in errors)
         if getattr(summary, "failed", 0):
-            errors = self.library.importer.errors()[:200]
-            details = "\n".join(f"{e.path}: {e.error_class}: {e.reason}" for e in errors)
-        self.message.emit(f"Import finished{cancelled}: " + ", ".join(parts) + ".", level, details)
+            actions = [(_tr("Show tasks"), self.show_tasks)] if self.show_tasks else []
+            self.messages.warning(text, details=details, key="import", actions=actions)
+        else:
+            self.messages.info(text, key="import")
         self.finished.emit(group_id)
-
-
-def _details(exc: BaseException) -> str:
-    import traceback
-
-    return "".join(traceback.format_exception(exc))

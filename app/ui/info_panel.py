@@ -1,11 +1,17 @@
-"""What is known about the selected photo: date, camera, lens, size, place and where its files are."""
+"""What is known about the selected photo: date, camera, lens, size, place and where its files are.
+
+Everything wraps to the panel's width, never beyond it: values take the width they are given (not the width of
+their longest unbreakable run), and paths and names may break after separators, so a long path costs lines, not
+a horizontal scroll bar with the seconds of the date cut off.
+"""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui import format as fmt
 
@@ -13,6 +19,28 @@ if TYPE_CHECKING:
     from app.core.photos import PhotoInfo
 
 FIELDS = ["Date", "Camera", "Lens", "Dimensions", "File size", "Location", "Files", "Status"]
+BREAK_AFTER = "/\\_-."
+ZWSP = "\u200b"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("InfoPanel", text)
+
+
+def breakable(text: str) -> str:
+    """`text` with invisible break opportunities after path separators, '_', '-' and '.'."""
+    return "".join(ch + ZWSP if ch in BREAK_AFTER else ch for ch in text)
+
+
+def _wrapping_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    policy = label.sizePolicy()
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)  # take the panel's width, then wrap in it
+    label.setSizePolicy(policy)
+    label.setMinimumWidth(40)
+    return label
 
 
 class InfoPanel(QScrollArea):
@@ -20,10 +48,10 @@ class InfoPanel(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         outer = QVBoxLayout(body)
-        self.title = QLabel("No photo selected")
-        self.title.setWordWrap(True)
+        self.title = _wrapping_label(_tr("No photo selected"))
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -32,36 +60,44 @@ class InfoPanel(QScrollArea):
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.values: dict[str, QLabel] = {}
         for name in FIELDS:
-            value = QLabel("")
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value = _wrapping_label()
             self.values[name] = value
-            form.addRow(f"{name}:", value)
+            form.addRow(_tr(name) + ":", value)
         outer.addLayout(form)
         outer.addStretch(1)
         self.setWidget(body)
-        self.setMinimumWidth(240)
+        self.setMinimumWidth(200)
         self.show_info(None)
+
+    def text(self, field: str) -> str:
+        """A value as the user reads it (without the invisible break opportunities)."""
+        return self.values[field].text().replace(ZWSP, "")
+
+    def title_text(self) -> str:
+        return self.title.text().replace(ZWSP, "")
 
     def show_info(self, info: "PhotoInfo | None", selected: int = 1) -> None:
         if info is None:
-            self.title.setText(f"{fmt.count(selected, 'photo')} selected" if selected > 1 else "No photo selected")
+            self.title.setText(_tr("{count} selected").format(count=fmt.count(selected, "photo")) if selected > 1
+                               else _tr("No photo selected"))
             for value in self.values.values():
                 value.setText("")
             return
-        name = info.path.rsplit("/", 1)[-1] if info.path else f"Photo {info.id}"
-        self.title.setText(name if selected <= 1 else f"{name} (and {selected - 1:,} more selected)")
+        name = PurePath(info.path).name if info.path else _tr("Photo {id}").format(id=info.id)
+        self.title.setText(breakable(name) if selected <= 1 else
+                           breakable(name) + " " + _tr("(and {more} more selected)").format(more=f"{selected - 1:,}"))
         source = f" ({info.taken_at_source})" if info.taken_at_source else ""
         camera = info.camera  # "Canon EOS 5D", never "Canon Canon EOS 5D"
-        dims = f"{info.width} × {info.height}" if info.width and info.height else "Unknown"
-        files = [p + ("  (missing)" if p in info.missing_paths else "") for p in info.paths]
+        dims = f"{info.width} × {info.height}" if info.width and info.height else _tr("Unknown")
+        files = [breakable(p) + ("  " + _tr("(missing)") if p in info.missing_paths else "") for p in info.paths]
         self.values["Date"].setText(fmt.date_time(info.taken_at, info.tz_offset) + source)
-        self.values["Camera"].setText(camera or "Unknown")
-        self.values["Lens"].setText(info.lens or "Unknown")
+        self.values["Camera"].setText(camera or _tr("Unknown"))
+        self.values["Lens"].setText(info.lens or _tr("Unknown"))
         self.values["Dimensions"].setText(f"{dims}{', ' + info.format if info.format else ''}")
         self.values["File size"].setText(fmt.file_size(info.size))
         self.values["Location"].setText(fmt.position(info.gps_lat, info.gps_lon, info.gps_alt))
-        self.values["Files"].setText("\n".join(files) or "None")
-        self.values["Status"].setText(info.status + (", hidden" if info.hidden else ""))
+        self.values["Files"].setText("\n".join(files) or _tr("None"))
+        self.values["Status"].setText(info.status + (", " + _tr("hidden") if info.hidden else ""))

@@ -1,21 +1,25 @@
-"""The main window: wires the sidebar, grid, viewer, duplicates, search, imports and tasks to one open library.
+"""The main window: hosts the views (app/ui/views/), the photo browser, the message area, the docks and the
+menus for one open library.
 
-It owns no logic of its own beyond "what is shown where": each part lives in its own module and talks to the
-core through the library's services and signals (the window never opens a database session).
+It holds no view's logic: each sidebar section is a `View` that brings its sidebar entry, page and actions. The
+window wires them to the library, navigates between them (`Place`), shows what the message bridge says, and
+keeps them live: a commit by anyone (this window's import, a CLI in another process) is noticed by
+`LibraryWatcher` and refreshes what shows it, at most once a second; F5 forces it. The window never reads the
+database on the GUI thread: every read goes through `Reader`.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -28,24 +32,47 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import format as fmt
-from app.ui.duplicates_view import DuplicatesView
-from app.ui.grid_model import PhotoGridModel
-from app.ui.grid_view import MAX_SIZE, MIN_SIZE, PhotoGridView
+from app.ui.browser import PhotoBrowser
+from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
 from app.ui.info_panel import InfoPanel
+from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
-from app.ui.model_setup import ModelSetup
-from app.ui.search_controller import SearchController
+from app.ui.messages import MessageBridge
+from app.ui.reader import Reader
 from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar
 from app.ui.task_panel import TaskPanel
-from app.ui.viewer import ViewerPage
+from app.ui.views import Mode, Place, View, ViewContext, default_views
 
 log = logging.getLogger(__name__)
 
-# Grid refreshes while an import adds photos: often enough to feel live, rarely enough to stay cheap at 100k.
-LIVE_REFRESH_MS = 1000
+LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: live, yet cheap at 100k photos
+# While this window's own import runs, a refresh (re-reading 100k ids: ~200 ms on the reader thread, much of it
+# holding the GIL the import and the GUI thread also need) comes less often; the progress bar shows it moving.
+IMPORT_REFRESH_MS = 3000
+NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
+SIDEBAR_WIDTH = 220
+INFO_WIDTH = 300  # room for a date with seconds and a camera name on one line
+GRID_ROWS_KEPT = 2  # messages never squeeze the grid below this many rows
+
+
+def pictures_dir() -> str:
+    """Where file dialogs start: the user's Pictures folder (home when there is none)."""
+    for location in (QStandardPaths.StandardLocation.PicturesLocation, QStandardPaths.StandardLocation.HomeLocation):
+        path = QStandardPaths.writableLocation(location)
+        if path and Path(path).is_dir():
+            return path
+    return str(Path.home())
+
+
+class _Content(QWidget):
+    resized = Signal()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
 
 class MainWindow(QMainWindow):
@@ -54,53 +81,60 @@ class MainWindow(QMainWindow):
         self.settings = settings or AppSettings()
         self.remember = remember
         self.library = None
-        self.mode: tuple[str, object] = ("library", None)
-        self.setWindowTitle("Shoebox")
+        self.place = Place(Mode.LIBRARY)
+        self.setWindowTitle("")  # the platform adds the application's name: "library — Shoebox"
         self.setAcceptDrops(True)
         self._failed_tasks: list[str] = []
+        self._last_refresh = 0.0
+        self._narrow = False
+        self._engine_waits = False
+        self._hidden_for_width: dict[str, bool] = {}
 
+        self.bridge = MessageBridge(self)
+        self.message_area = MessageArea()
+        self.bridge.shown.connect(self.message_area.show_message)
+        self.bridge.dismissed.connect(self.message_area.dismiss)
+        self.reader = Reader(self)
         self.loader = ImageLoader(threads=2, parent=self)
-        self.grid_model: PhotoGridModel | None = None
-        self.grid_view = PhotoGridView()
-        self.messages = MessageArea()
-        self.sidebar = Sidebar()
-        self.viewer: ViewerPage | None = None
-        self.duplicates_view = DuplicatesView(self.loader)
-        self.empty_label = QLabel()
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
         self.stack = QStackedWidget()
-        self.grid_page = QWidget()
-        grid_layout = QVBoxLayout(self.grid_page)
-        grid_layout.setContentsMargins(0, 0, 0, 0)
-        grid_layout.addWidget(self.empty_label)
-        grid_layout.addWidget(self.grid_view, 1)
-        self.stack.addWidget(self.grid_page)
-        self.stack.addWidget(self.duplicates_view)
+        self.browser = PhotoBrowser(self.stack, self.loader, self.reader, self.bridge, self)
+        self.context = ViewContext(self, self.bridge, self.reader, self.browser, self.loader, self.navigate,
+                                   self.refresh)
+        self.views: dict[Mode, View] = {view.mode: view for view in default_views(self.context)}
+        self.sidebar = Sidebar()
+        for view in self.views.values():
+            self.sidebar.add_view(view)
+            if view.page() is not None:
+                self.stack.addWidget(view.page())
 
-        content = QWidget()
-        content_layout = QVBoxLayout(content)
+        self.content = _Content()
+        content_layout = QVBoxLayout(self.content)
         content_layout.setContentsMargins(0, 0, 0, 0)
         content_layout.setSpacing(0)
-        content_layout.addWidget(self.messages)
+        content_layout.addWidget(self.message_area)
         content_layout.addWidget(self.stack, 1)
-        splitter = QSplitter()
-        splitter.addWidget(self.sidebar)
-        splitter.addWidget(content)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([220, 1000])
-        self.setCentralWidget(splitter)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.content)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(0, True)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([SIDEBAR_WIDTH, 1000])
+        self.setCentralWidget(self.splitter)
 
         self.info_panel = InfoPanel()
-        self.info_dock = self._dock("Info", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.task_panel = TaskPanel()
-        self.task_dock = self._dock("Tasks", self.task_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.info_dock = self._dock(self.tr("Info"), "InfoDock", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.task_panel = TaskPanel(self.reader, self.bridge)
+        self.task_dock = self._dock(self.tr("Tasks"), "TasksDock", self.task_panel,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea)
         self.task_dock.hide()
 
         self.import_progress = ImportProgress()
-        self.imports = ImportController(self.import_progress, self)
-        self.search = SearchController(self)
-        self.model_setup = ModelSetup(self)
+        self.imports = ImportController(self.import_progress, self.reader, self.bridge, self,
+                                        show_tasks=self.task_dock.show)
+        self.watcher = LibraryWatcher(self)
+        self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh)
+        self._build_actions()
         self._build_toolbar()
         self._build_status_bar()
         self._build_menus()
@@ -108,125 +142,172 @@ class MainWindow(QMainWindow):
         size = self.settings.thumbnail_size
         if size:
             self.grid_view.set_thumbnail_size(size)
-        self._live_refresh = QTimer(self, singleShot=True, interval=LIVE_REFRESH_MS, timeout=self.refresh)
         self.resize(1280, 820)
+        self.resizeDocks([self.info_dock], [INFO_WIDTH], Qt.Orientation.Horizontal)
         geometry, state = self.settings.window_state() if remember else (None, None)
         if geometry:
             self.restoreGeometry(geometry)
         if state:
             self.restoreState(state)
 
-    # -- construction -------------------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area):
-        from PySide6.QtWidgets import QDockWidget
+    # -- what others (tests, screenshots, benchmarks) reach for --------------------------------------------
+    @property
+    def grid_model(self):
+        return self.browser.model
 
+    @property
+    def grid_view(self):
+        return self.browser.grid_view
+
+    @property
+    def grid_page(self):
+        return self.browser.grid_page
+
+    @property
+    def viewer(self):
+        return self.browser.viewer
+
+    @property
+    def empty_label(self):
+        return self.browser.empty_label
+
+    @property
+    def duplicates_view(self):
+        return self.views[Mode.DUPLICATES].page()
+
+    @property
+    def search_view(self):
+        return self.views[Mode.SEARCH]
+
+    @property
+    def search_box(self):
+        return self.search_view.box
+
+    @property
+    def search(self):
+        return self.search_view.controller
+
+    @property
+    def model_setup(self):
+        return self.search_view.model_setup
+
+    # -- construction -------------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
-        dock.setObjectName(f"{title}Dock")
+        dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
+    def _action(self, text: str, slot, shortcut=None) -> QAction:
+        action = QAction(text, self)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_actions(self) -> None:
+        self.import_action = self._action(self.tr("Import Folder…"), self.choose_import_folder, "Ctrl+Shift+I")
+        self.import_action.setToolTip(self.tr("Import a folder of photos (or drop folders and files on the window)"))
+        self.refresh_action = self._action(self.tr("&Refresh"), self.refresh, QKeySequence.StandardKey.Refresh)
+        self.sidebar_action = self._action(self.tr("&Sidebar"), self._toggle_sidebar, "F9")
+        self.sidebar_action.setCheckable(True)
+        self.sidebar_action.setChecked(True)
+        self.open_action = self._action(self.tr("&Open"), lambda: self.browser.open_viewer())
+        self.copy_path_action = self._action(self.tr("&Copy Path"), self._copy_current_path, "Ctrl+Shift+C")
+
     def _build_toolbar(self) -> None:
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar(self.tr("Main"))
         toolbar.setObjectName("MainToolbar")
         toolbar.setMovable(False)
-        self.import_action = QAction("Import Folder…", self, shortcut=QKeySequence("Ctrl+Shift+I"),
-                                     triggered=self.choose_import_folder)
-        self.import_action.setToolTip("Import a folder of photos (or drop folders and files on the window)")
         toolbar.addAction(self.import_action)
         toolbar.addSeparator()
-        self.search_box = QLineEdit()
-        self.search_box.setPlaceholderText("Search photos…  (e.g. beach at sunset)")
-        self.search_box.setClearButtonEnabled(True)
-        self.search_box.setMaximumWidth(420)
-        self.search_box.setMinimumWidth(260)
-        toolbar.addWidget(self.search_box)
+        for view in self.views.values():
+            for widget in view.toolbar_widgets():
+                toolbar.addWidget(widget)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self.count_label = QLabel()
-        self.search_status = QLabel()
-        self.tasks_button = QToolButton(text="No background tasks", autoRaise=True)
-        self.tasks_button.setToolTip("Show the task panel (Ctrl+T)")
+        self.tasks_button = QToolButton(text=self.tr("No background tasks"), autoRaise=True)
+        self.tasks_button.setToolTip(self.tr("Show the task panel (Ctrl+T)"))
         self.tasks_button.clicked.connect(lambda: self.task_dock.setVisible(not self.task_dock.isVisible()))
         self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
         self.zoom_slider.setRange(MIN_SIZE, MAX_SIZE)
         self.zoom_slider.setSingleStep(16)
         self.zoom_slider.setMaximumWidth(140)
-        self.zoom_slider.setToolTip("Thumbnail size (Ctrl + / Ctrl −)")
+        self.zoom_slider.setToolTip(self.tr("Thumbnail size (Ctrl + / Ctrl −)"))
         self.zoom_slider.setValue(self.grid_view.thumbnail_size)
         bar.addWidget(self.count_label)
-        bar.addWidget(self.search_status)
+        for view in self.views.values():
+            for widget in view.status_widgets():
+                bar.addWidget(widget)
         bar.addPermanentWidget(self.import_progress)
         bar.addPermanentWidget(self.tasks_button)
         bar.addPermanentWidget(self.zoom_slider)
 
     def _build_menus(self) -> None:
-        def action(menu: QMenu, text: str, slot, shortcut=None) -> QAction:
-            act = menu.addAction(text)
-            act.triggered.connect(slot)
-            if shortcut is not None:
-                act.setShortcut(QKeySequence(shortcut))
-            return act
+        by_menu: dict[str, list[QAction]] = {}
+        for view in self.views.values():
+            for menu, actions in view.menu_actions().items():
+                by_menu.setdefault(menu, []).extend(actions)
 
-        file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "&Open Library…", self.choose_library, QKeySequence.StandardKey.Open)
-        action(file_menu, "&New Library…", self.choose_new_library, QKeySequence.StandardKey.New)
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        file_menu.addAction(self._action(self.tr("&Open Library…"), self.choose_library, QKeySequence.StandardKey.Open))
+        file_menu.addAction(self._action(self.tr("&New Library…"), self.choose_new_library,
+                                         QKeySequence.StandardKey.New))
         file_menu.addSeparator()
         file_menu.addAction(self.import_action)
-        action(file_menu, "Import &Files…", self.choose_import_files)
+        file_menu.addAction(self._action(self.tr("Import &Files…"), self.choose_import_files))
         file_menu.addSeparator()
-        action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        file_menu.addAction(self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit))
 
-        edit_menu = self.menuBar().addMenu("&Edit")
-        action(edit_menu, "Select &All", self._select_all, QKeySequence.StandardKey.SelectAll)
-        action(edit_menu, "&Find", self._focus_search, QKeySequence.StandardKey.Find)
+        edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self._action(self.tr("Select &All"), self._select_all, QKeySequence.StandardKey.SelectAll))
+        edit_menu.addActions(by_menu.get("Edit", []))
 
-        view_menu = self.menuBar().addMenu("&View")
-        action(view_menu, "&Library", self.show_library, "Ctrl+1")
-        action(view_menu, "&Duplicates", self.show_duplicates, "Ctrl+2")
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        for view in self.views.values():
+            if view.shortcut and view.enabled:
+                view_menu.addAction(self._action(view.title, lambda _=False, m=view.mode: self.navigate(Place(m)),
+                                                 view.shortcut))
+        view_menu.addActions(by_menu.get("View", []))
+        view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
-        self.zoom_in_action = action(view_menu, "Zoom &In", self.grid_view.zoom_in, QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = action(view_menu, "Zoom &Out", self.grid_view.zoom_out,
-                                      QKeySequence.StandardKey.ZoomOut)
+        self.zoom_in_action = self._action(self.tr("Zoom &In"), self.grid_view.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action(self.tr("Zoom &Out"), self.grid_view.zoom_out,
+                                            QKeySequence.StandardKey.ZoomOut)
+        view_menu.addActions([self.zoom_in_action, self.zoom_out_action])
         view_menu.addSeparator()
+        view_menu.addAction(self.sidebar_action)
         info = self.info_dock.toggleViewAction()
         info.setShortcut(QKeySequence("Ctrl+I"))
         view_menu.addAction(info)
         tasks = self.task_dock.toggleViewAction()
         tasks.setShortcut(QKeySequence("Ctrl+T"))
         view_menu.addAction(tasks)
-        action(view_menu, "&Full Screen", self._toggle_full_screen, QKeySequence.StandardKey.FullScreen)
+        view_menu.addAction(self._action(self.tr("&Full Screen"), self._toggle_full_screen,
+                                         QKeySequence.StandardKey.FullScreen))
 
-        photo_menu = self.menuBar().addMenu("&Photo")
-        action(photo_menu, "&Open", self._open_current).setShortcutVisibleInContextMenu(True)
-        self.more_like_action = action(photo_menu, "&More Like This", self._more_like_current, "Ctrl+L")
-        action(photo_menu, "&Copy Path", self._copy_current_path, "Ctrl+Shift+C")
+        photo_menu = self.menuBar().addMenu(self.tr("&Photo"))
+        self.photo_actions = [self.open_action, *by_menu.get("Photo", []), self.copy_path_action]
+        photo_menu.addActions(self.photo_actions)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "&About Shoebox", self._about)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(self._action(self.tr("&About Shoebox"), self._about))
 
     def _connect(self) -> None:
-        self.sidebar.navigate.connect(self._navigate)
-        self.grid_view.open_requested.connect(self.open_viewer)
+        self.sidebar.navigate.connect(self.navigate)
+        self.browser.status.connect(self._on_browser_status)
+        self.browser.arrived.connect(self._on_first_list)
+        self.browser.current_changed.connect(self.info_panel.show_info)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
-        self.search_box.textChanged.connect(self._on_search_text)
-        self.search_box.returnPressed.connect(self.search.run_now)
-        self.search.results.connect(self.show_search_results)
-        self.search.cleared.connect(self._on_search_cleared)
-        self.search.message.connect(lambda text, level, details, key: self.show_message(text, level, details, key))
-        self.search.status_text.connect(self.search_status.setText)
-        self.search.model_missing.connect(self._offer_model_setup)
-        self.model_setup.message.connect(lambda text, level, details, key: self.show_message(text, level, details, key))
-        self.model_setup.installed.connect(self._on_model_installed)
-        self.imports.photos_changed.connect(self._schedule_refresh)
+        self.imports.photos_changed.connect(self.schedule_refresh)
         self.imports.finished.connect(lambda _gid: self.refresh())
-        self.imports.message.connect(self._import_message)
-        self.task_panel.message.connect(lambda text, level: self.show_message(text, level, key="tasks"))
-        self.duplicates_view.kept.connect(self._on_kept)
-        self.duplicates_view.message.connect(lambda text, level, details: self.show_message(text, level, details))
+        self.watcher.changed.connect(self.schedule_refresh)
+        self.content.resized.connect(self._fit_messages)
 
     # -- library ------------------------------------------------------------------------------------------
     def open_library(self, path: str | Path) -> bool:
@@ -236,40 +317,48 @@ class MainWindow(QMainWindow):
         try:
             library = Library.open(path)
         except LibraryError as exc:
-            self.show_message(str(exc), "error", traceback.format_exc(), key="library")
+            self.bridge.error(str(exc), exc, key="library")
             return False
         self.close_library()
+        self.message_area.clear()  # what was said about the previous library (or about choosing one) is stale
+        self.bridge.clear()
         self.library = library
         if self.remember:
             self.settings.last_library = str(library.root)
-        self.setWindowTitle(f"Shoebox — {library.root.name}")
-        self.grid_model = PhotoGridModel(library.photos, self.loader, self)
-        self.grid_view.setModel(self.grid_model)
-        self.grid_view.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.grid_view.selectionModel().selectionChanged.connect(self._on_selection_changed)
-        self._build_viewer()
+        self.setWindowTitle(library.root.name)
+        self.browser.set_library(library)
+        for view in self.views.values():
+            view.set_library(library)
         self.imports.set_library(library)
-        self.search.set_library(library)
-        self.model_setup.set_library(library)
-        self.duplicates_view.set_library(library)
-        self.show_library()
-        QTimer.singleShot(0, self._update_sidebar)  # three counting queries: after the grid's first paint
-        # The task engine loads every handler module (imaging libraries): start it after the first paint.
-        QTimer.singleShot(200, self._start_engine)
+        self.watcher.set_library(library)
+        # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
+        # photos in it (`bench gui` first paint 1.85 s -> 1.2 s); once the window shows, every read is off-thread.
+        self.browser.read_now = not self.isVisible()
+        self._engine_waits = True  # started once the grid has its photos (see _on_first_list)
+        self.navigate(Place(Mode.LIBRARY))
+        QTimer.singleShot(0, self._refresh_sidebar)  # counting queries: after the grid's first paint
         return True
+
+    def _on_first_list(self) -> None:
+        """The task engine loads every handler module (imaging libraries, a second of GUI-thread time): start
+        it only after the grid has painted its photos, so it never delays the first screen of them."""
+        if self._engine_waits:
+            self._engine_waits = False
+            QTimer.singleShot(200, self._start_engine)
 
     def close_library(self) -> None:
         if self.library is None:
             return
         self.loader.clear()
+        self.watcher.set_library(None)
         self.imports.set_library(None)
-        self.search.set_library(None)
-        self.model_setup.set_library(None)
         self.task_panel.set_engine(None)
-        self.search.worker.wait(5000)
-        self.model_setup.worker.wait(5000)
-        if self.grid_model is not None:
-            self.grid_model.wait()
+        self.reader.cancel()
+        self.reader.wait(10_000)
+        for view in self.views.values():
+            view.wait()
+            view.set_library(None)
+        self.browser.set_library(None)
         library, self.library = self.library, None
         library.close()
 
@@ -278,159 +367,105 @@ class MainWindow(QMainWindow):
         if library is None:
             return
         if library.read_only:  # browsing and searching work; imports and background analysis would write
-            self.show_message(f"{library.read_only_reason}: this library is open read-only, for browsing and "
-                              "searching only.", "info", key="library")
+            self.bridge.warning(
+                self.tr("{reason}: this library is open read-only, for browsing and searching only.").format(
+                    reason=library.read_only_reason
+                ),
+                key="library",
+            )
             return
         try:
             engine = library.tasks
         except Exception as exc:  # noqa: BLE001 - the app still browses photos without background work
-            self.show_message(f"Background tasks cannot run: {exc}", "error", traceback.format_exc(), key="engine")
+            self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=exc), exc, key="engine")
             return
         engine.group_progress.connect(self.imports.on_group_progress)
         engine.queue_changed.connect(self._on_queue_changed)
         engine.task_failed.connect(self._on_task_failed)
+        engine.failed.connect(self._on_engine_failed)
         self.task_panel.set_engine(engine)
         engine.start()
-        self._on_queue_changed(engine.counts())
-        # Photos without vectors for the active model (a new model, a run cut short) are analysed in the
-        # background; off the GUI thread, since it loads the search modules.
-        self.search.worker.run(lambda: library.search.schedule_embedding(), self._on_embedding_scheduled)
+        self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
+        for view in self.views.values():
+            view.engine_started()
 
-    def _on_embedding_scheduled(self, _task_id, error) -> None:
-        if error is not None:
-            self.show_message(f"Smart-search analysis could not start: {error}", "warning",
-                              "".join(traceback.format_exception(error)), key="embed")
+    def _on_engine_failed(self, reason: str) -> None:
+        """The engine's own bookkeeping failed (a full disk): work stopped and resumes when started again."""
+        self.bridge.error(
+            self.tr("Background work stopped: {reason}").format(reason=reason),
+            key="engine",
+            actions=((self.tr("Resume"), self._resume_engine),),
+        )
 
-    def _build_viewer(self) -> None:
-        if self.viewer is not None:
-            self.stack.removeWidget(self.viewer)
-            self.viewer.deleteLater()
-        self.viewer = ViewerPage(self.grid_model, self.loader)
-        self.viewer.closed.connect(self.close_viewer)
-        self.viewer.row_changed.connect(lambda row: self.grid_view.select_row(row))
-        self.stack.addWidget(self.viewer)
+    def _resume_engine(self) -> None:
+        if self.library is not None and "tasks" in self.library.__dict__:
+            self.library.tasks.start()
 
-    # -- what the grid shows ------------------------------------------------------------------------------
-    def _navigate(self, kind: str, value) -> None:
-        if kind == "library":
-            self.show_library()
-        elif kind == "month":
-            self.show_library(scroll_to_row=value)
-        elif kind == "folder":
-            self.show_folder(value)
-        elif kind == "duplicates":
-            self.show_duplicates()
-        elif kind == "search":
-            self._focus_search()
-            if not self.search.query:
-                self.search.check_status()
-
-    def show_library(self, scroll_to_row: int | None = None) -> None:
-        if self.library is None:
+    # -- navigation and refresh -----------------------------------------------------------------------------
+    def navigate(self, place: Place) -> None:
+        view = self.views.get(place.mode)
+        if self.library is None or view is None or not view.enabled:
             return
-        if self.mode != ("library", None) or self.grid_model.rowCount() == 0:
-            self.mode = ("library", None)
-            self.grid_model.set_ids(self.library.photos.ordered_ids())
-        self.sidebar.select("library")
-        self.stack.setCurrentWidget(self.grid_page)
-        self._update_count()
-        if scroll_to_row is not None and scroll_to_row < self.grid_model.rowCount():
-            self.grid_view.scroll_to_row(scroll_to_row)
+        self.place = place
+        for other in self.views.values():
+            other.is_current = other is view
+        page = view.page()
+        if page is not None:
+            self.stack.setCurrentWidget(page)
+            self.count_label.setText("")
+        self.sidebar.select(place.mode)
+        view.activate(place)
 
-    def show_folder(self, folder_id: int) -> None:
-        self.mode = ("folder", folder_id)
-        self.grid_model.set_ids(self.library.photos.ordered_ids(folder_id=folder_id))
-        self.stack.setCurrentWidget(self.grid_page)
-        self._update_count()
+    def show_library(self) -> None:
+        self.navigate(Place(Mode.LIBRARY))
 
     def show_duplicates(self) -> None:
-        if self.library is None:
-            return
-        self.sidebar.select("duplicates")
-        self.stack.setCurrentWidget(self.duplicates_view)
-        self.duplicates_view.refresh()
-
-    def show_search_results(self, description: str, hits: list) -> None:
-        self.mode = ("search", description)
-        self.grid_model.set_ids([h.photo_id for h in hits], {h.photo_id: h.score for h in hits})
-        self.sidebar.select("search")
-        self.stack.setCurrentWidget(self.grid_page)
-        self._update_count()
+        self.navigate(Place(Mode.DUPLICATES))
 
     def refresh(self) -> None:
-        """Re-read the current list (library or folder) and the sidebar after photos changed."""
-        if self.library is None or self.grid_model is None:
-            return
-        kind, value = self.mode
-        self.loader.retry_failed()
-        if kind == "library":
-            self.grid_model.sync_ids(self.library.photos.ordered_ids())
-        elif kind == "folder":
-            self.grid_model.sync_ids(self.library.photos.ordered_ids(folder_id=value))
-        self._update_sidebar()
-        self._update_count()
-        if self.stack.currentWidget() is self.duplicates_view:
-            self.duplicates_view.refresh()
-
-    def _schedule_refresh(self) -> None:
-        if not self._live_refresh.isActive():
-            self._live_refresh.start()
-
-    def _update_sidebar(self) -> None:
+        """Re-read what is shown (the grid's list, the sidebar, the current page) after the library changed."""
+        self._live_refresh.stop()
+        self._last_refresh = time.monotonic()
         if self.library is None:
             return
-        photos = self.library.photos
-        self.sidebar.set_library_contents(photos.count(), photos.month_counts(), photos.folders())
+        self.loader.retry_failed()
+        for view in self.views.values():
+            view.refresh(view.is_current)
+        self.browser.refresh()  # also behind another page: going back shows it current
 
-    def _update_count(self) -> None:
-        rows = self.grid_model.rowCount() if self.grid_model else 0
-        kind, value = self.mode
-        if kind == "search":
-            self.count_label.setText(f"{fmt.count(rows, 'result')} for {value}")
-        else:
-            self.count_label.setText(fmt.count(rows, "photo"))
-        empty = rows == 0 and self.stack.currentWidget() is self.grid_page
-        self.empty_label.setVisible(empty)
-        self.grid_view.setVisible(not empty)
-        if empty:
-            self.empty_label.setText(
-                "No photos match." if kind == "search" else
-                "<h2>No photos yet</h2><p>Drop folders or photos here, or use File → Import Folder…</p>")
-
-    # -- viewer ---------------------------------------------------------------------------------------------
-    def open_viewer(self, row: int) -> None:
-        if self.viewer is None or not 0 <= row < self.grid_model.rowCount():
+    def schedule_refresh(self) -> None:
+        """A refresh soon, at most one per LIVE_REFRESH_MS (IMPORT_REFRESH_MS while importing) however many
+        changes arrive."""
+        if self._live_refresh.isActive():
             return
-        self.stack.setCurrentWidget(self.viewer)
-        self.viewer.show_row(row)
-        self.viewer.setFocus()
+        interval = IMPORT_REFRESH_MS if self.imports.active else LIVE_REFRESH_MS
+        wait_ms = interval - (time.monotonic() - self._last_refresh) * 1000
+        self._live_refresh.start(max(0, int(wait_ms)))
 
-    def close_viewer(self, row: int) -> None:
-        self.stack.setCurrentWidget(self.grid_page)
-        if 0 <= row < self.grid_model.rowCount():
-            self.grid_view.select_row(row)
-        self.grid_view.setFocus()
+    def _refresh_sidebar(self) -> None:
+        for view in self.views.values():
+            view.refresh(False)
 
-    def _open_current(self) -> None:
-        index = self.grid_view.currentIndex()
-        if index.isValid():
-            self.open_viewer(index.row())
+    def _on_browser_status(self, text: str) -> None:
+        if self.browser.showing():
+            self.count_label.setText(text)
 
     # -- imports ------------------------------------------------------------------------------------------
     def import_paths(self, paths: list[str]) -> int | None:
         if self.library is None:
-            self.show_message("Open or create a library first (File → Open Library).", "warning")
+            self.bridge.warning(self.tr("Open or create a library first (File → Open Library)."), key="library")
             return None
         return self.imports.start(paths)
 
     def choose_import_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Import Folder")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Import Folder"), pictures_dir())
         if folder:
             self.import_paths([folder])
 
     def choose_import_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Import Photos", "",
-                                                "Images (*.jpg *.jpeg *.png *.heic *.heif *.tif *.tiff *.webp);;All files (*)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Import Photos"), pictures_dir(),
+            self.tr("Images") + " (*.jpg *.jpeg *.png *.heic *.heif *.tif *.tiff *.webp);;" + self.tr("All files") + " (*)")
         if files:
             self.import_paths(files)
 
@@ -451,114 +486,88 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
         self.import_paths(paths)
 
-    def _import_message(self, text: str, level: str, details: str) -> None:
-        action = ("Show tasks", self.task_dock.show) if level != "info" else None
-        self.show_message(text, level, details or None, key="import", action=action)
-
-    # -- duplicates ---------------------------------------------------------------------------------------
-    def _on_kept(self, photo_id: int, hidden: list) -> None:
-        def undo():
-            self.library.importer.unhide(hidden)
-            self.refresh()
-
-        self.show_message(f"Kept one photo and hid {fmt.count(len(hidden), 'other')} (files stay on disk).",
-                          "info", key="kept", action=("Undo", undo))
-        self.refresh()
-
-    # -- search -------------------------------------------------------------------------------------------
-    def _offer_model_setup(self, text: str) -> None:
-        """The search bar's 'no model' message, with the way out: download or locate one (same bar as a
-        failed query's, so it shows once)."""
-        self.show_message(text, "warning", key="search", action=("Set up smart search…", self.model_setup.ask))
-
-    def _on_model_installed(self, _model_id: str) -> None:
-        self.search.check_status()
-        self.search.run_now()
-
-    def _on_search_text(self, text: str) -> None:
-        if text.strip() and self.search.query == "" and self.library is not None:
-            self.search.check_status()  # first keystroke: say at once if there is no model
-        self.search.set_query(text)
-
-    def _on_search_cleared(self) -> None:
-        self.search_status.setText("")
-        if self.mode[0] == "search":
-            self.mode = ("none", None)
-            self.show_library()
-
-    def _more_like_current(self) -> None:
-        index = self.grid_view.currentIndex()
-        if index.isValid():
-            self._more_like(index.row())
-
-    def _more_like(self, row: int) -> None:
-        info = self.grid_model.info(row)
-        if info is not None:
-            self.search.more_like(info.id, Path(info.path).name if info.path else f"photo {info.id}")
-
-    def _focus_search(self) -> None:
-        self.search_box.setFocus()
-        self.search_box.selectAll()
-
-    # -- tasks and messages -------------------------------------------------------------------------------
+    # -- tasks ----------------------------------------------------------------------------------------------
     def _on_queue_changed(self, counts: dict) -> None:
         running, waiting = counts.get("running", 0), counts.get("pending", 0) + counts.get("failed", 0)
         dead = counts.get("dead", 0)
         parts = []
         if running:
-            parts.append(f"{running:,} running")
+            parts.append(self.tr("{count} running").format(count=f"{running:,}"))
         if waiting:
-            parts.append(f"{waiting:,} waiting")
+            parts.append(self.tr("{count} waiting").format(count=f"{waiting:,}"))
         if dead:
-            parts.append(f"{dead:,} failed")
-        self.tasks_button.setText("Tasks: " + ", ".join(parts) if parts else "No background tasks")
+            parts.append(self.tr("{count} failed").format(count=f"{dead:,}"))
+        self.tasks_button.setText(self.tr("Tasks: {parts}").format(parts=", ".join(parts)) if parts
+                                  else self.tr("No background tasks"))
 
     def _on_task_failed(self, task_id: int, task_type: str, message: str) -> None:
         self._failed_tasks.append(f"#{task_id} {task_type}: {message}")
         count = len(self._failed_tasks)
-        self.show_message(f"{fmt.count(count, 'background task')} failed; the task panel can retry them.", "warning",
-                          "\n".join(self._failed_tasks[-200:]), key="task-failed",
-                          action=("Show tasks", self.task_dock.show))
+        self.bridge.warning(self.tr("{tasks} failed; the task panel can retry them.").format(
+            tasks=fmt.count(count, "background task")), details="\n".join(self._failed_tasks[-200:]),
+            key="task-failed", actions=[(self.tr("Show tasks"), self.task_dock.show)])
 
-    def show_message(self, text: str, level: str = "info", details: str | None = None, key: str | None = None,
-                     action=None) -> None:
-        log.log(logging.WARNING if level != "info" else logging.INFO, "%s", text)
-        self.messages.show_message(text, level, details=details, action=action, key=key)
+    # -- layout: small windows and message bars ------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_panels()
+
+    def _fit_panels(self) -> None:
+        """Below NARROW_WIDTH the sidebar and the info panel step aside (F9 / Ctrl+I bring them back); when
+        the window is wide again, what was put aside comes back."""
+        narrow = self.width() < NARROW_WIDTH
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self._hidden_for_width = {"info": self.info_dock.isVisible(), "sidebar": self.sidebar_shown()}
+            self.info_dock.hide()
+            self._show_sidebar(False)
+        else:
+            if self._hidden_for_width.get("info"):
+                self.info_dock.show()
+            if self._hidden_for_width.get("sidebar"):
+                self._show_sidebar(True)
+            self._hidden_for_width = {}
+
+    def sidebar_shown(self) -> bool:
+        return self.splitter.sizes()[0] > 0 and self.sidebar.isVisible()
+
+    def _show_sidebar(self, shown: bool) -> None:
+        total = sum(self.splitter.sizes()) or self.width()
+        width = min(SIDEBAR_WIDTH, max(120, total // 4))
+        self.splitter.setSizes([width, total - width] if shown else [0, total])
+        self.sidebar_action.setChecked(shown)
+
+    def _toggle_sidebar(self) -> None:
+        self._show_sidebar(not self.sidebar_shown())
+
+    def _fit_messages(self) -> None:
+        keep = GRID_ROWS_KEPT * self.grid_view.gridSize().height() + 2 * self.grid_view.frameWidth()
+        self.message_area.set_available_height(self.content.height() - keep)
 
     # -- small actions ------------------------------------------------------------------------------------
     def _on_zoom(self, px: int) -> None:
         self.zoom_slider.blockSignals(True)
         self.zoom_slider.setValue(px)
         self.zoom_slider.blockSignals(False)
+        self._fit_messages()
 
     def _select_all(self) -> None:
         if self.stack.currentWidget() is self.grid_page:
             self.grid_view.selectAll()
 
-    def _on_current_changed(self, current, _previous) -> None:
-        self._on_selection_changed()
-
-    def _on_selection_changed(self, *_args) -> None:
-        selected = len(self.grid_view.selectionModel().selectedIndexes())
-        index = self.grid_view.currentIndex()
-        info = self.grid_model.info(index.row()) if index.isValid() else None
-        self.info_panel.show_info(info, max(1, selected))
-
     def _context_menu(self, pos) -> None:
         index = self.grid_view.indexAt(pos)
         if not index.isValid():
             return
-        if not self.grid_view.selectionModel().isSelected(index):
-            self.grid_view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.browser.select_for_menu(index)
         menu = QMenu(self)
-        menu.addAction("Open", lambda: self.open_viewer(index.row()))
-        menu.addAction("More like this", lambda: self._more_like(index.row()))
-        menu.addAction("Copy path", self._copy_current_path)
+        menu.addActions(self.photo_actions)
         menu.popup(self.grid_view.viewport().mapToGlobal(pos))
 
     def _copy_current_path(self) -> None:
-        index = self.grid_view.currentIndex()
-        info = self.grid_model.info(index.row()) if index.isValid() else None
+        info = self.browser.current_info()
         if info is not None:
             QGuiApplication.clipboard().setText(info.path)
 
@@ -566,26 +575,47 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def choose_library(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open Library")
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Open Library"), pictures_dir())
         if folder:
             self.open_library(folder)
 
+    def new_library_dialog(self) -> QFileDialog:
+        """A folder chooser that takes a typed new name (the plain directory dialog answers "Directory not
+        found"), starting in Pictures."""
+        dialog = QFileDialog(self, self.tr("New Library: name a new folder, or choose an empty one"), pictures_dir())
+        dialog.setFileMode(QFileDialog.FileMode.AnyFile)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setLabelText(QFileDialog.DialogLabel.Accept, self.tr("Create"))
+        dialog.selectFile(self.tr("Shoebox Library"))
+        return dialog
+
     def choose_new_library(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "New Library: choose an empty folder")
-        if not folder:
-            return
-        if any(Path(folder).iterdir()) and not (Path(folder) / "shoebox.db").exists():
-            self.show_message(f"{folder} is not empty; choose an empty folder for a new library.", "warning",
-                              key="library")
-            return
-        self.open_library(folder)
+        dialog = self.new_library_dialog()
+        if dialog.exec() and dialog.selectedFiles():
+            self.create_library(dialog.selectedFiles()[0])
+
+    def create_library(self, folder: str | Path) -> bool:
+        """Make a library in `folder`: a new name is created; an existing folder must be empty (or a library)."""
+        from app.core.paths import LibraryLayout
+
+        folder = Path(folder)
+        if folder.exists() and not folder.is_dir():
+            self.bridge.warning(self.tr("{path} is a file; choose a folder for a new library.").format(path=folder),
+                                key="library")
+            return False
+        if folder.is_dir() and any(folder.iterdir()) and not LibraryLayout(folder).database.exists():
+            self.bridge.warning(self.tr("{path} is not empty; choose an empty folder or type a new name.").format(
+                path=folder), key="library")
+            return False
+        return self.open_library(folder)
 
     def _about(self) -> None:
         from app import __version__
 
-        QMessageBox.about(self, "About Shoebox",
-                          f"<b>Shoebox {__version__}</b><p>A private photo manager: your photos stay on this "
-                          "computer.</p>")
+        QMessageBox.about(self, self.tr("About Shoebox"),
+                          f"<b>Shoebox {__version__}</b><p>"
+                          + self.tr("A private photo manager: your photos stay on this computer.") + "</p>")
 
     def closeEvent(self, event) -> None:
         if self.remember:
@@ -593,7 +623,7 @@ class MainWindow(QMainWindow):
             self.settings.thumbnail_size = self.grid_view.thumbnail_size
             self.settings.sync()
         self.loader.shutdown()
-        if self.viewer is not None:
-            self.viewer.loader.shutdown()
+        self.viewer.loader.shutdown()
         self.close_library()
+        self.reader.close()
         super().closeEvent(event)

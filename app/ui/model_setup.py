@@ -3,24 +3,26 @@ at model files already on disk. Both run on a worker; nothing is ever fetched wi
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from app.ui.messages import MessageBridge
 from app.ui.workers import Worker
 
 
 class ModelSetup(QObject):
-    """Emits `message(text, level, details, key)` as the set-up goes, and `installed(model_id)` at the end."""
+    """Tells the user how the set-up goes through the message bridge; emits `installed(model_id)` at the end."""
 
-    message = Signal(str, str, str, str)
     installed = Signal(str)
+    _progress_text = Signal(str)  # from the worker thread, queued to the GUI thread
 
-    def __init__(self, parent: QWidget):
+    def __init__(self, parent: QWidget, messages: MessageBridge):
         super().__init__(parent)
         self._parent = parent
+        self.messages = messages
+        self._progress_text.connect(lambda text: self.messages.info(text, key="model-setup"))
         self.library = None
         self.worker = Worker(threads=1, parent=self)
         self.busy = False
@@ -49,35 +51,37 @@ class ModelSetup(QObject):
         if box.clickedButton() is download:
             self.download(entry.id)
         elif box.clickedButton() is locate:
-            folder = QFileDialog.getExistingDirectory(self._parent, "Folder with the model files")
+            folder = QFileDialog.getExistingDirectory(self._parent, self.tr("Folder with the model files"))
             if folder:
                 self.import_folder(Path(folder))
 
     def download(self, model_id: str) -> None:
         models = self.library.models
-        self._run(lambda: models.install(model_id, progress=self._progress), f"Downloading {model_id}…")
+        self._run(lambda: models.install(model_id, progress=self._progress),
+                  self.tr("Downloading {model}…").format(model=model_id))
 
     def import_folder(self, folder: Path) -> None:
         models = self.library.models
-        self._run(lambda: models.import_path(folder, progress=self._progress), f"Installing the model in {folder}…")
+        self._run(lambda: models.import_path(folder, progress=self._progress),
+                  self.tr("Installing the model in {folder}…").format(folder=folder))
 
     def _progress(self, text: str) -> None:
-        self.message.emit(f"Model set-up: {text}", "info", "", "model-setup")  # queued to the GUI thread
+        self._progress_text.emit(self.tr("Model set-up: {step}").format(step=text))
 
     def _run(self, job, started: str) -> None:
         self.busy = True
-        self.message.emit(started, "info", "", "model-setup")
+        self.messages.info(started, key="model-setup")
         library = self.library
 
         def done(info, error) -> None:
             self.busy = False
             if error is not None:
-                self.message.emit(f"The model could not be set up: {error}", "error",
-                                  "".join(traceback.format_exception(error)), "model-setup")
+                self.messages.error(self.tr("The model could not be set up: {error}").format(error=error), error,
+                                    key="model-setup")
                 return
-            self.message.emit(f"Smart search model {info.id} is installed; your photos are being analysed.",
-                              "info", "", "model-setup")
-            library.search.schedule_embedding()
+            self.messages.info(self.tr("Smart search model {model} is installed; your photos are being analysed.")
+                               .format(model=info.id), key="model-setup")
+            self.worker.run(library.search.schedule_embedding, lambda _id, _error: None)  # reads: off the GUI
             self.installed.emit(info.id)
 
         self.worker.run(job, done)

@@ -79,6 +79,7 @@ def main(out: Path) -> int:
     from app.ui.main_window import MainWindow
     from app.ui.palette import apply_system_palette
     from app.ui.settings import AppSettings
+    from app.ui.views import Mode
 
     out.mkdir(parents=True, exist_ok=True)
     app = create_app(["shoebox-screenshots"])
@@ -93,18 +94,21 @@ def main(out: Path) -> int:
     window.open_library(work / "Library")
     window.resize(1400, 860)
     window.show()
-    if window.sidebar.library.childCount():
-        window.sidebar.library.child(0).setExpanded(True)
+    library_item = window.sidebar.item(Mode.LIBRARY)
+    _wait(app, 5.0, until=lambda: window.browser.loaded and library_item.childCount() > 0)
+    if library_item.childCount():
+        library_item.child(0).setExpanded(True)
     window.grid_view.select_row(2)
     _wait(app, 3.0)
     _grab(app, window, out / "library-grid.png")
 
-    window.open_viewer(2)
+    window.browser.open_viewer(2)
     _wait(app, 5.0, until=lambda: window.viewer._stage == 2)
     _grab(app, window, out / "viewer.png")
-    window.close_viewer(2)
+    window.browser.close_viewer(2)
 
     window.show_duplicates()
+    _wait(app, 5.0, until=lambda: window.duplicates_view.loaded)
     _wait(app, 2.0)
     _grab(app, window, out / "duplicates.png")
 
@@ -117,10 +121,10 @@ def main(out: Path) -> int:
     window.task_dock.hide()
 
     window.search_box.setText("sunset over the lake")
-    _wait(app, 20.0, until=lambda: bool(window.messages.messages()))
+    _wait(app, 20.0, until=lambda: bool(window.message_area.messages()))
     _grab(app, window, out / "search-no-model.png")
     window.search_box.clear()
-    for bar in window.messages.messages():
+    for bar in window.message_area.messages():
         bar.dismiss()
 
     if install_random_clip(window.library, work):

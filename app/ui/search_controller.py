@@ -6,10 +6,9 @@ number drops results of queries the user has already typed past.
 
 from __future__ import annotations
 
-import traceback
-
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.ui.messages import MessageBridge, error_details
 from app.ui.workers import Worker
 
 DEBOUNCE_MS = 300
@@ -17,16 +16,17 @@ RESULT_LIMIT = 500
 
 
 class SearchController(QObject):
-    """Emits `results(description, hits)`, `cleared()`, `message(text, level, details, key)`, `busy(bool-ish)`."""
+    """Emits `results(description, hits)`, `cleared()`, `model_missing(what to do)`, `status_text(text)`; tells
+    the user about failures through the message bridge."""
 
     results = Signal(str, list)
     cleared = Signal()
-    message = Signal(str, str, str, str)
     model_missing = Signal(str)  # what to do, for a message that offers the set-up
     status_text = Signal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, messages: MessageBridge, parent=None):
         super().__init__(parent)
+        self.messages = messages
         self.library = None
         self.worker = Worker(threads=1, parent=self)
         self._sequence = 0
@@ -71,7 +71,7 @@ class SearchController(QObject):
         if search is None:
             return
         self._timer.stop()
-        self._submit(lambda: search.like(photo_id, limit=RESULT_LIMIT), f"photos like {name}")
+        self._submit(lambda: search.like(photo_id, limit=RESULT_LIMIT), self.tr("photos like {name}").format(name=name))
 
     def check_status(self) -> None:
         """Say whether search can work and how many photos still wait to be embedded."""
@@ -86,13 +86,13 @@ class SearchController(QObject):
         try:
             return self.library.search
         except Exception as exc:  # noqa: BLE001 - e.g. the search module is not installed
-            self.message.emit(f"Search is not available: {exc}", "error", _trace(exc), "search")
+            self.messages.error(self.tr("Search is not available: {error}").format(error=exc), exc, key="search")
             return None
 
     def _submit(self, func, description: str) -> None:
         self._sequence += 1
         sequence = self._sequence
-        self.status_text.emit(f"Searching {description}…")
+        self.status_text.emit(self.tr("Searching {what}…").format(what=description))
 
         def done(hits, error):
             if sequence != self._sequence:
@@ -110,22 +110,21 @@ class SearchController(QObject):
             self.model_missing.emit(str(error))
             return
         if type(error).__name__ == "SearchError":  # messages written for the user
-            self.message.emit(str(error), "warning", "", "search")
+            self.messages.warning(str(error), key="search")
             return
-        self.message.emit(f"Search failed: {error}", "error", _trace(error), "search")
+        self.messages.error(self.tr("Search failed: {error}").format(error=error), error, key="search")
 
     def _on_status(self, status, error) -> None:
         if error is not None:
-            self.message.emit(f"Search status unknown: {error}", "warning", _trace(error), "search-status")
+            self.messages.warning(self.tr("Search status unknown: {error}").format(error=error),
+                                  details=error_details(error), key="search-status")
             return
         waiting = max(0, status.total - status.embedded)
         if not status.model_available:
             self.model_missing.emit(status.message)
         elif waiting:
-            self.message.emit(f"{waiting:,} of {status.total:,} photos are not indexed for search yet; results "
-                              "will include them once indexing finishes.", "info", "", "search-status")
-        self.status_text.emit(f"{status.embedded:,} of {status.total:,} photos searchable" if status.total else "")
-
-
-def _trace(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
+            self.messages.info(self.tr("{waiting} of {total} photos are not indexed for search yet; results will "
+                                       "include them once indexing finishes.").format(
+                waiting=f"{waiting:,}", total=f"{status.total:,}"), key="search-status")
+        self.status_text.emit(self.tr("{embedded} of {total} photos searchable").format(
+            embedded=f"{status.embedded:,}", total=f"{status.total:,}") if status.total else "")

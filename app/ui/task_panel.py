@@ -1,7 +1,7 @@
 """The task panel: running, pending, failed and dead background tasks, with cancel and retry.
 
-It reads `library.tasks.list_tasks()` when the queue changes (at most twice a second, and only while visible),
-so a busy import does not turn into a flood of queries.
+It reads `library.tasks.list_tasks()` on the window's reader thread when the queue changes (at most twice a
+second, and only while visible), so a busy import does not turn into a flood of queries or a waiting window.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,7 +24,11 @@ from PySide6.QtWidgets import (
 if TYPE_CHECKING:
     from app.core.tasks.store import TaskInfo
 
-FILTERS = [  # label, states shown
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("TaskPanel", text)
+
+
+FILTERS = [  # label, states shown (labels translated where shown)
     ("Active (running, pending, retrying)", ("running", "pending", "failed")),
     ("Running", ("running",)),
     ("Pending", ("pending",)),
@@ -62,7 +66,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
+            return _tr(COLUMNS[section])
         return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
@@ -92,17 +96,17 @@ class TaskTableModel(QAbstractTableModel):
 
 
 class TaskPanel(QWidget):
-    """Emits `message(text, level)` for outcomes worth telling (e.g. "3 tasks queued again")."""
+    """Tells outcomes worth telling ("3 tasks queued again") through the message bridge."""
 
-    message = Signal(str, str)
-
-    def __init__(self, parent=None):
+    def __init__(self, reader, messages, parent=None):
         super().__init__(parent)
+        self.reader = reader
+        self.messages = messages
         self.engine = None
         self.model = TaskTableModel(self)
         self.filter = QComboBox()
         for label, _states in FILTERS:
-            self.filter.addItem(label)
+            self.filter.addItem(_tr(label))
         self.filter.currentIndexChanged.connect(self.refresh)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -110,10 +114,10 @@ class TaskPanel(QWidget):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.retry_button = QPushButton("Retry")
-        self.retry_dead_button = QPushButton("Retry all dead")
-        self.cancel_all_button = QPushButton("Cancel all")
+        self.cancel_button = QPushButton(_tr("Cancel"))
+        self.retry_button = QPushButton(_tr("Retry"))
+        self.retry_dead_button = QPushButton(_tr("Retry all dead"))
+        self.cancel_all_button = QPushButton(_tr("Cancel all"))
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.retry_button.clicked.connect(self.retry_selected)
         self.retry_dead_button.clicked.connect(self.retry_dead)
@@ -149,14 +153,23 @@ class TaskPanel(QWidget):
 
     def refresh(self) -> None:
         if self.engine is None:
+            self.reader.cancel("task-panel")
             self.model.set_tasks([])
             return
-        states = FILTERS[self.filter.currentIndex()][1]
-        tasks: list = []
-        for state in states:
-            tasks.extend(self.engine.list_tasks(state=state, limit=ROW_LIMIT))
-        tasks.sort(key=lambda t: (t.state != "running", -t.id))
-        self.model.set_tasks(tasks[:ROW_LIMIT])
+        engine, states = self.engine, FILTERS[self.filter.currentIndex()][1]
+
+        def read():
+            tasks: list = []
+            for state in states:
+                tasks.extend(engine.list_tasks(state=state, limit=ROW_LIMIT))
+            tasks.sort(key=lambda t: (t.state != "running", -t.id))
+            return tasks[:ROW_LIMIT]
+
+        def arrived(tasks, error) -> None:
+            if error is None and engine is self.engine:
+                self.model.set_tasks(tasks)
+
+        self.reader.read("task-panel", read, arrived)
 
     def _selected_ids(self) -> list[int]:
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
@@ -166,26 +179,26 @@ class TaskPanel(QWidget):
         if self.engine is None:
             return
         n = sum(self.engine.cancel(task_id) for task_id in self._selected_ids())
-        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
         self.refresh()
 
     def retry_selected(self) -> None:
         if self.engine is None:
             return
         n = sum(self.engine.requeue(task_id) for task_id in self._selected_ids())
-        self.message.emit(f"Queued {n} task(s) again.", "info")
+        self.messages.info(self.tr("Queued {count} task(s) again.").format(count=n), key="tasks")
         self.refresh()
 
     def retry_dead(self) -> None:
         if self.engine is None:
             return
         n = self.engine.requeue_dead()
-        self.message.emit(f"Queued {n} dead task(s) again.", "info")
+        self.messages.info(self.tr("Queued {count} dead task(s) again.").format(count=n), key="tasks")
         self.refresh()
 
     def cancel_all(self) -> None:
         if self.engine is None:
             return
         n = self.engine.cancel_all()
-        self.message.emit(f"Cancelled {n} task(s).", "info")
+        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
         self.refresh()

@@ -6,6 +6,8 @@ next photo's preview is fetched ahead so that the arrow keys feel instant.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
@@ -52,7 +54,7 @@ class ViewerPage(QWidget):
     closed = Signal(int)
     row_changed = Signal(int)
 
-    def __init__(self, model: PhotoGridModel, grid_loader: ImageLoader, parent=None):
+    def __init__(self, model: PhotoGridModel | None, grid_loader: ImageLoader, parent=None):
         super().__init__(parent)
         self.model = model
         self.grid_loader = grid_loader
@@ -63,11 +65,11 @@ class ViewerPage(QWidget):
 
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 8, 4)
-        self.back = QToolButton(text="← Back", toolTip="Back to the grid (Esc)", autoRaise=True)
+        self.back = QToolButton(text=self.tr("← Back"), toolTip=self.tr("Back to the grid (Esc)"), autoRaise=True)
         self.back.clicked.connect(self.close_viewer)
-        self.prev_button = QToolButton(text="‹", toolTip="Previous photo (Left)", autoRaise=True)
+        self.prev_button = QToolButton(text="‹", toolTip=self.tr("Previous photo (Left)"), autoRaise=True)
         self.prev_button.clicked.connect(lambda: self.step(-1))
-        self.next_button = QToolButton(text="›", toolTip="Next photo (Right)", autoRaise=True)
+        self.next_button = QToolButton(text="›", toolTip=self.tr("Next photo (Right)"), autoRaise=True)
         self.next_button.clicked.connect(lambda: self.step(1))
         self.title = QLabel()
         self.position = QLabel()
@@ -86,6 +88,10 @@ class ViewerPage(QWidget):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_viewer,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
+    def set_model(self, model: PhotoGridModel | None) -> None:
+        self.model = model
+        self.row = -1
+
     # -- navigation ---------------------------------------------------------------------------------------
     def show_row(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -93,14 +99,14 @@ class ViewerPage(QWidget):
         self.row = row
         info = self.model.info(row)
         count = self.model.rowCount()
-        self.position.setText(f"{row + 1:,} of {count:,}")
+        self.position.setText(self.tr("{row} of {count}").format(row=f"{row + 1:,}", count=f"{count:,}"))
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(row < count - 1)
         if info is None:
-            self.title.setText("This photo is no longer in the library")
+            self.title.setText(self.tr("This photo is no longer in the library"))
             self.canvas.set_image(None)
             return
-        self.title.setText(info.path.rsplit("/", 1)[-1] if info.path else f"Photo {info.id}")
+        self.title.setText(Path(info.path).name if info.path else self.tr("Photo {id}").format(id=info.id))
         self._stage = 0
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
@@ -151,7 +157,7 @@ class ViewerPage(QWidget):
             self.loader.request(self._key(2, info.id), present[0], FULL_MAX_SIDE)
 
     def _on_image_ready(self, key) -> None:
-        if self.row < 0 or self.row >= self.model.rowCount():
+        if self.model is None or self.row < 0 or self.row >= self.model.rowCount():
             return
         info = self.model.info(self.row)
         if info is None or key[1] != info.id:
@@ -162,6 +168,6 @@ class ViewerPage(QWidget):
             self._stage = stage
             self.canvas.set_image(image)
         elif stage == 2 and self._stage < 2 and (image is None or image.isNull()):
-            self.canvas.set_image(self.canvas.image, "The original file cannot be shown here; this is the preview.")
+            self.canvas.set_image(self.canvas.image, self.tr("The original file cannot be shown here; this is the preview."))
         if stage == 1:
             self._request_full(info)

@@ -6,9 +6,12 @@ lives in the GUI thread, whose queued signal calls the callback there.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+log = logging.getLogger(__name__)
 
 
 class _Relay(QObject):
@@ -25,6 +28,7 @@ class _Job(QRunnable):
         try:
             result, error = self._func(), None
         except Exception as exc:  # noqa: BLE001 - handed to the callback, which decides how to tell the user
+            log.warning("background job %s failed", getattr(self._func, "__qualname__", self._func), exc_info=exc)
             result, error = None, exc
         self._relay.done.emit(result, error)
 

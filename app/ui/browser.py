@@ -1,0 +1,216 @@
+"""The photo grid and the viewer that every photo-list view (Library, Folders, Search, later People, Albums)
+shows its photos in.
+
+A view hands the browser a *source* (a function that reads an ordered id list) or a ready list (search
+results). Sources are read on the window's reader thread; when the library changes, `refresh()` reads the source
+again and works out the difference on that thread too, so the GUI thread only applies a few row inserts and
+removals: the grid keeps its scroll position and selection while an import adds photos.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from app.ui.grid_model import PhotoGridModel, plan_sync
+from app.ui.grid_view import PhotoGridView
+from app.ui.images import ImageLoader
+from app.ui.messages import MessageBridge
+from app.ui.reader import Reader
+from app.ui.viewer import ViewerPage
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("PhotoBrowser", text)
+
+
+class PhotoBrowser(QObject):
+    """Emits `status(text)` ("1,234 photos") and `current_changed(info, selected_count)`."""
+
+    status = Signal(str)
+    current_changed = Signal(object, int)
+    arrived = Signal()  # a list read by show_source arrived (or failed): the window has painted its photos
+
+    def __init__(self, stack: QStackedWidget, loader: ImageLoader, reader: Reader, messages: MessageBridge,
+                 parent=None):
+        super().__init__(parent)
+        self.stack = stack
+        self.loader = loader
+        self.reader = reader
+        self.messages = messages
+        self.model: PhotoGridModel | None = None
+        self.grid_view = PhotoGridView()
+        self.empty_label = QLabel()
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.hide()
+        self.grid_page = QWidget()
+        layout = QVBoxLayout(self.grid_page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.grid_view, 1)
+        self.viewer = ViewerPage(None, loader)
+        self.viewer.closed.connect(self.close_viewer)
+        self.viewer.row_changed.connect(lambda row: self.grid_view.select_row(row))
+        stack.addWidget(self.grid_page)
+        stack.addWidget(self.viewer)
+        self.grid_view.open_requested.connect(self.open_viewer)
+        self._source: Callable[[], list[int]] | None = None
+        self._key: object = None
+        self._describe: Callable[[int], str] = lambda rows: ""
+        self._empty_text = ""
+        self.loaded = False  # the current list has arrived (until then no "No photos" text)
+        self.read_now = False  # read the next list on this thread (set by the window before it is shown)
+
+    # -- the library --------------------------------------------------------------------------------------
+    def set_library(self, library) -> None:
+        if self.model is not None:
+            self.model.wait()
+            self.model.deleteLater()
+            self.model = None
+        self._key, self._source = None, None
+        self.loaded = False
+        if library is None:
+            return
+        self.model = PhotoGridModel(library.photos, self.loader, self)
+        self.grid_view.setModel(self.model)
+        self.viewer.set_model(self.model)
+        selection = self.grid_view.selectionModel()
+        selection.currentChanged.connect(self._on_selection_changed)
+        selection.selectionChanged.connect(self._on_selection_changed)
+
+    def wait(self) -> None:
+        if self.model is not None:
+            self.model.wait()
+
+    # -- what is shown --------------------------------------------------------------------------------------
+    def show_source(self, key: object, source: Callable[[], list[int]], describe: Callable[[int], str],
+                    empty_text: str, *, scroll_to_row: int | None = None) -> None:
+        """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
+        the list already shown (a month within the library) only scrolls."""
+        self.show_grid()
+        self._describe, self._empty_text = describe, empty_text
+        if key == self._key and self._source is not None:
+            if self.loaded:
+                self._scroll_to(scroll_to_row)
+                self._update_count()
+            return
+        self._key, self._source = key, source
+        self.loaded = False
+        self._update_count()
+
+        def arrived(ids, error) -> None:
+            if error is not None:
+                self.messages.error(_tr("The photos could not be read: {error}").format(error=error), error,
+                                    key="grid")
+            else:
+                self.model.set_ids(ids)
+                self.loaded = True
+                self._update_count()
+                self._scroll_to(scroll_to_row)
+            self.arrived.emit()
+
+        if self.read_now:  # start-up, before the window shows: nothing to stall yet, and the first paint has photos
+            self.read_now = False
+            try:
+                ids, error = source(), None
+            except Exception as exc:  # noqa: BLE001 - told like any failed read
+                ids, error = None, exc
+            arrived(ids, error)
+            return
+        self.reader.read("grid", source, arrived)
+
+    def show_ids(self, ids: list[int], scores: dict[int, float], describe: Callable[[int], str],
+                 empty_text: str) -> None:
+        """Show a list the caller already has (search results): nothing to read, nothing to refresh."""
+        self.reader.cancel("grid")
+        self._key, self._source = None, None
+        self._describe, self._empty_text = describe, empty_text
+        self.model.set_ids(ids, scores)
+        self.loaded = True
+        self.show_grid()
+        self._update_count()
+
+    def refresh(self) -> None:
+        """Read the shown source again and apply the difference (new photos appear in place)."""
+        if self.model is None or self._source is None or not self.loaded:
+            return
+        self.loader.retry_failed()  # thumbnails made since the grid asked
+        source, model = self._source, self.model
+        old, version = list(model.ids), model.version
+
+        def arrived(result, error) -> None:
+            if error is not None or model is not self.model or source is not self._source:
+                return
+            if model.version != version:  # the list changed meanwhile: work it out again
+                self.refresh()
+                return
+            new_ids, plan = result
+            model.apply_sync(new_ids, plan)
+            self._update_count()
+
+        self.reader.read("grid", lambda: _read_and_plan(source, old), arrived)
+
+    def show_grid(self) -> None:
+        if self.stack.currentWidget() is not self.grid_page:
+            self.stack.setCurrentWidget(self.grid_page)
+
+    def showing(self) -> bool:
+        return self.stack.currentWidget() in (self.grid_page, self.viewer)
+
+    def _scroll_to(self, row: int | None) -> None:
+        if row is not None and 0 <= row < self.model.rowCount():
+            self.grid_view.scroll_to_row(row)
+
+    def _update_count(self) -> None:
+        rows = self.model.rowCount() if self.model is not None else 0
+        self.status.emit(self._describe(rows) if self.loaded else "")
+        empty = self.loaded and rows == 0
+        self.empty_label.setText(self._empty_text)
+        self.empty_label.setVisible(empty)
+        self.grid_view.setVisible(not empty)
+
+    # -- the current photo --------------------------------------------------------------------------------
+    def current_row(self) -> int | None:
+        index = self.grid_view.currentIndex()
+        return index.row() if index.isValid() else None
+
+    def current_info(self):
+        row = self.current_row()
+        return self.model.info(row) if row is not None else None
+
+    def selected_count(self) -> int:
+        selection = self.grid_view.selectionModel()
+        if selection is None:
+            return 0
+        return sum(r.bottom() - r.top() + 1 for r in selection.selection())
+
+    def _on_selection_changed(self, *_args) -> None:
+        self.current_changed.emit(self.current_info(), max(1, self.selected_count()))
+
+    def select_for_menu(self, index) -> None:
+        if not self.grid_view.selectionModel().isSelected(index):
+            self.grid_view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+
+    # -- viewer -------------------------------------------------------------------------------------------
+    def open_viewer(self, row: int | None = None) -> None:
+        row = self.current_row() if row is None else row
+        if self.model is None or row is None or not 0 <= row < self.model.rowCount():
+            return
+        self.stack.setCurrentWidget(self.viewer)
+        self.viewer.show_row(row)
+        self.viewer.setFocus()
+
+    def close_viewer(self, row: int) -> None:
+        self.stack.setCurrentWidget(self.grid_page)
+        if 0 <= row < self.model.rowCount():
+            self.grid_view.select_row(row)
+        self.grid_view.setFocus()
+
+
+def _read_and_plan(source: Callable[[], list[int]], old: list[int]):
+    """On the reader thread: the new list and how to get there from `old` (see `plan_sync`)."""
+    new = list(source())
+    return new, plan_sync(old, new)

@@ -1,0 +1,70 @@
+"""Library: every photo, newest first; the sidebar lists years and months (each jumps to where it starts)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from app.ui import format as fmt
+from app.ui.views import Mode, Place, View, sidebar_child
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("LibraryView", text)
+
+
+class LibraryView(View):
+    mode = Mode.LIBRARY
+    shortcut = "Ctrl+1"
+
+    def __init__(self, context):
+        super().__init__(context)
+        self.title = _tr("Library")
+        self.total: int | None = None
+
+    def set_library(self, library) -> None:
+        super().set_library(library)
+        self.total = None
+        item = self.sidebar_item()
+        item.setText(0, self.title)
+        item.takeChildren()
+
+    def activate(self, place: Place) -> None:
+        self.context.browser.show_source(
+            Place(self.mode), self.library.photos.ordered_ids, lambda rows: fmt.count(rows, _tr("photo")),
+            _tr("<h2>No photos yet</h2><p>Drop folders or photos here, or use File → Import Folder…</p>"),
+            scroll_to_row=place.value)
+
+    def refresh(self, active: bool) -> None:
+        if self.library is None:
+            return
+        photos = self.library.photos
+        self.context.reader.read("sidebar-library", lambda: (photos.count(), photos.month_counts()),
+                                 self._show_months)
+
+    def _show_months(self, result, error) -> None:
+        if error is not None:
+            self.context.messages.error(_tr("The library's dates could not be read: {error}").format(error=error),
+                                        error, key="sidebar")
+            return
+        total, months = result
+        self.total = total
+        item = self.sidebar_item()
+        tree = item.treeWidget()
+        if tree is not None:
+            tree.blockSignals(True)
+        item.setText(0, _tr("Library  ({total})").format(total=f"{total:,}"))
+        expanded = {item.child(i).text(0) for i in range(item.childCount()) if item.child(i).isExpanded()}
+        item.takeChildren()
+        row = 0
+        years = {}
+        for month in months:
+            year = month.month[:4] if month.month else _tr("No date")
+            if year not in years:
+                years[year] = sidebar_child(item, year, Place(self.mode, row))
+                years[year].setExpanded(year in expanded)
+            if month.month:
+                sidebar_child(years[year], f"{fmt.month_label(month.month)}  ({month.count:,})", Place(self.mode, row))
+            row += month.count
+        item.setExpanded(True)
+        if tree is not None:
+            tree.blockSignals(False)
