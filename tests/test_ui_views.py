@@ -278,3 +278,25 @@ def test_an_engine_that_stops_on_a_full_disk_says_so_and_can_resume(library, mak
     qtbot.waitUntil(lambda: any("disk holding the library is full" in text for text in bars(window)))
     (bar,) = [bar for bar in window.message_area.messages() if "disk" in bar.message.text]
     assert [label for label, _ in bar.message.actions] == ["Resume"]
+
+
+@pytest.mark.qt_log_ignore("Invalid JPEG file structure", "propagateSizeHints")  # the truncated thumbnail, before repair
+def test_the_grid_remakes_a_lost_thumbnail_instead_of_showing_nothing(library, make_window, qtbot, tmp_path):
+    """A deleted grid thumbnail and a truncated one are made again from the originals when the grid asks."""
+    write_photos(tmp_path / "photos", 3)
+    library.importer.import_paths([tmp_path / "photos"], progress=False)
+    infos = library.photos.list()
+    lost, broken = Path(infos[0].thumbnail), Path(infos[1].thumbnail)
+    lost.unlink()
+    broken.write_bytes(broken.read_bytes()[:200])
+    window = make_window(library.root)
+    model = window.grid_model
+
+    def shown(path: Path) -> bool:
+        row = next(r for r in range(model.rowCount()) if model.info(r).thumbnail == str(path))
+        model.data(model.index(row), Qt.ItemDataRole.DecorationRole)  # what a paint asks for
+        image = window.loader.cached(("grid", model.info(row).id))
+        return image is not None and not image.isNull()
+
+    qtbot.waitUntil(lambda: shown(lost) and shown(broken), timeout=30_000)
+    assert lost.is_file() and broken.stat().st_size > 200

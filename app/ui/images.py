@@ -8,12 +8,15 @@ result back with a queued signal (the pattern of Picard's `thread.run_task`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
-from typing import Hashable
+from typing import Callable, Hashable
 
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
+
+log = logging.getLogger(__name__)
 
 
 def read_image(path: str, max_side: int | None = None) -> QImage:
@@ -88,7 +91,10 @@ class _Worker(QRunnable):
     def run(self) -> None:
         while (job := self._loader._take()) is not None:
             key, path, max_side = job
-            self._loader._signals.loaded.emit(key, read_image(path, max_side))
+            image = read_image(path, max_side)
+            if image.isNull() and self._loader._repaired_once(key):
+                image = read_image(path, max_side)
+            self._loader._signals.loaded.emit(key, image)
 
 
 class ImageLoader(QObject):
@@ -109,6 +115,27 @@ class ImageLoader(QObject):
         self._workers = 0
         self._signals = _Signals()
         self._signals.loaded.connect(self._on_loaded)
+        self._repair: Callable[[Hashable], bool] | None = None
+        self._repair_tried: set[Hashable] = set()
+
+    def set_repair(self, repair: Callable[[Hashable], bool] | None) -> None:
+        """`repair(key)` remakes a missing or broken image file (on a worker thread) and says whether it did;
+        it is asked once per key, so an image that cannot be repaired costs one try, not one per paint."""
+        self._repair = repair
+        with self._lock:
+            self._repair_tried.clear()
+
+    def _repaired_once(self, key: Hashable) -> bool:
+        repair = self._repair
+        with self._lock:
+            if repair is None or key in self._repair_tried:
+                return False
+            self._repair_tried.add(key)
+        try:
+            return bool(repair(key))
+        except Exception:  # noqa: BLE001 - a failed repair leaves the cell empty; the reason goes to the log
+            log.exception("could not repair the image for %s", key)
+            return False
 
     def image(self, key: Hashable, path: str, max_side: int | None = None) -> QImage | None:
         """The image if cached (a null QImage means it could not be read), else None after queueing a load."""

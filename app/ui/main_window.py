@@ -96,8 +96,10 @@ class MainWindow(QMainWindow):
         self.bridge.dismissed.connect(self.message_area.dismiss)
         self.reader = Reader(self)
         self.loader = ImageLoader(threads=2, parent=self)
+        self.loader.set_repair(self._repair_thumbnail)
         self.stack = QStackedWidget()
         self.browser = PhotoBrowser(self.stack, self.loader, self.reader, self.bridge, self)
+        self.viewer.loader.set_repair(self._repair_thumbnail)
         self.context = ViewContext(self, self.bridge, self.reader, self.browser, self.loader, self.navigate,
                                    self.refresh)
         self.views: dict[Mode, View] = {view.mode: view for view in default_views(self.context)}
@@ -388,6 +390,23 @@ class MainWindow(QMainWindow):
         self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
         for view in self.views.values():
             view.engine_started()
+        from app.core.ingest.repair import schedule_thumbnail_check
+
+        self.reader.read("thumbnail-check", lambda: schedule_thumbnail_check(library), self._on_check_queued)
+
+    def _on_check_queued(self, _task_id, error) -> None:
+        if error is not None:
+            log.warning("cannot queue the thumbnail check: %s", error)
+
+    def _repair_thumbnail(self, key) -> bool:
+        """Called on an image worker when a thumbnail file is missing or broken: make it again from the
+        original (the library's photos stay viewable after a lost or damaged thumbnail folder)."""
+        library = self.library
+        if library is None or library.read_only or not (isinstance(key, tuple) and key[0] in ("grid", "preview")):
+            return False
+        from app.core.ingest.repair import regenerate_thumbnails
+
+        return bool(regenerate_thumbnails(library, [key[1]]))
 
     def _on_engine_failed(self, reason: str) -> None:
         """The engine's own bookkeeping failed (a full disk): work stopped and resumes when started again."""

@@ -110,6 +110,12 @@ def submit_thumbnail_check(store: "TaskStore", session: Session, group_id: int |
     )
 
 
+def schedule_thumbnail_check(library: "Library") -> int | None:
+    """Queue the background check of every photo's thumbnails (the window does this when a library opens)."""
+    with library.db.write_session() as session:
+        return submit_thumbnail_check(library.tasks.store, session)
+
+
 @task_handler(CHECK_TASK)
 def check_thumbnails(ctx: TaskContext) -> None:
     broken = find_broken_thumbnails(ctx.library)  # file work before the session takes the write lock
