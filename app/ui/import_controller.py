@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from app.core.tasks.states import TaskState
 from app.ui.messages import MessageBridge
 from app.ui.reader import Reader
 from app.ui.task_panel import describe
@@ -137,7 +138,7 @@ class ImportController(QObject):
             for group_id in ids:
                 status = library.tasks.group_status(group_id)
                 found[group_id] = (status, library.importer.progress(group_id) if status is not None else None)
-            running = library.tasks.list_tasks(state="running", limit=8)
+            running = library.tasks.list_tasks(state=TaskState.RUNNING, limit=8)
             current = next((describe(t) for t in running if t.group_id in found), "")
             return found, current
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.tasks.states import TaskState
 from app.ui import format as fmt
 from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
@@ -507,8 +508,9 @@ class MainWindow(QMainWindow):
 
     # -- tasks ----------------------------------------------------------------------------------------------
     def _on_queue_changed(self, counts: dict) -> None:
-        running, waiting = counts.get("running", 0), counts.get("pending", 0) + counts.get("failed", 0)
-        dead = counts.get("dead", 0)
+        running = counts.get(TaskState.RUNNING, 0)
+        waiting = counts.get(TaskState.PENDING, 0) + counts.get(TaskState.FAILED, 0)
+        dead = counts.get(TaskState.DEAD, 0)
         parts = []
         if running:
             parts.append(self.tr("{count} running").format(count=f"{running:,}"))

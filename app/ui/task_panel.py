@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.tasks.states import TaskState
+
 if TYPE_CHECKING:
     from app.core.tasks.store import TaskInfo
 
@@ -29,12 +31,12 @@ def _tr(text: str) -> str:
 
 
 FILTERS = [  # label, states shown (labels translated where shown)
-    ("Active (running, pending, retrying)", ("running", "pending", "failed")),
-    ("Running", ("running",)),
-    ("Pending", ("pending",)),
-    ("Failed, will retry", ("failed",)),
-    ("Dead (gave up)", ("dead",)),
-    ("Done (recent)", ("done",)),
+    ("Active (running, pending, retrying)", (TaskState.RUNNING, TaskState.PENDING, TaskState.FAILED)),
+    ("Running", (TaskState.RUNNING,)),
+    ("Pending", (TaskState.PENDING,)),
+    ("Failed, will retry", (TaskState.FAILED,)),
+    ("Dead (gave up)", (TaskState.DEAD,)),
+    ("Done (recent)", (TaskState.DONE,)),
 ]
 COLUMNS = ["Task", "Type", "State", "Tries", "Progress", "What", "Error"]
 ROW_LIMIT = 500
@@ -83,13 +85,13 @@ class TaskTableModel(QAbstractTableModel):
         if column == "Type":
             return task.type
         if column == "State":
-            if task.state == "failed" and task.next_run_at:
+            if task.state == TaskState.FAILED and task.next_run_at:
                 return f"retry in {max(0, task.next_run_at - time.time()):.0f} s"
             return task.state
         if column == "Tries":
             return f"{task.attempts}/{task.max_attempts}"
         if column == "Progress":
-            return f"{task.progress * 100:.0f} %" if task.state == "running" else ""
+            return f"{task.progress * 100:.0f} %" if task.state == TaskState.RUNNING else ""
         if column == "What":
             return describe(task)
         return f"{task.error_class}: {task.error_message}" if task.error_message else ""
@@ -162,7 +164,7 @@ class TaskPanel(QWidget):
             tasks: list = []
             for state in states:
                 tasks.extend(engine.list_tasks(state=state, limit=ROW_LIMIT))
-            tasks.sort(key=lambda t: (t.state != "running", -t.id))
+            tasks.sort(key=lambda t: (t.state != TaskState.RUNNING, -t.id))
             return tasks[:ROW_LIMIT]
 
         def arrived(tasks, error) -> None:
