@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "app.commands.search_cmds",
     "app.commands.models_cmds",
     "app.commands.albums_cmds",
+    "app.commands.exchange_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.
