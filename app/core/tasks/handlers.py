@@ -4,4 +4,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.ingest.tasks",
     "app.core.ingest.repair",
     "app.core.ml.embed",
+    "app.core.places.tasks",
 ]
