@@ -15,10 +15,8 @@ def name_places(ctx: TaskContext) -> None:
 
 
 def _then_events(ctx: TaskContext) -> None:
-    try:
-        from app.core.events.tasks import submit_segmentation
-    except ImportError:  # events arrive in a later step
-        return
+    from app.core.events.tasks import submit_segmentation
+
     submit_segmentation(ctx)
 
 
