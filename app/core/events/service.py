@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.db.models import Event, EventEdit, EventPhoto, Photo, PhotoPlace
@@ -111,16 +111,17 @@ def rebuild(session: Session, check_cancelled: Callable[[], None] = lambda: None
             taken.add(keep)
         plans.append((keep, index, group))
     next_id = max(taken | set(old.values()) | {0}) + 1
+    events, members = [], []
     for keep, index, group in plans:
         event_id = keep if keep is not None else next_id
         next_id = max(next_id, event_id + 1)
-        middle = group[len(group) // 2]
-        session.add(Event(id=event_id, title=titles.get(index) or title(group), place=place_name(group),
-                          start=min(s.local for s in group).isoformat(), end=max(s.local for s in group).isoformat(),
-                          cover_photo_id=middle.id))
-        session.flush()
-        session.add_all(EventPhoto(photo_id=s.id, event_id=event_id) for s in group)
-    session.flush()
+        events.append({"id": event_id, "title": titles.get(index) or title(group), "place": place_name(group),
+                       "start": min(s.local for s in group).isoformat(), "end": max(s.local for s in group).isoformat(),
+                       "cover_photo_id": group[len(group) // 2].id})
+        members += [{"photo_id": s.id, "event_id": event_id} for s in group]
+    if events:  # bulk inserts: the write lock is held for as short a time as possible
+        session.execute(insert(Event), events)
+        session.execute(insert(EventPhoto), members)
     return len(groups)
 
 
