@@ -125,3 +125,5 @@ def test_events_after_import_task_and_cli(tmp_path, capsys):
     assert code == 1 and "already starts" in err
     code, out, err = run_cli(capsys, lib, "export", "--event", str(event["id"]), str(tmp_path / "out"))
     assert code == 1 and "none of its files is on disk" in out  # these test photos have no files
+    code, _, err = run_cli(capsys, lib, "export", "--event", "99", str(tmp_path / "out"))
+    assert code == 1 and "no event 99" in err and "unexpected" not in err

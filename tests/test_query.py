@@ -109,6 +109,14 @@ def test_smart_album_is_live(library, photos):
     assert library.albums.get(nested).photo_ids == [photos[0]]
 
 
+def test_smart_album_that_names_itself_is_an_error_not_a_hang(library, photos):
+    from app.core.search.errors import QueryError
+
+    loop = library.albums.create("Loop", query='album:"Loop" has:gps')
+    with pytest.raises(QueryError, match="refers back to itself"):
+        library.albums.get(loop)
+
+
 def test_smart_album_cli_and_bad_query(tmp_path, capsys):
     from app.core.library import Library
 

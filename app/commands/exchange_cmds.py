@@ -27,6 +27,7 @@ def register(subparsers) -> None:
 
 def cmd_export(args, library) -> int:
     from app.core.albums.service import AlbumError
+    from app.core.events.service import EventError
     from app.core.exchange.export import Exporter, ExportError, photos_for
     from app.core.exchange.names import DEFAULT_TEMPLATE, TemplateError
 
@@ -35,7 +36,7 @@ def cmd_export(args, library) -> int:
         exporter = Exporter(library, template=args.template or DEFAULT_TEMPLATE, sidecars=args.sidecars,
                             max_size=args.max_size, album_name=name)
         summary = exporter.export(ids, args.dest)
-    except (AlbumError, ExportError, TemplateError, LookupError) as exc:
+    except (AlbumError, EventError, ExportError, TemplateError) as exc:
         print(f"shoebox export: {exc}", file=sys.stderr)
         return 1
     if args.json:

@@ -232,11 +232,14 @@ def _undo_create(s: Session, p: dict) -> None:
 @undoer("album.delete")
 def _undo_delete(s: Session, p: dict) -> None:
     data = dict(p["album"])
+    if s.get(Album, data["id"]) is not None:  # SQLite gave the id to a newer album meanwhile
+        data.pop("id")
     if data.get("cover_photo_id") is not None and s.get(Photo, data["cover_photo_id"]) is None:
         data["cover_photo_id"] = None
-    s.add(Album(**data))
+    album = Album(**data)
+    s.add(album)
     s.flush()
-    _restore_rows(s, data["id"], p["rows"])
+    _restore_rows(s, album.id, p["rows"])
 
 
 @undoer("album.rename")
