@@ -68,9 +68,10 @@ def test_folder_export_is_byte_exact_safe_and_rerunnable(library, tmp_path, expo
     again = Exporter(library, template="{album}/{date}_{name}", album_name="../../x").export(exported, dest)
     assert again.written == [] and len(again.unchanged) == 5 and files_in(dest) == names
 
-    (dest / names[0]).write_bytes(b"changed")  # a damaged earlier copy is written again
+    (dest / names[0]).write_bytes(b"mine")  # someone else's file under an exported name is never overwritten
     third = Exporter(library, template="{album}/{date}_{name}", album_name="../../x").export(exported, dest)
-    assert third.written == [names[0]]
+    assert (dest / names[0]).read_bytes() == b"mine" and len(third.written) == 1 and len(third.unchanged) == 4
+    assert third.written[0] not in names
     assert library.albums.get(album).photo_ids  # the album is untouched
 
 
@@ -152,3 +153,13 @@ def test_export_cli(tmp_path, capsys):
     assert code == 1 and "cannot write to" in err and "Traceback" not in err
     code, out, err = run_cli(capsys, lib, "export", "--album", "99", str(tmp_path / "o2"))
     assert code == 1 and "no album 99" in err
+
+
+def test_cancel_stops_between_files_and_says_so(library, tmp_path, exported):
+    from app.core.exchange.export import Exporter
+
+    done = []
+    summary = Exporter(library, progress=lambda n, total: done.append(n), cancelled=lambda: len(done) >= 2).export(
+        exported, tmp_path / "out")
+    assert summary.cancelled and len(summary.written) == 2 and len(files_in(tmp_path / "out")) == 2
+    assert "cancelled" in summary.text()

@@ -5,7 +5,8 @@
 - Every file is written to a temporary name in the destination, flushed to disk, verified, then renamed: a
   file that carries its final name is complete. A .zip is built as `<name>.zip.part` and renamed at the end.
 - Names come from a template (app.core.exchange.names): safe on every OS, never outside the destination.
-- Re-running into the same folder skips files whose final name already holds exactly the bytes it would write.
+- Re-running into the same folder skips files whose final name already holds exactly the bytes it would write;
+  a different file that already has the name is never overwritten (the export takes the next numbered name).
 - A full disk or an unwritable destination stops the export with ExportError (one sentence), temp files removed.
 """
 
@@ -46,16 +47,19 @@ class ExportSummary:
     sidecars: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)  # (photo id, reason)
     changed_since_import: list[int] = field(default_factory=list)
+    cancelled: bool = False
 
     def to_json(self) -> dict:
         return {"destination": self.destination, "written": len(self.written), "verified": len(self.written),
                 "unchanged": len(self.unchanged), "sidecars": self.sidecars,
                 "failed": [{"id": i, "reason": r} for i, r in self.failed],
-                "changed_since_import": self.changed_since_import}
+                "changed_since_import": self.changed_since_import, "cancelled": self.cancelled}
 
     def text(self) -> str:
         lines = [f"exported to {self.destination}: {len(self.written)} written and verified (sha256), "
                  f"{len(self.unchanged)} already there unchanged, {self.sidecars} sidecars, {len(self.failed)} failed"]
+        if self.cancelled:
+            lines.append("  cancelled: the files listed were finished; the rest were not started")
         lines += [f"  photo {i}: {reason}" for i, reason in self.failed]
         if self.changed_since_import:
             lines.append(f"  changed on disk since import (exported as they are now): {self.changed_since_import}")
@@ -106,7 +110,7 @@ class Exporter:
             photos = list(s.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(photo_ids))))
             s.expunge_all()
         photos.sort(key=lambda p: (p.taken_at is None, p.taken_at or "", p.id))  # a fixed order: stable numbering
-        names = NameAllocator(stem_unique=self.sidecars)
+        names = self._names = NameAllocator(stem_unique=self.sidecars)
         items = []
         for photo in photos:
             source = next((f.path for f in photo.files if not f.missing), None)
@@ -170,6 +174,7 @@ class Exporter:
         root = root.resolve()
         for done, item in enumerate(items):
             if self.cancelled():
+                summary.cancelled = True
                 break
             content = self._content(item, summary)
             if content is not None:
@@ -177,13 +182,14 @@ class Exporter:
                 if root not in target.resolve().parents:  # names.render makes this impossible; stay sure
                     summary.failed.append((item.photo.id, f"refused to write outside {root}: {target}"))
                     continue
-                name = "/".join(item.parts)
                 try:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    if self._write_verified(item, content, target, summary):
-                        summary.written.append(name)
-                    else:
-                        summary.unchanged.append(name)
+                    state = self._write_verified(item, content, target, summary)
+                    while state == "occupied":  # a different file already has this name: never overwrite it
+                        target = root.joinpath(*self._names.allocate(item.parts))
+                        state = self._write_verified(item, content, target, summary)
+                    name = target.relative_to(root).as_posix()
+                    (summary.written if state == "written" else summary.unchanged).append(name)
                     if self.sidecars:
                         self._write_bytes(target.with_suffix(".xmp"), self._sidecar(item))
                         summary.sidecars += 1
@@ -191,18 +197,19 @@ class Exporter:
                     raise _disk_error(exc, destination) from exc
             self.progress(done + 1, len(items))
 
-    def _write_verified(self, item: _Item, content: bytes | Path, target: Path, summary: ExportSummary) -> bool:
-        """Write (unless the same bytes are already there) and verify; False when skipped as unchanged."""
+    def _write_verified(self, item: _Item, content: bytes | Path, target: Path, summary: ExportSummary) -> str:
+        """Write and verify ("written"); "unchanged" when the same bytes are already there; "occupied" when
+        another file holds the name (it is left alone)."""
         if isinstance(content, Path):
             expected = _sha256_file(content)
             if expected != item.photo.sha256 and item.photo.id not in summary.changed_since_import:
                 summary.changed_since_import.append(item.photo.id)
         else:
             expected = hashlib.sha256(content).hexdigest()
-        if target.is_file() and target.stat().st_size == (len(content) if isinstance(content, bytes) else
-                                                           content.stat().st_size):
-            if _sha256_file(target) == expected:
-                return False
+        if target.exists() or target.is_symlink():
+            if target.is_file() and not target.is_symlink() and _sha256_file(target) == expected:
+                return "unchanged"
+            return "occupied"
         temp = target.with_name(f".{target.name}{TEMP_SUFFIX}")
         try:
             with open(temp, "wb") as out:
@@ -220,7 +227,7 @@ class Exporter:
             os.replace(temp, target)
         finally:
             temp.unlink(missing_ok=True)
-        return True
+        return "written"
 
     @staticmethod
     def _write_bytes(target: Path, data: bytes) -> None:
@@ -240,6 +247,7 @@ class Exporter:
             with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
                 for done, item in enumerate(items):
                     if self.cancelled():
+                        summary.cancelled = True
                         break
                     content = self._content(item, summary)
                     if content is not None:
