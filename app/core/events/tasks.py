@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.core.tasks.context import TaskContext
 from app.core.tasks.registry import task_handler
 
-EVENTS_KEY = "events"
+EVENTS_DEDUPE = "events"
 
 
 @task_handler("events", max_concurrency=1)
@@ -18,4 +18,4 @@ def segment_events(ctx: TaskContext) -> None:
 
 def submit_segmentation(ctx: TaskContext) -> None:
     """Queue a re-segmentation (once: a waiting one already covers every photo)."""
-    ctx.submit("events", group_id=None, dedupe_key=EVENTS_KEY)
+    ctx.submit("events", group_id=None, dedupe_key=EVENTS_DEDUPE)

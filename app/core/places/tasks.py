@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.core.tasks.context import TaskContext
 from app.core.tasks.registry import task_handler
 
-PLACES_KEY = "places"
+PLACES_DEDUPE = "places"
 
 
 @task_handler("places", max_concurrency=1)
@@ -22,4 +22,4 @@ def _then_events(ctx: TaskContext) -> None:
 
 def submit_places(ctx: TaskContext) -> None:
     """Queue the places task (once: a live one already covers every photo)."""
-    ctx.submit("places", group_id=None, dedupe_key=PLACES_KEY)
+    ctx.submit("places", group_id=None, dedupe_key=PLACES_DEDUPE)
