@@ -150,3 +150,17 @@ def test_search_ranks_free_words_by_smart_search_within_filters(library, photos,
     assert query.search(library, "temple") == ranked
     assert query.search(library, "temple camera:canon") == [photos[0], photos[2]]
     assert query.search(library, "temple -year:2019", limit=1) == [photos[3]]
+
+
+def test_completion_of_filter_names_and_values(library, photos):
+    from app.core.search.complete import complete
+
+    assert complete(library, "dog ca") == ["camera:"]
+    assert complete(library, "pers") == []  # person: is not offered before people exist
+    assert complete(library, "place:ky") == ["place:Kyoto"]
+    assert complete(library, "place:jap") == ["place:Japan"]
+    assert complete(library, "-album:sum") == ['-album:"Summer 2019"']
+    assert complete(library, "camera:eos") == ['camera:"Canon EOS 5D"', 'camera:"Canon EOS R"']
+    assert complete(library, "year:") == ["year:2020", "year:2019"]
+    assert complete(library, "has:") == ["has:gps", "has:place"]
+    assert complete(library, "dog ") == []
