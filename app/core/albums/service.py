@@ -7,7 +7,7 @@ its photos are its query's answer at the moment it is read, so photos imported l
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from sqlalchemy import delete, func, select
