@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "search": ("app.bench.search", "vector index: build time, memory, p50/p95 latency, recall@10"),
     "embed": ("app.bench.embed", "CLIP image embedding speed: torch eager vs ONNX fp32/int8"),
     "dups": ("app.bench.dups", "near duplicates of real photos: share found per edit kind, precision"),
+    "events": ("app.bench.events", "event segmentation: quality on a synthetic year vs fixed gaps, and speed"),
 }
 
 

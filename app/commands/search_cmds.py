@@ -16,6 +16,13 @@ def register(subparsers) -> None:
     search.add_argument("--no-embed", action="store_true", help="do not analyse photos that lack vectors first")
     search.set_defaults(func=cmd_search)
 
+    find = subparsers.add_parser("find", help='photos matching a query: words and filters like place:Kyoto '
+                                 'year:2019 camera:canon date:2019-06..2019-08 album:"Summer" has:gps type:heic')
+    find.add_argument("query", help="the query (quote it for the shell)")
+    find.add_argument("--limit", type=int, default=200, metavar="K", help="how many results (default 200)")
+    find.add_argument("--json", action="store_true", help="print a JSON array of {id, path}")
+    find.set_defaults(func=cmd_find)
+
 
 def cmd_search(args, library) -> int:
     from app.core.search.service import ModelMissingError, SearchError
@@ -51,5 +58,24 @@ def cmd_search(args, library) -> int:
     else:
         for row in rows:
             print(f"{row['score']:.3f}  {row['id']:6}  {row['path']}")
+        print(f"{len(rows)} results")
+    return 0
+
+
+def cmd_find(args, library) -> int:
+    from app.core.search.errors import QueryError
+    from app.core.search.query import search
+
+    try:
+        ids = search(library, args.query, args.limit)
+    except QueryError as exc:
+        print(f"shoebox find: {exc.describe()}", file=sys.stderr)
+        return 1
+    rows = [{"id": p.id, "path": p.path} for p in library.photos.get_many(ids)]
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['id']:6}  {row['path']}")
         print(f"{len(rows)} results")
     return 0

@@ -316,6 +316,30 @@ class Library:
 
         return SearchService(self)
 
+    @cached_property
+    def albums(self):
+        from app.core.albums.service import AlbumService
+
+        return AlbumService(self)
+
+    @cached_property
+    def undo(self):
+        from app.core.undo import UndoLog
+
+        return UndoLog(self)
+
+    @cached_property
+    def events(self):
+        from app.core.events.service import EventService
+
+        return EventService(self)
+
+    @cached_property
+    def places(self):
+        from app.core.places.service import PlaceService
+
+        return PlaceService(self)
+
     def close(self) -> None:
         if "tasks" in self.__dict__:
             self.tasks.stop()

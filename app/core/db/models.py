@@ -215,3 +215,86 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
+
+
+class Album(Base):
+    """A hand-made album (its photos in `album_photos`) or a smart album (a saved query evaluated live)."""
+
+    __tablename__ = "albums"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(8), default="manual")  # manual | smart
+    query: Mapped[Optional[str]] = mapped_column(Text)  # smart albums only
+    cover_photo_id: Mapped[Optional[int]] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+    sort: Mapped[str] = mapped_column(String(8), default="date")  # date | manual (by position)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class AlbumPhoto(Base):
+    """A photo in a hand-made album; `position` is the hand-made order."""
+
+    __tablename__ = "album_photos"
+
+    album_id: Mapped[int] = mapped_column(ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class UndoEntry(Base):
+    """One undoable edit (album or event), as the JSON needed to reverse it; persisted so undo survives restarts."""
+
+    __tablename__ = "undo_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)  # JSON
+    created_at: Mapped[float] = mapped_column(Float)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PhotoPlace(Base):
+    """Where a photo with GPS was taken, named offline (app.core.places); `place:` searches these names."""
+
+    __tablename__ = "photo_places"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    city: Mapped[Optional[str]] = mapped_column(String(128), index=True)
+    region: Mapped[Optional[str]] = mapped_column(String(128))
+    country: Mapped[Optional[str]] = mapped_column(String(128))
+    country_code: Mapped[Optional[str]] = mapped_column(String(4))
+
+
+class Event(Base):
+    """A computed event (app.core.events): a burst of photos in time and place; rebuilt on re-segmentation."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(256))
+    start: Mapped[str] = mapped_column(String(32), index=True)
+    end: Mapped[str] = mapped_column(String(32))
+    place: Mapped[Optional[str]] = mapped_column(String(128))
+    cover_photo_id: Mapped[Optional[int]] = mapped_column(ForeignKey("photos.id", ondelete="SET NULL"))
+
+
+class EventPhoto(Base):
+    """A photo's event (a photo is in at most one event)."""
+
+    __tablename__ = "event_photos"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+
+
+class EventEdit(Base):
+    """A user's edit to events (rename, merge, split), anchored on photos so that it survives re-segmentation."""
+
+    __tablename__ = "event_edits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # rename | merge | split
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    other_photo_id: Mapped[Optional[int]] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    title: Mapped[Optional[str]] = mapped_column(String(256))
+    created_at: Mapped[float] = mapped_column(Float)

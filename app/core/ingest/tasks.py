@@ -303,6 +303,9 @@ def group_duplicates(ctx: TaskContext) -> None:
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
     crop_backfill.schedule(ctx)
+    from app.core.places.tasks import submit_places
+
+    submit_places(ctx)  # place names, then events, for the new photos
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:

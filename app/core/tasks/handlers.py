@@ -5,4 +5,6 @@ HANDLER_MODULES: list[str] = [
     "app.core.ingest.repair",
     "app.core.ml.embed",
     "app.core.ingest.crop_backfill",
+    "app.core.places.tasks",
+    "app.core.events.tasks",
 ]

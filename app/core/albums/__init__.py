@@ -1,0 +1,1 @@
+"""Albums: hand-made (photos chosen by the user) and smart (a saved query, evaluated live)."""

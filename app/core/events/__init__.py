@@ -1,0 +1,1 @@
+"""Events: the library cut into trips, outings and parties from capture time and place."""

@@ -1,0 +1,1 @@
+"""Getting photos out of the library: export to a folder or a .zip, with optional XMP sidecars."""

