@@ -4,4 +4,6 @@ HANDLER_MODULES: list[str] = [
     "app.core.ingest.tasks",
     "app.core.ingest.repair",
     "app.core.ml.embed",
+    "app.core.people.scan",
+    "app.core.people.cluster_task",
 ]

@@ -1,0 +1,159 @@
+"""Grouping face vectors into people: pure functions over numpy arrays (the tasks in cluster_task apply them).
+
+Method (figures in docs/PEOPLE.md): HDBSCAN with leaf cluster selection finds small, dense, high-precision
+groups without a global distance cut; groups whose centroids are within the model's match distance are then
+joined (recall), and faces left as noise join the nearest group only when within that distance. Every step is
+O(n log n)-ish in memory: no n x n matrix is ever built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(label ids, unit centroids) for every label >= 0."""
+    ids = np.unique(labels[labels >= 0])
+    if len(ids) == 0:
+        return ids, np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    index = np.searchsorted(ids, labels[labels >= 0])
+    sums = np.zeros((len(ids), vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, index, vectors[labels >= 0])
+    return ids, normalise(sums)
+
+
+def nearest(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each query's nearest point and its cosine distance (FAISS inner product search)."""
+    if len(points) == 0 or len(queries) == 0:
+        return np.full(len(queries), -1), np.full(len(queries), np.inf)
+    import faiss
+
+    index = faiss.IndexFlatIP(points.shape[1])
+    index.add(np.ascontiguousarray(points, dtype=np.float32))
+    sims, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), 1)
+    return found[:, 0], 1.0 - sims[:, 0]
+
+
+def _means(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.unique(labels[labels >= 0])
+    index = np.searchsorted(ids, labels[labels >= 0])
+    sums = np.zeros((len(ids), vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, index, vectors[labels >= 0])
+    return ids, sums / np.bincount(index, minlength=len(ids))[:, None]
+
+
+def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
+    """Join groups whose average pairwise cosine distance is under `distance` (average linkage between
+    groups, computed exactly from their mean vectors: mean(a_i . b_j) = mean(a) . mean(b)); repeated until
+    stable. Candidates come from a FAISS search over the unit centroids, so this is never quadratic."""
+    while True:
+        ids, means = _means(vectors, labels)
+        cents = normalise(means)
+        if len(ids) < 2:
+            return labels
+        import faiss
+
+        index = faiss.IndexFlatIP(cents.shape[1])
+        index.add(cents)
+        sims, found = index.search(cents, min(8, len(ids)))
+        parent = list(range(len(ids)))
+
+        def root(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        joined = False
+        for i in range(len(ids)):
+            for j in found[i]:
+                if j != i and j >= 0 and 1.0 - float(means[i] @ means[j]) < distance and root(i) != root(j):
+                    parent[root(i)] = root(j)
+                    joined = True
+        if not joined:
+            return labels
+        mapping = {ids[i]: ids[root(i)] for i in range(len(ids))}
+        labels = np.array([mapping.get(l, -1) if l >= 0 else -1 for l in labels])
+
+
+# Average linkage is exact but quadratic; bigger HDBSCAN groups are split on a random sample of this size.
+LINKAGE_MAX = 2000
+# Average linkage cuts a little above the match distance: same-person faces average wider than they pair.
+LINKAGE_SLACK = 0.1
+
+
+def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
+    """Cut each density group by average linkage at `distance`: HDBSCAN must put a two-photo person somewhere
+    when the minimum is 3, and leaf groups can then hold two people (worst intra-group distance 0.78 on
+    ../shared/faces). Average linkage inside a group keeps only members that are close on average."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    out = np.full(len(labels), -1)
+    next_label = 0
+    rng = np.random.default_rng(0)
+    for group in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == group)
+        sample = members if len(members) <= LINKAGE_MAX else rng.choice(members, LINKAGE_MAX, replace=False)
+        if len(sample) == 1:
+            parts = np.zeros(1, dtype=int)
+        else:
+            tree = linkage(vectors[sample], method="average", metric="cosine")
+            parts = fcluster(tree, t=distance, criterion="distance")
+        for part in np.unique(parts):
+            out[sample[parts == part]] = next_label
+            next_label += 1
+        if len(sample) < len(members):  # the rest joins the sampled parts through their nearest members
+            rest = np.setdiff1d(members, sample)
+            out = join_nearest_members(vectors, out, rest, distance)
+    return out
+
+
+def density_groups(vectors: np.ndarray, *, min_size: int, distance: float) -> np.ndarray:
+    """A group label per vector (-1: no group). Groups have at least `min_size` members."""
+    n = len(vectors)
+    if n < max(min_size, 2):
+        return np.full(n, -1)
+    import hdbscan
+
+    vectors = normalise(vectors)
+    # On unit vectors Euclidean distance is sqrt(2 * cosine distance), so the kd/ball trees apply.
+    labels = hdbscan.HDBSCAN(
+        min_cluster_size=max(min_size, 2), min_samples=max(min_size - 1, 1), metric="euclidean",
+        cluster_selection_method="leaf", core_dist_n_jobs=1,
+    ).fit_predict(vectors.astype(np.float64))
+    labels = _split_loose(labels, vectors, distance + LINKAGE_SLACK)
+    labels = _join_close(labels, vectors, distance + LINKAGE_SLACK)
+    # Noise joins a group when its nearest grouped faces are close enough and agree on the group.
+    labels = join_nearest_members(vectors, labels, np.flatnonzero(labels < 0), distance)
+    # Groups that lost members below the minimum dissolve.
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    small = ids[counts < min_size]
+    labels[np.isin(labels, small)] = -1
+    return labels
+
+
+def join_nearest_members(vectors: np.ndarray, labels: np.ndarray, queries: np.ndarray, distance: float,
+                         k: int = 3) -> np.ndarray:
+    """Give each query face the label of its nearest labelled faces when those within `distance` all agree.
+    Member distance, not centroid distance: a centroid sits closer to everyone than any real face does, so a
+    centroid cut-off lets a stranger in (measured in docs/PEOPLE.md)."""
+    labels = labels.copy()
+    members = np.flatnonzero(labels >= 0)
+    if len(members) == 0 or len(queries) == 0:
+        return labels
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors[members], dtype=np.float32))
+    sims, found = index.search(np.ascontiguousarray(vectors[queries], dtype=np.float32), min(k, len(members)))
+    for q, row_sims, row in zip(queries, sims, found):
+        close = {int(labels[members[j]]) for s, j in zip(row_sims, row) if j >= 0 and 1.0 - s < distance}
+        if len(close) == 1:
+            labels[q] = close.pop()
+    return labels
