@@ -31,8 +31,9 @@ from app.core.tasks.store import LIVE_STATES
 log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
-from app.core.ingest.errors import CONTENT_FAILURES, IngestError
-from app.core.ingest.scan import is_under, walk_files
+SCAN_BATCH = 500  # files queued per committed transaction of a scan
+# Failures decided by the file's bytes (CONTENT_FAILURES) are skipped on re-import while the file is unchanged.
+# Anything else (a full disk, an I/O error, permissions, an unexpected error) is tried again by the next import.
 
 
 _SET_PAYLOAD = (
