@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "app.commands.ingest_cmds",
     "app.commands.search_cmds",
     "app.commands.models_cmds",
+    "app.commands.people_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

@@ -301,6 +301,7 @@ def group_duplicates(ctx: TaskContext) -> None:
     groups = regroup(ctx.session, threshold)
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
+    _schedule_faces(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:
@@ -310,3 +311,10 @@ def _schedule_embedding(ctx: TaskContext) -> None:
     request = embed_request(ctx.library)
     if request is not None:
         ctx.submit(request.pop("type_"), group_id=None, **request)
+
+
+def _schedule_faces(ctx: TaskContext) -> None:
+    """And the face scan of the photos not yet searched for faces, in this same transaction."""
+    from app.core.people.scan import queue_faces
+
+    queue_faces(ctx.library, session=ctx.session)
