@@ -82,6 +82,58 @@ def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.
         labels = np.array([mapping.get(l, -1) if l >= 0 else -1 for l in labels])
 
 
+EXACT_KNN_MAX = 20_000  # above this many faces the neighbour graph comes from an HNSW index
+
+
+def _neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each vector's k nearest (itself excluded where found): cosine distances and indexes (-1: none)."""
+    import faiss
+
+    k = min(k + 1, len(vectors))
+    if len(vectors) <= EXACT_KNN_MAX:
+        index = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    sims, found = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+    found = np.where(found == np.arange(len(vectors))[:, None], -1, found)
+    return 1.0 - sims, found
+
+
+def _core_groups(vectors: np.ndarray, min_size: int, distance: float) -> np.ndarray:
+    """DBSCAN on a k-nearest-neighbour graph: a face with at least min_size - 1 neighbours within `distance` is
+    a core face; core faces linked by such a neighbour pair form a group. O(n k) memory."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(vectors)
+    dist, found = _neighbours(vectors, max(min_size, 10))
+    close = (found >= 0) & (dist < distance)
+    core = close.sum(axis=1) >= max(min_size - 1, 1)
+    rows = np.repeat(np.arange(n), found.shape[1])
+    cols = found.reshape(-1)
+    keep = close.reshape(-1) & core[rows] & core[np.maximum(cols, 0)]
+    graph = coo_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    labels = np.where(core, labels, -1)
+    ids, counts = np.unique(labels[labels >= 0], return_counts=True)
+    labels[np.isin(labels, ids[counts < min_size])] = -1
+    return labels
+
+
+def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
+    """HDBSCAN, kept for comparison (`method="hdbscan"`): as good on quality, but 20-70 s for 10,000 faces
+    in 128 dimensions on two cores, where the graph method takes under a second."""
+    import hdbscan
+
+    return hdbscan.HDBSCAN(
+        min_cluster_size=max(min_size, 2), min_samples=max(min_size - 1, 1), metric="euclidean",
+        cluster_selection_method="leaf", core_dist_n_jobs=1, algorithm="prims_kdtree",
+    ).fit_predict(vectors.astype(np.float64))
+
+
 # Average linkage is exact but quadratic; bigger HDBSCAN groups are split on a random sample of this size.
 LINKAGE_MAX = 2000
 # Average linkage cuts a little above the match distance: same-person faces average wider than they pair.
@@ -114,19 +166,13 @@ def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np
     return out
 
 
-def density_groups(vectors: np.ndarray, *, min_size: int, distance: float) -> np.ndarray:
+def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, method: str = "graph") -> np.ndarray:
     """A group label per vector (-1: no group). Groups have at least `min_size` members."""
     n = len(vectors)
     if n < max(min_size, 2):
         return np.full(n, -1)
-    import hdbscan
-
     vectors = normalise(vectors)
-    # On unit vectors Euclidean distance is sqrt(2 * cosine distance), so the kd/ball trees apply.
-    labels = hdbscan.HDBSCAN(
-        min_cluster_size=max(min_size, 2), min_samples=max(min_size - 1, 1), metric="euclidean",
-        cluster_selection_method="leaf", core_dist_n_jobs=1,
-    ).fit_predict(vectors.astype(np.float64))
+    labels = _core_groups(vectors, min_size, distance + LINKAGE_SLACK) if method == "graph" else _hdbscan(vectors, min_size)
     labels = _split_loose(labels, vectors, distance + LINKAGE_SLACK)
     labels = _join_close(labels, vectors, distance + LINKAGE_SLACK)
     # Noise joins a group when its nearest grouped faces are close enough and agree on the group.
