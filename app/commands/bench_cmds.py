@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "gui": ("app.bench.gui", "window start-up, memory and scrolling over a generated library"),
     "search": ("app.bench.search", "vector index: build time, memory, p50/p95 latency, recall@10"),
     "embed": ("app.bench.embed", "CLIP image embedding speed: torch eager vs ONNX fp32/int8"),
+    "faces": ("app.bench.faces", "face clustering: recluster time, assign p95, pairwise F1, memory"),
 }
 
 

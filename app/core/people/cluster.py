@@ -1,9 +1,10 @@
 """Grouping face vectors into people: pure functions over numpy arrays (the tasks in cluster_task apply them).
 
-Method (figures in docs/PEOPLE.md): HDBSCAN with leaf cluster selection finds small, dense, high-precision
-groups without a global distance cut; groups whose centroids are within the model's match distance are then
-joined (recall), and faces left as noise join the nearest group only when within that distance. Every step is
-O(n log n)-ish in memory: no n x n matrix is ever built.
+Method (figures in docs/PEOPLE.md): density groups from a FAISS k-nearest-neighbour graph (a face with at
+least min_size - 1 neighbours within the match distance is a core face; linked core faces form a group), each
+group cut by average linkage at the match distance (precision: no chains of look-alikes), groups whose average
+pairwise distance is under it joined (recall: one person, one group), and the remaining faces join a group only
+when their nearest grouped faces agree. Memory is O(n k): no n x n matrix is ever built.
 """
 
 from __future__ import annotations
@@ -136,8 +137,6 @@ def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
 
 # Average linkage is exact but quadratic; bigger HDBSCAN groups are split on a random sample of this size.
 LINKAGE_MAX = 2000
-# Average linkage cuts a little above the match distance: same-person faces average wider than they pair.
-LINKAGE_SLACK = 0.1
 
 
 def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
@@ -172,9 +171,9 @@ def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, metho
     if n < max(min_size, 2):
         return np.full(n, -1)
     vectors = normalise(vectors)
-    labels = _core_groups(vectors, min_size, distance + LINKAGE_SLACK) if method == "graph" else _hdbscan(vectors, min_size)
-    labels = _split_loose(labels, vectors, distance + LINKAGE_SLACK)
-    labels = _join_close(labels, vectors, distance + LINKAGE_SLACK)
+    labels = _core_groups(vectors, min_size, distance) if method == "graph" else _hdbscan(vectors, min_size)
+    labels = _split_loose(labels, vectors, distance)
+    labels = _join_close(labels, vectors, distance)
     # Noise joins a group when its nearest grouped faces are close enough and agree on the group.
     labels = join_nearest_members(vectors, labels, np.flatnonzero(labels < 0), distance)
     # Groups that lost members below the minimum dissolve.
@@ -184,22 +183,39 @@ def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, metho
     return labels
 
 
+class MemberIndex:
+    """Faces that have a person, searchable by vector (FAISS, exact): what a new face is matched against."""
+
+    def __init__(self, vectors: np.ndarray, labels: np.ndarray):
+        import faiss
+
+        self.labels = np.asarray(labels)
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        if len(vectors):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    def assign(self, queries: np.ndarray, distance: float, k: int = 3) -> np.ndarray:
+        """The person of each query when its nearest faces within `distance` all agree on one; else -1.
+        Member distance, not centroid distance: a centroid sits closer to everyone than any real face does,
+        so a centroid cut-off lets strangers in (measured in docs/PEOPLE.md)."""
+        out = np.full(len(queries), -1)
+        if self.index.ntotal == 0 or len(queries) == 0:
+            return out
+        sims, found = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.index.ntotal))
+        for q, (row_sims, row) in enumerate(zip(sims, found)):
+            close = {int(self.labels[j]) for s, j in zip(row_sims, row) if j >= 0 and 1.0 - s < distance}
+            if len(close) == 1:
+                out[q] = close.pop()
+        return out
+
+
 def join_nearest_members(vectors: np.ndarray, labels: np.ndarray, queries: np.ndarray, distance: float,
                          k: int = 3) -> np.ndarray:
-    """Give each query face the label of its nearest labelled faces when those within `distance` all agree.
-    Member distance, not centroid distance: a centroid sits closer to everyone than any real face does, so a
-    centroid cut-off lets a stranger in (measured in docs/PEOPLE.md)."""
+    """Give each query face the label its nearest labelled faces agree on (see MemberIndex.assign)."""
     labels = labels.copy()
     members = np.flatnonzero(labels >= 0)
     if len(members) == 0 or len(queries) == 0:
         return labels
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors[members], dtype=np.float32))
-    sims, found = index.search(np.ascontiguousarray(vectors[queries], dtype=np.float32), min(k, len(members)))
-    for q, row_sims, row in zip(queries, sims, found):
-        close = {int(labels[members[j]]) for s, j in zip(row_sims, row) if j >= 0 and 1.0 - s < distance}
-        if len(close) == 1:
-            labels[q] = close.pop()
+    found = MemberIndex(vectors[members], labels[members]).assign(vectors[queries], distance, k)
+    labels[queries] = np.where(found >= 0, found, labels[queries])
     return labels

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 INTRA_SIGMA = 0.052  # per dimension, 128-d: median same-person distance ~0.25
-SHARED = 0.35  # a component every face shares, so that strangers are not orthogonal (median ~0.85)
+SHARED = 0.5  # a component every face shares, so that strangers are not orthogonal
 
 
 def identity_vectors(n: int, *, dim: int = 128, seed: int = 0, noise_share: float = 0.05
