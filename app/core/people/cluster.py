@@ -83,22 +83,33 @@ def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.
         labels = np.array([mapping.get(l, -1) if l >= 0 else -1 for l in labels])
 
 
-EXACT_KNN_MAX = 20_000  # above this many faces the neighbour graph comes from an HNSW index
+EXACT_KNN_MAX = 20_000  # above this many faces, searches go through an inverted-file (IVF) index
+IVF_PROBE = 16  # lists searched per query: ~1.6% of the faces at 100,000
+
+
+def vector_index(vectors: np.ndarray):
+    """A FAISS inner-product index over unit vectors: exact up to EXACT_KNN_MAX, else IVF (k-means lists,
+    trained on a sample), which keeps a 100,000-face neighbour graph to seconds and one search to a few ms."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    dim = vectors.shape[1]
+    if len(vectors) <= EXACT_KNN_MAX:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(4 * np.sqrt(len(vectors)))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * lists), replace=False)
+        index.train(vectors[sample])
+        index.nprobe = IVF_PROBE
+    index.add(vectors)
+    return index
 
 
 def _neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Each vector's k nearest (itself excluded where found): cosine distances and indexes (-1: none)."""
-    import faiss
-
     k = min(k + 1, len(vectors))
-    if len(vectors) <= EXACT_KNN_MAX:
-        index = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    sims, found = index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+    sims, found = vector_index(vectors).search(np.ascontiguousarray(vectors, dtype=np.float32), k)
     found = np.where(found == np.arange(len(vectors))[:, None], -1, found)
     return 1.0 - sims, found
 
@@ -140,28 +151,34 @@ LINKAGE_MAX = 2000
 
 
 def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
-    """Cut each density group by average linkage at `distance`: HDBSCAN must put a two-photo person somewhere
-    when the minimum is 3, and leaf groups can then hold two people (worst intra-group distance 0.78 on
-    ../shared/faces). Average linkage inside a group keeps only members that are close on average."""
+    """Cut each density group by average linkage at `distance`: a chain of look-alikes links two people in a
+    neighbour graph (and HDBSCAN's leaf groups held two people at worst intra-group distance 0.78 on
+    ../shared/faces). Average linkage keeps only members that are close on average. Groups that are provably
+    tight (every pair within `distance`) skip it, and huge groups are cut on a sample."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     out = np.full(len(labels), -1)
     next_label = 0
     rng = np.random.default_rng(0)
-    for group in np.unique(labels[labels >= 0]):
-        members = np.flatnonzero(labels == group)
-        sample = members if len(members) <= LINKAGE_MAX else rng.choice(members, LINKAGE_MAX, replace=False)
-        if len(sample) == 1:
-            parts = np.zeros(1, dtype=int)
-        else:
-            tree = linkage(vectors[sample], method="average", metric="cosine")
-            parts = fcluster(tree, t=distance, criterion="distance")
-        for part in np.unique(parts):
-            out[sample[parts == part]] = next_label
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.unique(labels[labels >= 0]))
+    for start, end in zip(bounds, [*bounds[1:], len(order)]):
+        members = order[start:end]
+        mean = vectors[members].mean(axis=0)
+        radius2 = float((((vectors[members] - mean) ** 2).sum(axis=1)).max())
+        if 2 * radius2 < distance:
+            # Every pair is within `distance` (unit vectors: cosine distance = |a - b|^2 / 2 <= 2 r^2): one part.
+            out[members] = next_label
             next_label += 1
+            continue
+        sample = members if len(members) <= LINKAGE_MAX else rng.choice(members, LINKAGE_MAX, replace=False)
+        tree = linkage(vectors[sample], method="average", metric="cosine")
+        parts = fcluster(tree, t=distance, criterion="distance")
+        out[sample] = parts + next_label
+        next_label += int(parts.max()) + 1
         if len(sample) < len(members):  # the rest joins the sampled parts through their nearest members
             rest = np.setdiff1d(members, sample)
-            out = join_nearest_members(vectors, out, rest, distance)
+            out[rest] = MemberIndex(vectors[sample], out[sample]).assign(vectors[rest], distance)
     return out
 
 
@@ -187,12 +204,8 @@ class MemberIndex:
     """Faces that have a person, searchable by vector (FAISS, exact): what a new face is matched against."""
 
     def __init__(self, vectors: np.ndarray, labels: np.ndarray):
-        import faiss
-
         self.labels = np.asarray(labels)
-        self.index = faiss.IndexFlatIP(vectors.shape[1])
-        if len(vectors):
-            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        self.index = vector_index(vectors.reshape(len(vectors), -1))
 
     def assign(self, queries: np.ndarray, distance: float, k: int = 3) -> np.ndarray:
         """The person of each query when its nearest faces within `distance` all agree on one; else -1.
@@ -202,10 +215,11 @@ class MemberIndex:
         if self.index.ntotal == 0 or len(queries) == 0:
             return out
         sims, found = self.index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, self.index.ntotal))
-        for q, (row_sims, row) in enumerate(zip(sims, found)):
-            close = {int(self.labels[j]) for s, j in zip(row_sims, row) if j >= 0 and 1.0 - s < distance}
-            if len(close) == 1:
-                out[q] = close.pop()
+        close = (found >= 0) & (1.0 - sims < distance)
+        labels = np.where(close, self.labels[np.maximum(found, 0)], -1)
+        first = labels.max(axis=1)  # the label of the close ones, when they agree
+        agree = close.any(axis=1) & np.all(~close | (labels == first[:, None]), axis=1)
+        out[agree] = first[agree]
         return out
 
 
