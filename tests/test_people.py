@@ -242,3 +242,36 @@ def test_density_groups_on_synthetic_identities():
     labels = density_groups(vectors, min_size=3, distance=0.5)
     precision, recall = pairwise_scores(labels, truth)
     assert precision >= 0.99 and recall >= 0.9, (precision, recall)
+
+
+def test_tasks_run_scans_photos_that_lack_faces(lib_root):
+    """A library whose photos were never searched for faces (imported before faces existed) gets them from
+    `shoebox tasks run`."""
+    from sqlalchemy import delete, func, select
+
+    from app.core.db.models import Face, FaceScan, Person
+
+    with _open(lib_root) as lib:
+        ids = _photo_ids(lib)
+        gone = [ids[n] for n in BOB]
+        with lib.db.write_session() as s:
+            s.execute(delete(Face).where(Face.photo_id.in_(gone)))
+            s.execute(delete(FaceScan).where(FaceScan.photo_id.in_(gone)))
+            s.execute(delete(Person).where(Person.id.not_in(select(Face.person_id).where(Face.person_id.is_not(None)))))
+    run = _cli(lib_root, "tasks", "run")
+    assert run.returncode == 0, run.stderr
+    with _open(lib_root) as lib:
+        with lib.db.read_session() as s:
+            assert s.scalar(select(func.count(FaceScan.photo_id)).where(FaceScan.photo_id.in_(gone))) == 3
+        bob = _person_of(lib, BOB)
+        assert len(bob) == 1 and None not in bob  # Bob is found and grouped again
+
+
+def test_bench_faces_json_keys():
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "bench", "faces", "--sizes", "400", "--assign", "20", "--json"],
+        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], check=True,
+    )
+    (row,) = json.loads(result.stdout)
+    assert {"n_faces", "recluster_s", "assign_p95_ms", "pairwise_f1", "peak_rss_mb"} <= set(row)
+    assert row["n_faces"] == 400 and row["pairwise_f1"] > 0.9
