@@ -1,6 +1,7 @@
 """Applying clustering to a library: incremental assignment after face scans, and the full recluster.
 
-Manual work is an anchor: a confirmed face keeps its person, a face never goes to a person it was rejected
+Both compute a plan on a read snapshot (seconds at 100,000 faces) and take the write lock only to apply it,
+so imports and user corrections are never blocked by clustering. Manual work is an anchor: a confirmed face keeps its person, a face never goes to a person it was rejected
 from, named people are never deleted, and a recluster re-uses the ids of the unnamed people it finds again.
 """
 
@@ -56,82 +57,102 @@ def load_faces(session, model_id: str) -> FaceSet:
     )
 
 
-def _new_person(session) -> int:
-    person = Person(name=None, hidden=False, created_at=time.time())
-    session.add(person)
-    session.flush()
-    return person.id
+# Labels from here up stand for people a plan creates; apply_plan() turns them into new person rows.
+NEW = 1 << 40
 
 
 def _respect_rejections(faces: FaceSet, labels: np.ndarray) -> np.ndarray:
-    return np.array([l if l < 0 or l not in faces.rejected[i] else -1 for i, l in enumerate(labels)])
+    return np.array([l if l < 0 or l not in faces.rejected[i] else -1 for i, l in enumerate(labels)], dtype=np.int64)
 
 
-def _write(session, faces: FaceSet, labels: np.ndarray, changed: np.ndarray) -> None:
-    for face_id, person in zip(faces.ids[changed], labels[changed]):
-        session.execute(update(Face).where(Face.id == int(face_id)).values(person_id=None if person < 0 else int(person)))
-
-
-def _new_groups(session, faces: FaceSet, labels: np.ndarray, pool: np.ndarray, min_size: int, distance: float,
-                reuse: bool) -> np.ndarray:
-    """Dense groups among the `pool` faces become people (re-using an unnamed person most members had)."""
+def _new_groups(faces: FaceSet, labels: np.ndarray, pool: np.ndarray, min_size: int, distance: float,
+                existing: set[int] | None) -> np.ndarray:
+    """Dense groups among the `pool` faces become people: with `existing`, a group re-uses the unnamed person
+    most of its members had; otherwise it gets a NEW+g placeholder."""
     groups = density_groups(faces.vectors[pool], min_size=min_size, distance=distance)
     taken = set(labels[labels >= 0].tolist())
     for g in np.unique(groups[groups >= 0]):
         members = pool[groups == g]
         previous = faces.person[members]
         previous = previous[previous >= 0]
-        person = None
-        if reuse and len(previous):
+        person = NEW + int(g)
+        if existing is not None and len(previous):
             candidate = int(np.bincount(previous).argmax())
-            if candidate not in taken and session.get(Person, candidate) is not None:
+            if candidate not in taken and candidate in existing:
                 person = candidate
-        if person is None:
-            person = _new_person(session)
         taken.add(person)
         labels[members] = person
     return labels
 
 
-def assign_new(session, library: "Library", model_id: str) -> int:
+@dataclass
+class Plan:
+    """Who each face should be, computed from a read snapshot; applied in one short write transaction."""
+
+    faces: FaceSet
+    labels: np.ndarray
+    recluster: bool
+
+
+def plan_assign(library: "Library", model_id: str) -> Plan:
     """Unassigned faces join a person when their nearest assigned faces agree and are close enough; the rest
-    that form dense groups become new people. Returns how many faces got a person."""
-    faces = load_faces(session, model_id)
-    if len(faces.ids) == 0:
-        return 0
+    that form dense groups become new people."""
+    with library.db.read_session() as s:
+        faces = load_faces(s, model_id)
     distance = match_distance(library, model_id)
-    labels = faces.person.copy()
-    pool = np.flatnonzero(labels < 0)
-    labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
-    pool = np.flatnonzero(labels < 0)
-    min_size = int(library.config.get("faces.min_cluster_size"))
-    labels = _new_groups(session, faces, labels, pool, min_size, distance, reuse=False)
-    changed = labels != faces.person
-    _write(session, faces, labels, changed)
-    return int(changed.sum())
+    labels = faces.person.astype(np.int64).copy()
+    if len(labels):
+        pool = np.flatnonzero(labels < 0)
+        labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+        pool = np.flatnonzero(labels < 0)
+        min_size = int(library.config.get("faces.min_cluster_size"))
+        labels = _new_groups(faces, labels, pool, min_size, distance, existing=None)
+    return Plan(faces, labels, recluster=False)
 
 
-def recluster(session, library: "Library", model_id: str, progress=lambda value: None) -> dict:
-    """Regroup every face that is not an anchor; anchors (confirmed faces) stay, named people stay."""
-    faces = load_faces(session, model_id)
+def plan_recluster(library: "Library", model_id: str, progress=lambda value: None) -> Plan:
+    """Regroup every face that is not an anchor (confirmed faces stay where they are)."""
+    with library.db.read_session() as s:
+        faces = load_faces(s, model_id)
+        unnamed = set(s.scalars(select(Person.id).where(Person.name.is_(None))))
     distance = match_distance(library, model_id)
     min_size = int(library.config.get("faces.min_cluster_size"))
-    labels = np.where(faces.confirmed, faces.person, -1)
+    labels = np.where(faces.confirmed, faces.person, -1).astype(np.int64)
     # Faces close to an anchor's faces join that person first; the rest regroup by density.
     pool = np.flatnonzero(labels < 0)
     labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
     progress(0.1)
     pool = np.flatnonzero(labels < 0)
-    labels = _new_groups(session, faces, labels, pool, min_size, distance, reuse=True)
+    labels = _new_groups(faces, labels, pool, min_size, distance, existing=unnamed)
     progress(0.7)
     pool = np.flatnonzero(labels < 0)
     labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+    return Plan(faces, labels, recluster=True)
+
+
+def apply_plan(session, plan: Plan) -> dict:
+    """Write a plan: new people for its placeholders, and the faces whose person changed. A face the user
+    confirmed meanwhile is left alone, and so (for an assignment) is one that got a person meanwhile."""
+    faces, labels = plan.faces, plan.labels.copy()
+    now = time.time()
+    for placeholder in np.unique(labels[labels >= NEW]):
+        person = Person(name=None, hidden=False, created_at=now)
+        session.add(person)
+        session.flush()
+        labels[labels == placeholder] = person.id
+    live = set(session.scalars(select(Person.id)))
+    labels = np.where((labels >= 0) & ~np.isin(labels, list(live)), -1, labels)  # deleted meanwhile
     changed = labels != faces.person
-    _write(session, faces, labels, changed)
-    # Unnamed people left without faces are gone; named ones stay (the user named them).
-    used = select(Face.person_id).where(Face.person_id.is_not(None))
-    removed = session.execute(delete(Person).where(Person.name.is_(None), Person.id.not_in(used))).rowcount
-    progress(1.0)
+    for face_id, person in zip(faces.ids[changed], labels[changed]):
+        query = update(Face).where(Face.id == int(face_id), Face.confirmed.is_(False))
+        if not plan.recluster:
+            query = query.where(Face.person_id.is_(None))
+        session.execute(query.values(person_id=None if person < 0 else int(person)))
+    removed = 0
+    if plan.recluster:
+        # Unnamed people left without faces are gone; named ones stay (the user named them).
+        used = select(Face.person_id).where(Face.person_id.is_not(None))
+        removed = session.execute(delete(Person).where(Person.name.is_(None), Person.id.not_in(used))).rowcount
     return {"faces": int(len(faces.ids)), "moved": int(changed.sum()), "people_removed": int(removed or 0),
             "people": int(session.scalar(select(func.count(Person.id))) or 0)}
 
@@ -152,7 +173,9 @@ def assign_task(ctx: TaskContext) -> None:
     if _faces_live(ctx.library):
         ctx.defer(ASSIGN_POLL_S)
     model_id = ctx.payload.get("model_id") or active_model(ctx.library)
-    assign_new(ctx.session, ctx.library, model_id)
+    plan = plan_assign(ctx.library, model_id)
+    ctx.check_cancelled()
+    apply_plan(ctx.session, plan)
 
 
 @task_handler(RECLUSTER, max_concurrency=1)
@@ -160,10 +183,13 @@ def recluster_task(ctx: TaskContext) -> None:
     model_id = ctx.payload.get("model_id") or active_model(ctx.library)
     ctx.check_cancelled()
 
-    def progress(value: float) -> None:
+    def progress(value: float) -> None:  # computed on a read snapshot: the write lock is taken only to apply
         ctx.check_cancelled()
         ctx.set_progress(value)
 
     from app.core.ingest.tasks import record_result
 
-    record_result(ctx, **recluster(ctx.session, ctx.library, model_id, progress))
+    plan = plan_recluster(ctx.library, model_id, progress)
+    ctx.check_cancelled()
+    record_result(ctx, **apply_plan(ctx.session, plan))
+    ctx.set_progress(1.0)
