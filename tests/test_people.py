@@ -275,3 +275,28 @@ def test_bench_faces_json_keys():
     (row,) = json.loads(result.stdout)
     assert {"n_faces", "recluster_s", "assign_p95_ms", "pairwise_f1", "peak_rss_mb"} <= set(row)
     assert row["n_faces"] == 400 and row["pairwise_f1"] > 0.9
+
+
+def test_face_scans_can_be_cancelled_and_resume(lib):
+    """Cancelled faces tasks scan nothing; the next schedule() queues the photos again and finishes them."""
+    from sqlalchemy import delete, func, select
+
+    from app.core.db.models import Face, FaceScan
+
+    gone = [_photo_ids(lib)[n] for n in BOB]
+    with lib.db.write_session() as s:
+        s.execute(delete(Face).where(Face.photo_id.in_(gone)))
+        s.execute(delete(FaceScan).where(FaceScan.photo_id.in_(gone)))
+
+    def scanned() -> int:
+        with lib.db.read_session() as s:
+            return s.scalar(select(func.count(FaceScan.photo_id)).where(FaceScan.photo_id.in_(gone)))
+
+    assert lib.people.schedule() == 3
+    assert lib.people.schedule() == 0  # queued once, not twice
+    lib.tasks.cancel_all()
+    lib.tasks.run_until_idle()
+    assert scanned() == 0
+    assert lib.people.schedule() == 3
+    lib.tasks.run_until_idle()
+    assert scanned() == 3
