@@ -19,7 +19,8 @@ from sqlalchemy import and_, exists, insert, not_, select
 
 from app.core.db.models import Face, FaceScan, Photo, PhotoFile, Task
 from app.core.people.backends import active_model, face_backend
-from app.core.tasks import Priority, TaskContext, task_handler
+from app.core.ml.errors import ModelMissingError
+from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
 from app.core.tasks.store import LIVE_STATES
 
 if TYPE_CHECKING:
@@ -151,7 +152,10 @@ def faces_task(ctx: TaskContext) -> None:
     photo_id = int(ctx.payload["photo_id"])
     model_id = ctx.payload.get("model_id") or active_model(library)
     ctx.check_cancelled()
-    faces = scan_photo(library, photo_id, model_id)
+    try:
+        faces = scan_photo(library, photo_id, model_id)
+    except ModelMissingError as exc:
+        raise PermanentError(str(exc)) from exc  # retrying cannot bring the weights back
     ctx.check_cancelled()
     session = ctx.session
     if session.get(Photo, photo_id) is None:
