@@ -210,27 +210,40 @@ def _cli(root, *args):
                           text=True, cwd=env_root, check=False)
 
 
-def test_cli_json_shapes_and_verbs(lib_root):
+def _main(capsys, root, *args):
+    """Run the CLI in this process; returns (returncode, stdout, stderr) like subprocess.run."""
+    from types import SimpleNamespace
+
+    from app.cli import main
+
+    capsys.readouterr()
+    code = main(["--library", str(root), *args])
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=code, stdout=out.out, stderr=out.err)
+
+
+def test_cli_json_shapes_and_verbs(lib_root, capsys):
+    """In-process (app.cli.main), so the ten commands cost milliseconds, not interpreter starts."""
     root = lib_root
     with _open(root) as lib:
         (alice,) = _person_of(lib, ALICE)
-    faces = json.loads(_cli(root, "faces", "list", "--json").stdout)
+    faces = json.loads(_main(capsys, root, "faces", "list", "--json").stdout)
     assert faces and set(faces[0]) == {"id", "photo_id", "person_id", "box", "score", "model"}
     assert len(faces[0]["box"]) == 4
-    people = json.loads(_cli(root, "people", "list", "--json").stdout)
+    people = json.loads(_main(capsys, root, "people", "list", "--json").stdout)
     assert people and set(people[0]) == {"id", "name", "face_count", "photo_ids"}
-    assert _cli(root, "people", "rename", str(alice), "Alice").returncode == 0
+    assert _main(capsys, root, "people", "rename", str(alice), "Alice").returncode == 0
     mine = [f["id"] for f in faces if f["person_id"] == alice]
-    split = _cli(root, "people", "split", str(alice), "--faces", str(mine[0]))
+    split = _main(capsys, root, "people", "split", str(alice), "--faces", str(mine[0]))
     new_id = int(split.stdout.strip())
-    people = {p["id"]: p for p in json.loads(_cli(root, "people", "list", "--json").stdout)}
+    people = {p["id"]: p for p in json.loads(_main(capsys, root, "people", "list", "--json").stdout)}
     assert people[alice]["name"] == "Alice" and people[new_id]["face_count"] == 1
-    assert _cli(root, "people", "undo").stdout.strip() == "undid split"
-    assert new_id not in {p["id"] for p in json.loads(_cli(root, "people", "list", "--json").stdout)}
-    bad = _cli(root, "people", "merge", "999", str(alice))
+    assert _main(capsys, root, "people", "undo").stdout.strip() == "undid split"
+    assert new_id not in {p["id"] for p in json.loads(_main(capsys, root, "people", "list", "--json").stdout)}
+    bad = _main(capsys, root, "people", "merge", "999", str(alice))
     assert bad.returncode == 1 and "no such person: 999" in bad.stderr
-    assert _cli(root, "people", "recluster").returncode == 0
-    assert _cli(root, "people", "forget", str(alice)).returncode == 0
+    assert _main(capsys, root, "people", "recluster").returncode == 0
+    assert _main(capsys, root, "people", "forget", str(alice)).returncode == 0
 
 
 def test_density_groups_on_synthetic_identities():
