@@ -313,3 +313,34 @@ def test_face_scans_can_be_cancelled_and_resume(lib):
     assert lib.people.schedule() == 3
     lib.tasks.run_until_idle()
     assert scanned() == 3
+
+
+def test_a_small_preview_is_not_used_for_detection(tmp_path):
+    """With previews set to 320 px, faces are found on the original decoded at 1440 px, and boxes are still
+    in the photo's pixels."""
+    from app.core.library import Library
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(FACES / "img13.jpg", folder / "img13.jpg")  # 2048 x 1364
+    library = Library.open(tmp_path / "library")
+    try:
+        library.config.set("thumbnails.preview_px", 320)
+        library.importer.import_paths([folder], progress=False)
+        library.tasks.run_until_idle()
+        (face,) = [f for f in library.people.faces() if f["box"][2] > 100]
+    finally:
+        library.close()
+    from PIL import Image
+
+    from app.core.people.backends import DEFAULT_MODEL, face_backend
+
+    direct = max(face_backend(DEFAULT_MODEL).analyse(Image.open(FACES / "img13.jpg").convert("RGB")),
+                 key=lambda f: f.box[2])
+    assert abs(face["box"][2] - direct.box[2]) < 0.1 * direct.box[2]
+    from sqlalchemy import select
+
+    from app.core.db.models import Face
+
+    with Library.open(tmp_path / "library") as again, again.db.read_session() as s:
+        assert max(s.scalars(select(Face.size_px))) > 150  # seen at 1440 px, not at 320

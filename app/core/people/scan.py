@@ -72,14 +72,18 @@ def queue_faces(library: "Library", session=None) -> int:
     return len(rows)
 
 
-def load_upright(library: "Library", photo_id: int, sha256: str) -> Image.Image | None:
-    """The photo upright, long side at most DETECT_PX: the preview thumbnail, else the decoded original."""
+def load_upright(library: "Library", photo_id: int, sha256: str, long_side: int | None = None
+                 ) -> Image.Image | None:
+    """The photo upright, long side at most DETECT_PX: the preview thumbnail when it is that big (or the photo
+    is no bigger), else the original decoded upright at that size."""
     from app.core.ingest.thumbnails import open_reduced
 
+    wanted = min(DETECT_PX, long_side or DETECT_PX)
     preview = library.layout.thumbnail(sha256, "preview")
     try:
         with Image.open(preview) as img:
-            return img.convert("RGB")
+            if max(img.size) >= wanted:
+                return img.convert("RGB")
     except (OSError, ValueError):
         pass
     with library.db.read_session() as s:
@@ -118,8 +122,8 @@ def scan_photo(library: "Library", photo_id: int, model_id: str) -> list[Face] |
         photo = s.get(Photo, photo_id)
         if photo is None:
             return None
-        sha, width = photo.sha256, photo.width
-    image = load_upright(library, photo_id, sha)
+        sha, width, height = photo.sha256, photo.width, photo.height
+    image = load_upright(library, photo_id, sha, max(width or 0, height or 0) or None)
     if image is None:
         log.warning("photo %s: nothing decodable to find faces in", photo_id)
         return None
