@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 FACES = Path(__file__).resolve().parents[1].parent / "shared" / "faces"

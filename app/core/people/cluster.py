@@ -18,29 +18,6 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(label ids, unit centroids) for every label >= 0."""
-    ids = np.unique(labels[labels >= 0])
-    if len(ids) == 0:
-        return ids, np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    index = np.searchsorted(ids, labels[labels >= 0])
-    sums = np.zeros((len(ids), vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, index, vectors[labels >= 0])
-    return ids, normalise(sums)
-
-
-def nearest(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each query's nearest point and its cosine distance (FAISS inner product search)."""
-    if len(points) == 0 or len(queries) == 0:
-        return np.full(len(queries), -1), np.full(len(queries), np.inf)
-    import faiss
-
-    index = faiss.IndexFlatIP(points.shape[1])
-    index.add(np.ascontiguousarray(points, dtype=np.float32))
-    sims, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), 1)
-    return found[:, 0], 1.0 - sims[:, 0]
-
-
 def _means(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ids = np.unique(labels[labels >= 0])
     index = np.searchsorted(ids, labels[labels >= 0])
@@ -58,11 +35,7 @@ def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.
         cents = normalise(means)
         if len(ids) < 2:
             return labels
-        import faiss
-
-        index = faiss.IndexFlatIP(cents.shape[1])
-        index.add(cents)
-        sims, found = index.search(cents, min(8, len(ids)))
+        _, found = vector_index(cents).search(np.ascontiguousarray(cents, dtype=np.float32), min(8, len(ids)))
         parent = list(range(len(ids)))
 
         def root(i):
