@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "app.commands.albums_cmds",
     "app.commands.exchange_cmds",
     "app.commands.events_cmds",
+    "app.commands.people_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "embed": ("app.bench.embed", "CLIP image embedding speed: torch eager vs ONNX fp32/int8"),
     "dups": ("app.bench.dups", "near duplicates of real photos: share found per edit kind, precision"),
     "events": ("app.bench.events", "event segmentation: quality on a synthetic year vs fixed gaps, and speed"),
+    "faces": ("app.bench.faces", "face clustering: recluster time, assign p95, pairwise F1, memory"),
 }
 
 

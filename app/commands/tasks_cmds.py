@@ -104,6 +104,8 @@ def cmd_run(args, library) -> int:
     from app.core.tasks.engine import TaskEngine
 
     engine = TaskEngine(library, workers=args.workers) if args.workers else library.tasks
+    if not library.read_only:
+        library.people.schedule()  # photos not yet searched for faces (e.g. imported by an older version)
     started = time.monotonic()
     try:
         counts = engine.run_until_idle(progress=not args.no_progress and sys.stderr.isatty())

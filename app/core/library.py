@@ -311,6 +311,12 @@ class Library:
         return ModelRegistry(self)
 
     @cached_property
+    def people(self):
+        from app.core.people.operations import PeopleService
+
+        return PeopleService(self)
+
+    @cached_property
     def search(self):
         from app.core.search.service import SearchService
 

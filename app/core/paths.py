@@ -42,6 +42,11 @@ class LibraryLayout:
         return self.root / "models"
 
     @property
+    def faces(self) -> Path:
+        """160 px face crops, made by the face scan (app.core.people.scan)."""
+        return self.root / "faces"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 

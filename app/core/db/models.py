@@ -298,3 +298,67 @@ class EventEdit(Base):
     other_photo_id: Mapped[Optional[int]] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
     title: Mapped[Optional[str]] = mapped_column(String(256))
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class Person(Base):
+    """Someone whose faces were grouped, by clustering or by the user; unnamed until the user names them."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[Optional[str]] = mapped_column(String(256), index=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Face(Base):
+    """One face found in a photo by one face model. A face the user confirmed (named, merged, split) is an
+    anchor a recluster never moves; `rejected` lists people the user said it is not. Forgetting a person keeps
+    the row (so the photo is not scanned again) but drops its vector, crop and person."""
+
+    __tablename__ = "faces"
+    __table_args__ = (Index("ix_faces_model_person", "model_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    model_id: Mapped[str] = mapped_column(String(128))
+    # Box and landmarks in upright-photo pixels (after EXIF orientation), at the photo's full size.
+    x: Mapped[float] = mapped_column(Float)
+    y: Mapped[float] = mapped_column(Float)
+    w: Mapped[float] = mapped_column(Float)
+    h: Mapped[float] = mapped_column(Float)
+    landmarks: Mapped[str] = mapped_column(Text, default="[]")  # JSON [[x, y], ...] x5
+    score: Mapped[float] = mapped_column(Float)
+    size_px: Mapped[float] = mapped_column(Float)  # short side of the face as the model saw it
+    blur: Mapped[float] = mapped_column(Float)  # variance of the Laplacian of the aligned face
+    recognisable: Mapped[bool] = mapped_column(Boolean, default=True)  # big and sharp enough to cluster
+    embedding: Mapped[Optional[bytes]] = mapped_column(LargeBinary)  # float32, L2-normalised
+    crop: Mapped[Optional[str]] = mapped_column(String(128))  # face thumbnail, relative to the library's faces/
+    person_id: Mapped[Optional[int]] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    rejected: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of person ids
+    forgotten: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class FaceScan(Base):
+    """A photo was searched for faces by a model (also when none were found), so it is not queued again."""
+
+    __tablename__ = "face_scans"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    faces: Mapped[int] = mapped_column(Integer)
+    scanned_at: Mapped[float] = mapped_column(Float)
+
+
+class PersonOp(Base):
+    """The persisted undo log of person operations: what the faces and people looked like before each one."""
+
+    __tablename__ = "person_ops"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    op: Mapped[str] = mapped_column(String(32))
+    before: Mapped[str] = mapped_column(Text)  # JSON snapshot, see app.core.people.operations
+    created_at: Mapped[float] = mapped_column(Float)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)

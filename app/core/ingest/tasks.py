@@ -306,6 +306,7 @@ def group_duplicates(ctx: TaskContext) -> None:
     from app.core.places.tasks import submit_places
 
     submit_places(ctx)  # place names, then events, for the new photos
+    _schedule_faces(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:
@@ -315,3 +316,10 @@ def _schedule_embedding(ctx: TaskContext) -> None:
     request = embed_request(ctx.library)
     if request is not None:
         ctx.submit(request.pop("type_"), group_id=None, **request)
+
+
+def _schedule_faces(ctx: TaskContext) -> None:
+    """And the face scan of the photos not yet searched for faces, in this same transaction."""
+    from app.core.people.scan import queue_faces
+
+    queue_faces(ctx.library, session=ctx.session)

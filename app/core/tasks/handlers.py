@@ -7,4 +7,6 @@ HANDLER_MODULES: list[str] = [
     "app.core.ingest.crop_backfill",
     "app.core.places.tasks",
     "app.core.events.tasks",
+    "app.core.people.scan",
+    "app.core.people.cluster_task",
 ]

@@ -1,0 +1,1 @@
+"""People: faces found in photos (scan), grouped into people (cluster), and corrected by the user (operations)."""

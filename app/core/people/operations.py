@@ -1,0 +1,222 @@
+"""What the user does to people (rename, merge, split, not-this-person, hide, forget) and undo of it.
+
+Every operation except forget first writes a snapshot of the faces and people it is about to change into the
+`person_ops` log, in the same transaction, so `undo` restores exactly that state, also after a restart.
+Forget is final on purpose (it deletes face vectors and crops for privacy): it cannot be undone, and undo
+entries that mention the forgotten person are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Iterable
+
+from sqlalchemy import func, select, update
+
+from app.core.db.models import Face, Person, PersonOp
+from app.core.people.backends import active_model
+from app.core.tasks.store import Priority
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+
+
+class PeopleError(ValueError):
+    """A person operation that cannot be done (unknown id, nothing to undo); the message says why."""
+
+
+class PeopleService:
+    def __init__(self, library: "Library"):
+        self._library = library
+
+    def schedule(self) -> int:
+        """Queue the face scan of photos that lack one (and the assignment of faces still without a person);
+        call when a library opens. Returns how many photos were queued."""
+        from app.core.people.cluster_task import ASSIGN
+        from app.core.people.scan import queue_faces
+
+        queued = queue_faces(self._library)
+        with self._library.db.read_session() as s:
+            waiting = s.scalar(select(func.count(Face.id)).where(
+                Face.person_id.is_(None), Face.recognisable.is_(True), Face.forgotten.is_(False)))
+        if waiting:
+            self._library.tasks.submit(ASSIGN, {}, priority=Priority.BULK, dedupe_key=ASSIGN)
+        return queued
+
+    def recluster(self) -> int | None:
+        """Queue the full recluster (cancellable, with progress); None when one is already queued."""
+        from app.core.people.cluster_task import RECLUSTER
+
+        return self._library.tasks.submit(RECLUSTER, {}, priority=Priority.NORMAL, dedupe_key=RECLUSTER)
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def faces(self, *, person_id: int | None = None) -> list[dict]:
+        """Faces of the active model as the CLI prints them (forgotten faces are not listed)."""
+        model_id = active_model(self._library)
+        query = select(Face).where(Face.model_id == model_id, Face.forgotten.is_(False)).order_by(Face.id)
+        if person_id is not None:
+            query = query.where(Face.person_id == person_id)
+        with self._library.db.read_session() as s:
+            return [
+                {"id": f.id, "photo_id": f.photo_id, "person_id": f.person_id,
+                 "box": [round(f.x), round(f.y), round(f.w), round(f.h)], "score": round(f.score, 4),
+                 "model": f.model_id, "recognisable": f.recognisable, "confirmed": f.confirmed}
+                for f in s.scalars(query)
+            ]
+
+    def people(self, *, include_hidden: bool = True) -> list[dict]:
+        """People with their face count and photos: named first (by name), then unnamed by size."""
+        with self._library.db.read_session() as s:
+            people = {p.id: p for p in s.scalars(select(Person))}
+            photos: dict[int, set[int]] = {pid: set() for pid in people}
+            counts: dict[int, int] = {pid: 0 for pid in people}
+            for person_id, photo_id in s.execute(
+                select(Face.person_id, Face.photo_id).where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+            ):
+                counts[person_id] = counts.get(person_id, 0) + 1
+                photos.setdefault(person_id, set()).add(photo_id)
+        out = [
+            {"id": p.id, "name": p.name, "face_count": counts.get(p.id, 0), "photo_ids": sorted(photos.get(p.id, ())),
+             "hidden": p.hidden}
+            for p in people.values()
+            if include_hidden or not p.hidden
+        ]
+        out.sort(key=lambda p: (p["name"] is None, (p["name"] or "").casefold(), -p["face_count"], p["id"]))
+        return out
+
+    # -- operations ----------------------------------------------------------------------------------------
+    def rename(self, person_id: int, name: str) -> None:
+        """Naming says "these faces are this person": they become anchors a recluster keeps."""
+        name = name.strip()
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        with self._library.db.write_session() as s:
+            self._person(s, person_id)
+            self._log(s, "rename", [person_id], self._face_ids(s, person=[person_id]))
+            s.execute(update(Person).where(Person.id == person_id).values(name=name))
+            s.execute(update(Face).where(Face.person_id == person_id).values(confirmed=True))
+
+    def merge(self, from_id: int, into_id: int) -> None:
+        if from_id == into_id:
+            raise PeopleError("cannot merge a person into themselves")
+        with self._library.db.write_session() as s:
+            source, target = self._person(s, from_id), self._person(s, into_id)
+            self._log(s, "merge", [from_id, into_id], self._face_ids(s, person=[from_id, into_id]))
+            if target.name is None and source.name is not None:
+                target.name = source.name
+            s.execute(update(Face).where(Face.person_id.in_([from_id, into_id])).values(person_id=into_id, confirmed=True))
+            s.delete(source)
+
+    def split(self, person_id: int, face_ids: Iterable[int]) -> int:
+        """Move faces to a new person (the id returned); they will not go back to the old one."""
+        face_ids = sorted(set(face_ids))
+        with self._library.db.write_session() as s:
+            self._person(s, person_id)
+            mine = set(s.scalars(select(Face.id).where(Face.id.in_(face_ids), Face.person_id == person_id)))
+            if not face_ids or mine != set(face_ids):
+                raise PeopleError(f"faces {sorted(set(face_ids) - mine)} are not faces of person {person_id}")
+            new = Person(name=None, hidden=False, created_at=time.time())
+            s.add(new)
+            s.flush()
+            self._log(s, "split", [person_id, new.id], face_ids, created=[new.id])
+            self._reject(s, face_ids, person_id)
+            s.execute(update(Face).where(Face.id.in_(face_ids)).values(person_id=new.id, confirmed=True))
+            return new.id
+
+    def remove_faces(self, face_ids: Iterable[int]) -> None:
+        """"Not this person": the faces leave their person and never join them again."""
+        face_ids = sorted(set(face_ids))
+        with self._library.db.write_session() as s:
+            rows = s.execute(select(Face.id, Face.person_id).where(Face.id.in_(face_ids))).all()
+            if len(rows) != len(face_ids):
+                raise PeopleError(f"no such faces: {sorted(set(face_ids) - {r[0] for r in rows})}")
+            people = sorted({r[1] for r in rows if r[1] is not None})
+            self._log(s, "remove", people, face_ids)
+            for face_id, person_id in rows:
+                if person_id is not None:
+                    self._reject(s, [face_id], person_id)
+            s.execute(update(Face).where(Face.id.in_(face_ids)).values(person_id=None, confirmed=False))
+
+    def hide(self, person_id: int, hidden: bool = True) -> None:
+        with self._library.db.write_session() as s:
+            person = self._person(s, person_id)
+            self._log(s, "hide", [person_id], [])
+            person.hidden = hidden
+
+    def forget(self, person_id: int) -> int:
+        """Delete a person's face vectors, crops and name (the photos stay); not undoable. Returns the face count."""
+        with self._library.db.write_session() as s:
+            self._person(s, person_id)
+            faces = list(s.scalars(select(Face).where(Face.person_id == person_id)))
+            crops = [f.crop for f in faces if f.crop]
+            for f in faces:
+                f.embedding, f.crop, f.person_id, f.forgotten, f.confirmed = None, None, None, True, False
+            s.delete(s.get(Person, person_id))
+            for op in s.scalars(select(PersonOp).where(PersonOp.undone.is_(False))):
+                if person_id in json.loads(op.before)["people"]:
+                    op.undone = True  # undoing it would bring the name or grouping back
+        for name in crops:
+            (self._library.layout.faces / name).unlink(missing_ok=True)
+        return len(faces)
+
+    def undo(self) -> str | None:
+        """Undo the last operation not yet undone; returns its name, or None when there is nothing to undo."""
+        with self._library.db.write_session() as s:
+            op = s.scalars(select(PersonOp).where(PersonOp.undone.is_(False)).order_by(PersonOp.id.desc()).limit(1)).first()
+            if op is None:
+                return None
+            before = json.loads(op.before)
+            for p in before["people_rows"]:
+                person = s.get(Person, p["id"])
+                if person is None:
+                    s.add(Person(**p))
+                else:
+                    person.name, person.hidden = p["name"], p["hidden"]
+            s.flush()
+            for f in before["faces"]:
+                s.execute(update(Face).where(Face.id == f["id"]).values(
+                    person_id=f["person_id"], confirmed=f["confirmed"], rejected=f["rejected"]))
+            for person_id in before["created"]:
+                s.execute(update(Face).where(Face.person_id == person_id).values(person_id=None))
+                person = s.get(Person, person_id)
+                if person is not None:
+                    s.delete(person)
+            op.undone = True
+            return op.op
+
+    def can_undo(self) -> bool:
+        with self._library.db.read_session() as s:
+            return bool(s.scalar(select(func.count(PersonOp.id)).where(PersonOp.undone.is_(False))))
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    @staticmethod
+    def _person(s, person_id: int) -> Person:
+        person = s.get(Person, person_id)
+        if person is None:
+            raise PeopleError(f"no such person: {person_id} (see `shoebox people list`)")
+        return person
+
+    @staticmethod
+    def _face_ids(s, *, person: list[int]) -> list[int]:
+        return list(s.scalars(select(Face.id).where(Face.person_id.in_(person))))
+
+    @staticmethod
+    def _reject(s, face_ids: list[int], person_id: int) -> None:
+        for face in s.scalars(select(Face).where(Face.id.in_(face_ids))):
+            rejected = set(json.loads(face.rejected or "[]")) | {person_id}
+            face.rejected = json.dumps(sorted(rejected))
+
+    @staticmethod
+    def _log(s, op: str, people: list[int], face_ids: list[int], *, created: list[int] = ()) -> None:
+        """Snapshot what the operation is about to change (people rows, faces' person/flags)."""
+        people_rows = [
+            {"id": p.id, "name": p.name, "hidden": p.hidden, "created_at": p.created_at}
+            for p in s.scalars(select(Person).where(Person.id.in_(people), Person.id.not_in(list(created))))
+        ]
+        faces = [
+            {"id": f.id, "person_id": f.person_id, "confirmed": f.confirmed, "rejected": f.rejected}
+            for f in s.scalars(select(Face).where(Face.id.in_(face_ids)))
+        ]
+        before = {"people": sorted(people), "people_rows": people_rows, "faces": faces, "created": list(created)}
+        s.add(PersonOp(op=op, before=json.dumps(before), created_at=time.time(), undone=False))
