@@ -106,7 +106,7 @@ def test_photos_from_before_the_upgrade_get_crop_hashes_and_regroup(library, rea
     from sqlalchemy import delete, update
 
     from app.bench.dups import crop
-    from app.core.db.models import DuplicateGroup, Photo
+    from app.core.db.models import DuplicateGroup, Photo, PhotoFile
     from app.core.ingest import crop_backfill
 
     monkeypatch.setattr(crop_backfill, "CHUNK", 2)
@@ -122,8 +122,12 @@ def test_photos_from_before_the_upgrade_get_crop_hashes_and_regroup(library, rea
     thumb_of_last = None
     with library.db.read_session() as s:
         thumb_of_last = s.scalars(select(Photo.sha256).order_by(Photo.id.desc())).first()
-    for name in ("grid", "preview"):  # one photo's thumbnails are gone: recorded as "", not retried forever
+        last_original = s.scalars(select(PhotoFile.path).join(Photo).where(Photo.sha256 == thumb_of_last)).first()
+    # One photo's thumbnails are gone, and so is its original (else the import's thumbnail repair would make
+    # them again first): its crop hashes are recorded as "", not retried forever.
+    for name in ("grid", "preview"):
         library.layout.thumbnail(thumb_of_last, name).unlink()
+    Path(last_original).unlink()
 
     new = tmp_path / "new"
     new.mkdir()
