@@ -37,12 +37,8 @@ SCAN_BATCH = 500  # files queued per committed transaction of a scan
 # Anything else (a full disk, an I/O error, permissions, an unexpected error) is tried again by the next import.
 
 
-_SET_PAYLOAD = (
-    update(Task)
-    .where(Task.id == bindparam("task_id"))
-    .values(payload=bindparam("payload"))
-    .execution_options(synchronize_session=False)
-)
+_TASKS = Task.__table__
+_SET_PAYLOAD = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(payload=bindparam("payload"))
 
 
 def record_result(ctx: TaskContext, **result) -> None:

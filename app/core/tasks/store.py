@@ -127,6 +127,19 @@ RETURNING id, type, payload, priority, attempts, max_attempts, group_id
 """
 
 
+_TASKS = Task.__table__
+_MARK_DONE = (
+    update(_TASKS)
+    .where(
+        _TASKS.c.id == bindparam("task_id"),
+        _TASKS.c.state == TaskState.RUNNING,
+        _TASKS.c.claimed_by == bindparam("owner"),
+        _TASKS.c.cancel_requested.is_(False),
+    )
+    .values(state=TaskState.DONE, progress=1.0, finished_at=bindparam("now"))
+)
+
+
 class TaskStore:
     def __init__(self, db: Database, *, default_max_attempts: int = 3):
         self.db = db
@@ -228,17 +241,9 @@ class TaskStore:
     def mark_done(self, s: Session, task_id: int) -> bool:
         """Called inside the handler's own transaction, so the effect and `done` commit together. False when
         the task was cancelled meanwhile (or taken from us): the caller rolls the effect back. The check and
-        the update share the write lock, so a cancel can never slip in between."""
-        result = s.execute(
-            update(Task)
-            .where(
-                Task.id == task_id,
-                Task.state == TaskState.RUNNING,
-                Task.claimed_by == self.owner,
-                Task.cancel_requested.is_(False),
-            )
-            .values(state=TaskState.DONE, progress=1.0, finished_at=time.time())
-        )
+        the update share the write lock, so a cancel can never slip in between. (A Core statement on the
+        table: this runs once per task, and the ORM's update path cost a sixth of a small photo's import.)"""
+        result = s.execute(_MARK_DONE, {"task_id": task_id, "owner": self.owner, "now": time.time()})
         return result.rowcount == 1
 
     def mark_cancelled(self, task_id: int) -> None:
