@@ -20,7 +20,7 @@ from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest import crop_backfill
-from app.core.ingest.duplicates import regroup
+from app.core.ingest.duplicates import update_groups
 from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
@@ -295,7 +295,7 @@ def group_duplicates(ctx: TaskContext) -> None:
         if live:
             ctx.defer(DUPLICATES_POLL_S)
     threshold = int(ctx.library.config.get("duplicates.phash_threshold"))
-    groups = regroup(ctx.session, threshold)
+    groups = update_groups(ctx.session, threshold)
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
     crop_backfill.schedule(ctx)
