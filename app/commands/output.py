@@ -6,7 +6,7 @@ import codecs
 import json
 import re
 import sys
-from typing import Any
+from typing import Any, Iterable
 
 # A file name byte that is not UTF-8 reaches Python as a lone surrogate (U+DC80-U+DCFF, "surrogateescape").
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,9 +34,26 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _surrogates_escaped(text: str) -> str:
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def print_json_array(items: Iterable[Any]) -> None:
+    """The bytes `print_json(list(items))` would write, written item by item: a 100k-photo listing never
+    holds the whole list, nor its whole text, in memory."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        write("[\n  " if first else ",\n  ")
+        write(_surrogates_escaped(text.replace("\n", "\n  ")))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
 def print_json(value: Any) -> None:
     """UTF-8 JSON; a lone surrogate is written as its `\\udcXX` escape (json.loads + os.fsencode give the name's
     bytes back) instead of failing or writing bytes that are not UTF-8."""
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    sys.stdout.write(_surrogates_escaped(text))
     sys.stdout.write("\n")
