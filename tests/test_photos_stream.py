@@ -82,3 +82,19 @@ def test_limit_offset_and_since(library, capsysbinary):
 
     with pytest.raises(SystemExit, match="no import 99"):
         main(["--library", str(library.root), "photos", "--since", "import:99"])
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"a": 1, "b": 2.5, "c": None, "d": True, "e": "é\udce9\n\"x", "f": [], "g": ["x", 1.0e-7, float("nan")]},
+        {"nested": {"x": [1, {"y": 2}]}, "z": 1},
+        {},
+        [1, 2],
+        {"big": 10**20, "neg": -0.0, "inf": float("inf")},
+    ],
+)
+def test_the_fast_item_writer_matches_json_dumps(item):
+    from app.commands.output import _dumps_item
+
+    assert _dumps_item(item) == json.dumps(item, indent=2, ensure_ascii=False, default=str)

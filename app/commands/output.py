@@ -38,13 +38,36 @@ def _surrogates_escaped(text: str) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
+def _dumps_item(item: Any) -> str:
+    """json.dumps(item, indent=2, ensure_ascii=False, default=str) for a flat object (plain values and lists of
+    them), with the C encoder for each value: with `indent`, json falls back to its pure-Python encoder, which
+    was most of `photos --json`. Anything else goes through json.dumps itself."""
+    if not isinstance(item, dict) or not item or not all(isinstance(k, str) for k in item):
+        return json.dumps(item, indent=2, ensure_ascii=False, default=str)
+    encode = _ENCODER.encode
+    lines = []
+    for key, value in item.items():
+        if isinstance(value, _SCALARS):
+            text = encode(value)
+        elif isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
+            text = "[\n" + ",\n".join("    " + encode(v) for v in value) + "\n  ]" if value else "[]"
+        else:
+            return json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        lines.append(f"  {encode(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 def print_json_array(items: Iterable[Any]) -> None:
     """The bytes `print_json(list(items))` would write, written item by item: a 100k-photo listing never
     holds the whole list, nor its whole text, in memory."""
     write = sys.stdout.write
     first = True
     for item in items:
-        text = json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        text = _dumps_item(item)
         write("[\n  " if first else ",\n  ")
         write(_surrogates_escaped(text.replace("\n", "\n  ")))
         first = False
