@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from json.encoder import encode_basestring
 import re
 import sys
 from typing import Any, Iterable
@@ -40,24 +41,43 @@ def _surrogates_escaped(text: str) -> str:
 
 _SCALARS = (str, int, float, bool, type(None))
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_KEYS: dict[str, str] = {}
+
+
+def _encode(value: Any) -> str:
+    """One plain value as json.dumps writes it, with the common types encoded without the encoder's overhead."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
 
 
 def _dumps_item(item: Any) -> str:
     """json.dumps(item, indent=2, ensure_ascii=False, default=str) for a flat object (plain values and lists of
     them), with the C encoder for each value: with `indent`, json falls back to its pure-Python encoder, which
     was most of `photos --json`. Anything else goes through json.dumps itself."""
-    if not isinstance(item, dict) or not item or not all(isinstance(k, str) for k in item):
+    if not isinstance(item, dict) or not item or not all(type(k) is str for k in item):
         return json.dumps(item, indent=2, ensure_ascii=False, default=str)
-    encode = _ENCODER.encode
     lines = []
     for key, value in item.items():
         if isinstance(value, _SCALARS):
-            text = encode(value)
-        elif isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value):
-            text = "[\n" + ",\n".join("    " + encode(v) for v in value) + "\n  ]" if value else "[]"
+            text = _encode(value)
+        elif type(value) is list and all(isinstance(v, _SCALARS) for v in value):
+            text = "[\n" + ",\n".join("    " + _encode(v) for v in value) + "\n  ]" if value else "[]"
         else:
             return json.dumps(item, indent=2, ensure_ascii=False, default=str)
-        lines.append(f"  {encode(key)}: {text}")
+        name = _KEYS.get(key)
+        if name is None:
+            name = f"  {encode_basestring(key)}: "
+            if len(_KEYS) < 1000:  # the keys of one kind of object, not of arbitrary data
+                _KEYS[key] = name
+        lines.append(name + text)
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
