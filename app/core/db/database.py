@@ -78,6 +78,8 @@ def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = F
         if read_only:
             cur.execute("PRAGMA query_only=ON")
         else:
+            # Only takes effect on a new, empty database; older ones are converted once by prune_finished.
+            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")

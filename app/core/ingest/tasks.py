@@ -25,7 +25,7 @@ from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
 from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
-from app.core.tasks import Priority, TaskContext, task_handler
+from app.core.tasks import Priority, TaskContext, prune, task_handler
 from app.core.tasks.errors import TaskCancelled
 from app.core.tasks.states import LIVE_STATES, TaskKind, TaskState
 
@@ -299,6 +299,7 @@ def group_duplicates(ctx: TaskContext) -> None:
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
     crop_backfill.schedule(ctx)
+    prune.schedule(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:

@@ -5,4 +5,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.ingest.repair",
     "app.core.ml.embed",
     "app.core.ingest.crop_backfill",
+    "app.core.tasks.prune",
 ]
