@@ -156,6 +156,24 @@ class Database:
         finally:
             session.close()
 
+    def vacuum(self, *, incremental_pages: int = 0) -> None:
+        """Give free pages back to the disk: `PRAGMA incremental_vacuum` (0 pages: all), or one full VACUUM to
+        switch a database made before incremental auto-vacuum. Holds this process's write lock, outside any
+        transaction (VACUUM cannot run inside one, and the pragma frees one page per step unless run as a
+        script)."""
+        with self._write_lock:
+            raw = self.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                if cur.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                    cur.execute("VACUUM")
+                else:
+                    cur.executescript(f"PRAGMA incremental_vacuum({int(incremental_pages)});")
+                cur.close()
+            finally:
+                raw.close()
+
     def new_write_session(self) -> Session:
         """An unmanaged write session, for callers (the task engine) that commit it themselves."""
         return self._write()

@@ -68,7 +68,7 @@ def prune_finished(db: "Database", older_than_s: float, *, now: float | None = N
     if pruned:
         log.info("pruned %d finished tasks older than %.1f days", pruned, older_than_s / 86400)
         if vacuum:
-            vacuum_incrementally(db)
+            db.vacuum()
     return pruned
 
 
@@ -94,23 +94,6 @@ def _add_totals(s, ids_json: str) -> None:
             {"type": type_, "state": state, "tasks": tasks, "attempts": attempts, "errors": errors, "timed": timed,
              "seconds": float(seconds), "buckets": json.dumps(buckets)},
         )
-
-
-def vacuum_incrementally(db: "Database", max_pages: int = 0) -> None:
-    """Give free pages back to the disk. A library made before incremental auto-vacuum is converted by one
-    full VACUUM (once); afterwards each call frees up to `max_pages` pages (0: all free pages)."""
-    raw = db.engine.raw_connection()  # outside SQLAlchemy's transaction: VACUUM cannot run inside one
-    try:
-        cur = raw.cursor()
-        if cur.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
-            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
-            cur.execute("VACUUM")
-        else:
-            # executescript steps the pragma to the end; execute() frees only one page per step.
-            cur.executescript(f"PRAGMA incremental_vacuum({int(max_pages)});")
-        cur.close()
-    finally:
-        raw.close()
 
 
 TASK_TYPE = "prune"
