@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TASK_TYPE = "crop_hashes"
-KEY = "crop_hashes"
+DEDUPE = "crop_hashes"
 CHUNK = 500
 
 
@@ -39,10 +39,10 @@ def lacking(library: "Library", after_id: int = 0, limit: int = CHUNK) -> list[t
 
 
 def _chain_is_live(session) -> bool:
-    """Matched on the dedupe key: the chain's first task has KEY, its follow-ups `KEY:<after_id>`."""
+    """Matched on the dedupe key: the chain's first task has DEDUPE, its follow-ups `DEDUPE:<after_id>`."""
     rows = session.execute(select(Task.dedupe_key, Task.type, Task.state).where(
-        Task.dedupe_key >= KEY, Task.dedupe_key < KEY + ";"))  # one range of the dedupe-key index
-    return any(t == TASK_TYPE and state in LIVE_STATES and (k == KEY or k.startswith(KEY + ":")) for k, t, state in rows)
+        Task.dedupe_key >= DEDUPE, Task.dedupe_key < DEDUPE + ";"))  # one range of the dedupe-key index
+    return any(t == TASK_TYPE and state in LIVE_STATES and (k == DEDUPE or k.startswith(DEDUPE + ":")) for k, t, state in rows)
 
 
 def schedule(ctx: TaskContext) -> None:
@@ -50,7 +50,7 @@ def schedule(ctx: TaskContext) -> None:
     session = ctx.session
     if session.scalar(select(Photo.id).where(_lacking()).limit(1)) is None or _chain_is_live(session):
         return
-    ctx.submit(TASK_TYPE, {"after_id": 0}, priority=Priority.BULK, group_id=None, dedupe_key=KEY)
+    ctx.submit(TASK_TYPE, {"after_id": 0}, priority=Priority.BULK, group_id=None, dedupe_key=DEDUPE)
 
 
 def hashes_from_thumbnails(library: "Library", sha256: str) -> str:
@@ -80,6 +80,6 @@ def backfill_crop_hashes(ctx: TaskContext) -> None:
         session.execute(update(Photo), values)
     if len(rows) == CHUNK:
         last = rows[-1][0]
-        ctx.submit(TASK_TYPE, {"after_id": last}, priority=Priority.BULK, group_id=None, dedupe_key=f"{KEY}:{last}")
+        ctx.submit(TASK_TYPE, {"after_id": last}, priority=Priority.BULK, group_id=None, dedupe_key=f"{DEDUPE}:{last}")
     else:
         ctx.submit("duplicates", {}, priority=Priority.BULK, group_id=None)
