@@ -113,3 +113,50 @@ def test_models_status_lists_photos_that_could_not_be_analysed(tmp_path, capsys)
     assert code == 0 and "could not be analysed" in out and "models retry" in out
     code, out, err = run_cli(capsys, "--library", str(lib), "models", "retry")
     assert code == 0 and "1 photo will be analysed again" in out
+
+
+_NO_TORCH = """
+import os, sys
+
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "open_clip"):
+            sys.stderr.write("imported " + name + "\\n")
+            sys.stderr.flush()
+            os._exit(7)
+        return None
+
+sys.meta_path.insert(0, _Block())
+from app.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.ml
+def test_search_does_not_import_torch_when_the_onnx_files_exist(tmp_path, capsys):
+    """The model came from a torch checkpoint (its weights are kept), but a search on a machine without a GPU
+    must pick the ONNX runtime without importing torch (seconds of start-up) just to look for one."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.core.library import Library
+
+    lib = tmp_path / "lib"
+    checkpoint = tiny_checkpoint(tmp_path / "ckpt", seed=5)
+    code, _, err = run_cli(capsys, "--library", str(lib), "models", "import", str(checkpoint), "--arch", TINY_ARCH,
+                           "--id", "clip:tiny/notorch")
+    assert code == 0, err
+    with Library.open(lib) as library:
+        ids = add_photos(library, 4)
+    repo = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(repo), "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_TORCH, "--library", str(lib), "search", "a dog", "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    if os.path.exists("/proc/driver/nvidia/version"):
+        pytest.skip("this machine has a GPU: torch is the right runtime here")
+    assert result.returncode == 0, result.stderr
+    assert {row["id"] for row in json.loads(result.stdout)} <= set(ids)

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
 
     dups = subparsers.add_parser("duplicates", help="list exact and near-duplicate groups")
     dups.add_argument("--json", action="store_true")
+    dups.add_argument("--rebuild", action="store_true", help="recompute the near-duplicate groups from scratch first")
     dups.set_defaults(func=cmd_duplicates)
 
 
@@ -78,6 +79,8 @@ def cmd_errors(args, library) -> int:
 
 
 def cmd_duplicates(args, library) -> int:
+    if args.rebuild:
+        library.importer.rebuild_duplicate_groups()
     groups = library.importer.duplicate_groups()
     if args.json:
         print_json([g.to_json() for g in groups])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import codecs
 import json
+from json.encoder import encode_basestring
 import re
 import sys
-from typing import Any
+from typing import Any, Iterable
 
 # A file name byte that is not UTF-8 reaches Python as a lone surrogate (U+DC80-U+DCFF, "surrogateescape").
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -34,9 +35,68 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _surrogates_escaped(text: str) -> str:
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
+_KEYS: dict[str, str] = {}
+
+
+def _encode(value: Any) -> str:
+    """One plain value as json.dumps writes it, with the common types encoded without the encoder's overhead."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODER.encode(value)
+
+
+def _dumps_item(item: Any) -> str:
+    """json.dumps(item, indent=2, ensure_ascii=False, default=str) for a flat object (plain values and lists of
+    them), with the C encoder for each value: with `indent`, json falls back to its pure-Python encoder, which
+    was most of `photos --json`. Anything else goes through json.dumps itself."""
+    if not isinstance(item, dict) or not item or not all(type(k) is str for k in item):
+        return json.dumps(item, indent=2, ensure_ascii=False, default=str)
+    lines = []
+    for key, value in item.items():
+        if isinstance(value, _SCALARS):
+            text = _encode(value)
+        elif type(value) is list and all(isinstance(v, _SCALARS) for v in value):
+            text = "[\n" + ",\n".join("    " + _encode(v) for v in value) + "\n  ]" if value else "[]"
+        else:
+            return json.dumps(item, indent=2, ensure_ascii=False, default=str)
+        name = _KEYS.get(key)
+        if name is None:
+            name = f"  {encode_basestring(key)}: "
+            if len(_KEYS) < 1000:  # the keys of one kind of object, not of arbitrary data
+                _KEYS[key] = name
+        lines.append(name + text)
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def print_json_array(items: Iterable[Any]) -> None:
+    """The bytes `print_json(list(items))` would write, written item by item: a 100k-photo listing never
+    holds the whole list, nor its whole text, in memory."""
+    write = sys.stdout.write
+    first = True
+    for item in items:
+        text = _dumps_item(item)
+        write("[\n  " if first else ",\n  ")
+        write(_surrogates_escaped(text.replace("\n", "\n  ")))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
 def print_json(value: Any) -> None:
     """UTF-8 JSON; a lone surrogate is written as its `\\udcXX` escape (json.loads + os.fsencode give the name's
     bytes back) instead of failing or writing bytes that are not UTF-8."""
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+    sys.stdout.write(_surrogates_escaped(text))
     sys.stdout.write("\n")

@@ -39,6 +39,11 @@ def register(subparsers) -> None:
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=cmd_run)
 
+    prune = verbs.add_parser("prune", help="remove finished tasks (their counts stay in `metrics`) and free the space")
+    prune.add_argument("--older-than-days", type=float, default=None,
+                       help="default: the library's tasks.keep_finished_days setting")
+    prune.set_defaults(func=cmd_prune)
+
     metrics = subparsers.add_parser("metrics", help="task metrics in Prometheus text format")
     metrics.set_defaults(func=cmd_metrics)
 
@@ -114,6 +119,17 @@ def cmd_run(args, library) -> int:
         return 1
     print(f"queue empty after {time.monotonic() - started:.1f}s: "
           + "  ".join(f"{state}={n}" for state, n in counts.items()))
+    return 0
+
+
+def cmd_prune(args, library) -> int:
+    from app.core.tasks.prune import KEEP_DAYS_KEY, prune_finished
+
+    days = args.older_than_days if args.older_than_days is not None else library.config.get(KEEP_DAYS_KEY)
+    if days is None or days < 0:
+        print("shoebox: nothing pruned: tasks.keep_finished_days is not set (pass --older-than-days)", file=sys.stderr)
+        return 1
+    print(f"pruned {prune_finished(library.db, days * 86400)} finished tasks older than {days:g} days")
     return 0
 
 

@@ -47,6 +47,7 @@ _declare("ingest.decode_memory_mb", int, 1024, "memory all decoding workers of a
 _declare("thumbnails.grid_px", int, 256, "long side of grid thumbnails")
 _declare("thumbnails.preview_px", int, 1440, "long side of preview thumbnails")
 _declare("tasks.max_attempts", int, 3, "tries before a failing task is dead")
+_declare("tasks.keep_finished_days", float, 7.0, "finished (done or cancelled) tasks older than this are pruned into the metrics totals; None: keep all")
 _declare("search.model_id", str, None, "the model smart search uses (None: the default model once installed)")
 _declare("search.serving_model_id", str, None, "the model whose vectors answer searches while another embeds")
 _declare("search.runtime", str, "auto", "auto | torch | onnx-fp32 | onnx-int8")

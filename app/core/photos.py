@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Iterable, Optional
+import os
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db.models import Folder, Photo, PhotoFile
@@ -36,8 +37,13 @@ class PhotoInfo(PhotoMetadata):
     missing_paths: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        """The stable `photos --json` object (the metadata fields come first)."""
-        return asdict(self)
+        """The stable `photos --json` object (the metadata fields come first). What asdict gives, built
+        directly (every field is a plain value or a list of paths): asdict's deep copies were a third of
+        `photos --json`."""
+        return {name: list(v) if isinstance(v := getattr(self, name), list) else v for name in _FIELD_NAMES}
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(PhotoInfo))
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class MonthCount:
 
 
 _IN_CHUNK = 10_000
+_PHOTOS = Photo.__table__
+_FILES = PhotoFile.__table__
 
 # Newest first, undated photos last; id keeps the order stable.
 _ORDER = (Photo.taken_at.is_(None), Photo.taken_at.desc(), Photo.id.desc())
@@ -67,10 +75,12 @@ class PhotoService:
     def __init__(self, library: "Library"):
         self._library = library
 
-    def _info(self, photo: Photo) -> PhotoInfo:
+    def _info(self, photo, files=None) -> PhotoInfo:
+        """From a Photo (with its files) or a photos row and its file rows (by file id)."""
         layout = self._library.layout
-        present = [f.path for f in photo.files if not f.missing]
-        missing = [f.path for f in photo.files if f.missing]
+        files = photo.files if files is None else files
+        present = [f.path for f in files if not f.missing]
+        missing = [f.path for f in files if f.missing]
         paths = present + missing
         return PhotoInfo(
             id=photo.id,
@@ -83,13 +93,20 @@ class PhotoService:
             format=photo.format,
             phash=photo.phash,
             status=photo.status,
-            hidden=photo.hidden,
+            hidden=bool(photo.hidden),
             duplicate_group_id=photo.duplicate_group_id,
-            thumbnail=str(layout.thumbnail(photo.sha256, "grid")),
-            preview=str(layout.thumbnail(photo.sha256, "preview")),
+            thumbnail=self._thumbnail(photo.sha256, "grid"),
+            preview=self._thumbnail(photo.sha256, "preview"),
             missing_paths=missing,
             **metadata_of(photo),
         )
+
+    def _thumbnail(self, sha256: str, size: str) -> str:
+        """str(layout.thumbnail(...)) without building a Path per photo (a listing makes 200k of them)."""
+        base = self.__dict__.get("_thumbnail_root")
+        if base is None:
+            base = self.__dict__["_thumbnail_root"] = str(self._library.layout.thumbnails)
+        return os.path.join(base, size, sha256[:2], f"{sha256}.jpg")
 
     def count(self, *, include_hidden: bool = False) -> int:
         query = select(func.count(Photo.id))
@@ -119,6 +136,46 @@ class PhotoService:
             query = query.where(Photo.hidden.is_(False))
         with self._library.db.read_session() as session:
             return [self._info(p) for p in session.scalars(query)]
+
+    def iter_photos(
+        self,
+        *,
+        include_hidden: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+        since: float | None = None,
+        chunk: int = 2000,
+    ) -> Iterator[PhotoInfo]:
+        """Photos in display order, read `chunk` at a time, so listing 100k photos holds one chunk in memory.
+
+        `since` (a UNIX time) keeps photos imported, or with a file (re)imported, at or after that time.
+        Plain rows, not ORM objects: building ORM objects for 100k photos took most of `photos --json`."""
+        query = select(Photo.id).order_by(*_ORDER)
+        if not include_hidden:
+            query = query.where(Photo.hidden.is_(False))
+        if since is not None:
+            fresh_file = select(PhotoFile.id).where(PhotoFile.photo_id == Photo.id, PhotoFile.last_seen >= since)
+            query = query.where(or_(Photo.imported_at >= since, fresh_file.exists()))
+        query = query.offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._library.db.read_session() as session:
+            ids = list(session.scalars(query))
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            with self._library.db.read_session() as session:
+                rows = {r.id: r for r in session.execute(select(_PHOTOS).where(_PHOTOS.c.id.in_(part)))}
+                files: dict[int, list] = {}
+                for f in session.execute(
+                    select(_FILES.c.photo_id, _FILES.c.path, _FILES.c.missing)
+                    .where(_FILES.c.photo_id.in_(part))
+                    .order_by(_FILES.c.id)
+                ):
+                    files.setdefault(f.photo_id, []).append(f)
+            for photo_id in part:
+                row = rows.get(photo_id)
+                if row is not None:
+                    yield self._info(row, files.get(photo_id, []))
 
     def get_many(self, ids: Iterable[int]) -> list[PhotoInfo]:
         """Photos by id, in the order the ids were given (missing ids are skipped)."""

@@ -78,6 +78,8 @@ def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = F
         if read_only:
             cur.execute("PRAGMA query_only=ON")
         else:
+            # Only takes effect on a new, empty database; older ones are converted once by prune_finished.
+            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
@@ -153,6 +155,24 @@ class Database:
             raise
         finally:
             session.close()
+
+    def vacuum(self, *, incremental_pages: int = 0) -> None:
+        """Give free pages back to the disk: `PRAGMA incremental_vacuum` (0 pages: all), or one full VACUUM to
+        switch a database made before incremental auto-vacuum. Holds this process's write lock, outside any
+        transaction (VACUUM cannot run inside one, and the pragma frees one page per step unless run as a
+        script)."""
+        with self._write_lock:
+            raw = self.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                if cur.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                    cur.execute("VACUUM")
+                else:
+                    cur.executescript(f"PRAGMA incremental_vacuum({int(incremental_pages)});")
+                cur.close()
+            finally:
+                raw.close()
 
     def new_write_session(self) -> Session:
         """An unmanaged write session, for callers (the task engine) that commit it themselves."""

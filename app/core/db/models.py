@@ -88,6 +88,10 @@ class Photo(_metadata_columns(), Base):
         ForeignKey("duplicate_groups.id", ondelete="SET NULL"), index=True
     )
 
+    # "threshold:phash:crops" when near-duplicate grouping last saw this photo: NULL means new (grouped
+    # incrementally), a different value means its hashes changed (the groups are rebuilt).
+    dup_key: Mapped[Optional[str]] = mapped_column(String(64))
+
     duplicate_group: Mapped[Optional[DuplicateGroup]] = relationship(back_populates="photos")
     files: Mapped[list["PhotoFile"]] = relationship(
         back_populates="photo", cascade="all, delete-orphan", order_by="PhotoFile.id"
@@ -178,6 +182,22 @@ class Task(Base):
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     # Optional idempotency key, e.g. "ingest:/photos/a.jpg": submitting a live duplicate is a no-op.
     dedupe_key: Mapped[Optional[str]] = mapped_column(String, index=True)
+
+
+class TaskTotals(Base):
+    """Counters and duration histogram of finished tasks that were pruned, per (type, state), so `metrics`
+    reports the same history after pruning (app.core.tasks.prune)."""
+
+    __tablename__ = "task_totals"
+
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tasks: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer)
+    duration_count: Mapped[int] = mapped_column(Integer)
+    duration_sum: Mapped[float] = mapped_column(Float)
+    duration_buckets: Mapped[str] = mapped_column(Text)  # JSON list: count <= each DURATION_BUCKETS bound
 
 
 class Embedding(Base):

@@ -243,6 +243,13 @@ class Importer:
         return [FailedFileInfo(path=r.path, error_class=r.error_class, reason=r.reason) for r in rows]
 
     # -- duplicates ----------------------------------------------------------------------------------------
+    def rebuild_duplicate_groups(self) -> int:
+        """Recompute every near-duplicate group from scratch (imports only merge in their new photos)."""
+        from app.core.ingest.duplicates import regroup
+
+        with self._library.db.write_session() as s:
+            return regroup(s, int(self._library.config.get("duplicates.phash_threshold")))
+
     def duplicate_groups(self) -> list[DuplicateGroupInfo]:
         """Exact groups (one photo, several files on disk) first, then near-duplicate groups."""
         with self._library.db.read_session() as s:

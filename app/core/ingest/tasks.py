@@ -20,12 +20,12 @@ from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest import crop_backfill
-from app.core.ingest.duplicates import regroup
+from app.core.ingest.duplicates import update_groups
 from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
 from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
-from app.core.tasks import Priority, TaskContext, task_handler
+from app.core.tasks import Priority, TaskContext, prune, task_handler
 from app.core.tasks.errors import TaskCancelled
 from app.core.tasks.states import LIVE_STATES, TaskKind, TaskState
 
@@ -37,12 +37,8 @@ SCAN_BATCH = 500  # files queued per committed transaction of a scan
 # Anything else (a full disk, an I/O error, permissions, an unexpected error) is tried again by the next import.
 
 
-_SET_PAYLOAD = (
-    update(Task)
-    .where(Task.id == bindparam("task_id"))
-    .values(payload=bindparam("payload"))
-    .execution_options(synchronize_session=False)
-)
+_TASKS = Task.__table__
+_SET_PAYLOAD = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(payload=bindparam("payload"))
 
 
 def record_result(ctx: TaskContext, **result) -> None:
@@ -299,7 +295,7 @@ def group_duplicates(ctx: TaskContext) -> None:
         if live:
             ctx.defer(DUPLICATES_POLL_S)
     threshold = int(ctx.library.config.get("duplicates.phash_threshold"))
-    groups = regroup(ctx.session, threshold)
+    groups = update_groups(ctx.session, threshold)
     record_result(ctx, groups=groups)
     _schedule_embedding(ctx)
     crop_backfill.schedule(ctx)
@@ -307,6 +303,7 @@ def group_duplicates(ctx: TaskContext) -> None:
 
     submit_places(ctx)  # place names, then events, for the new photos
     _schedule_faces(ctx)
+    prune.schedule(ctx)
 
 
 def _schedule_embedding(ctx: TaskContext) -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -110,6 +111,20 @@ def _runtimes_in(folder: Path) -> list[str]:
 
 
 DOWNLOAD_HOST = "huggingface.co"
+
+
+def gpu_likely() -> bool:
+    """Whether a GPU torch could use is probably present, found without importing torch: an NVIDIA driver,
+    onnxruntime built with CUDA or ROCm whose provider is available, or Apple silicon (MPS)."""
+    import platform
+
+    if os.path.exists("/proc/driver/nvidia/version") or (sys.platform == "darwin" and platform.machine() == "arm64"):
+        return True
+    try:
+        import onnxruntime
+    except Exception:  # noqa: BLE001 - not installed or broken: no evidence of a GPU
+        return False
+    return bool({"CUDAExecutionProvider", "ROCMExecutionProvider"} & set(onnxruntime.get_available_providers()))
 
 
 def _check_online() -> None:
@@ -220,7 +235,10 @@ class ModelRegistry:
             if wanted not in available:
                 raise ModelError(f"runtime {wanted} is not available for {model_id} (has: {', '.join(available)})")
             return wanted
-        if "torch" in available:
+        onnx = [r for r in available if r != "torch"]
+        # Torch only on a GPU; importing it just to look for one costs seconds, so when ONNX files exist a
+        # GPU must first show without torch (a driver, onnxruntime's providers).
+        if "torch" in available and (not onnx or gpu_likely()):
             from app.core.ml.clip_torch import torch_available
 
             if torch_available():

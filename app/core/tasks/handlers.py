@@ -9,4 +9,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.events.tasks",
     "app.core.people.scan",
     "app.core.people.cluster_task",
+    "app.core.tasks.prune",
 ]

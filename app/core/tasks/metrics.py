@@ -44,10 +44,17 @@ class TaskCollector:
         samples: dict[str, list[float]] = defaultdict(list)
         for type_, seconds in self._store.durations():
             samples[type_].append(seconds)
-        for type_, values in sorted(samples.items()):
-            buckets = [(str(b), sum(1 for v in values if v <= b)) for b in DURATION_BUCKETS]
-            buckets.append(("+Inf", len(values)))
-            hist.add_metric([type_], buckets, sum_value=sum(values))
+        totals: dict[str, tuple[list[int], int, float]] = {}
+        for type_, values in samples.items():
+            counts = [sum(1 for v in values if v <= b) for b in DURATION_BUCKETS]
+            totals[type_] = (counts, len(values), sum(values))
+        for type_, n, seconds, counts in self._store.pruned_durations():  # tasks pruned from the table
+            old_counts, old_n, old_seconds = totals.get(type_, ([0] * len(DURATION_BUCKETS), 0, 0.0))
+            totals[type_] = ([a + b for a, b in zip(old_counts, counts)], old_n + n, old_seconds + seconds)
+        for type_, (counts, n, seconds) in sorted(totals.items()):
+            buckets = [(str(b), c) for b, c in zip(DURATION_BUCKETS, counts)]
+            buckets.append(("+Inf", n))
+            hist.add_metric([type_], buckets, sum_value=seconds)
         return hist
 
 
