@@ -75,15 +75,17 @@ def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = F
     def _on_connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: the pragmas below may wait for a lock
         if read_only:
             cur.execute("PRAGMA query_only=ON")
         else:
-            # Only takes effect on a new, empty database; older ones are converted once by prune_finished.
-            cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            # Only on a new, empty file (setting it on every connection took a lock that a connection of this
+            # same thread could hold: "database is locked"). Older libraries are converted once by vacuum().
+            if cur.execute("PRAGMA page_count").fetchone()[0] == 0:
+                cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
 
     @event.listens_for(engine, "begin")
