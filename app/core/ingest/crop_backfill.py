@@ -16,7 +16,7 @@ from sqlalchemy import and_, select, update
 from app.core.db.models import Photo, Task
 from app.core.ingest.crop_hash import crop_hashes_hex
 from app.core.tasks import Priority, TaskContext, task_handler
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES
 
 if TYPE_CHECKING:
     from app.core.library import Library

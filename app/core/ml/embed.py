@@ -24,7 +24,7 @@ from sqlalchemy import and_, delete, exists, func, not_, select
 from app.core.db.models import EmbedFailure, Embedding, Photo, PhotoFile, Task
 from app.core.ml.errors import ModelMissingError
 from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES
 
 if TYPE_CHECKING:
     from app.core.library import Library

@@ -19,7 +19,7 @@ from app.core.db.models import Face, Person, Task
 from app.core.people.backends import active_model, match_distance
 from app.core.people.cluster import density_groups, join_nearest_members, normalise
 from app.core.tasks import Priority, TaskContext, task_handler
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES
 
 if TYPE_CHECKING:
     from app.core.library import Library

@@ -21,7 +21,7 @@ from app.core.db.models import Face, FaceScan, Photo, PhotoFile, Task
 from app.core.people.backends import active_model, face_backend
 from app.core.ml.errors import ModelMissingError
 from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
-from app.core.tasks.store import LIVE_STATES
+from app.core.tasks.states import LIVE_STATES
 
 if TYPE_CHECKING:
     from app.core.library import Library
