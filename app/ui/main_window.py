@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core.tasks.states import TaskState
 from app.ui import format as fmt
+from app.ui.backup_action import BackupAction
 from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.bridge.shown.connect(self.message_area.show_message)
         self.bridge.dismissed.connect(self.message_area.dismiss)
         self.reader = Reader(self)
+        self.backups = BackupAction(self, self.bridge)
         self.loader = ImageLoader(threads=2, parent=self)
         self.loader.set_repair(self._repair_thumbnail)
         self.stack = QStackedWidget()
@@ -263,6 +265,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.import_action)
         file_menu.addAction(self._action(self.tr("Import &Files…"), self.choose_import_files))
         file_menu.addSeparator()
+        file_menu.addAction(self._action(self.tr("&Back Up Library…"),
+                                         lambda: self.backups.choose_and_start(self.library)))
+        file_menu.addSeparator()
         file_menu.addAction(self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit))
 
         edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
@@ -340,6 +345,7 @@ class MainWindow(QMainWindow):
         self._engine_waits = True  # started once the grid has its photos (see _on_first_list)
         self.navigate(Place(Mode.LIBRARY))
         QTimer.singleShot(0, self._refresh_sidebar)  # counting queries: after the grid's first paint
+        self.backups.remind_if_due(library)
         return True
 
     def _on_first_list(self) -> None:

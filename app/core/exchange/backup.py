@@ -30,6 +30,8 @@ from app.core.paths import LibraryLayout
 
 log = logging.getLogger(__name__)
 
+LAST_BACKUP_KEY = "backup.last_at"
+REMIND_DAYS_KEY = "backup.remind_days"
 MANIFEST = "manifest.json"
 FORMAT = 1
 DATABASE = "shoebox.db"
@@ -134,6 +136,8 @@ def backup(library, dest: Path | str, *, with_thumbnails: bool = False, progress
     except OSError as exc:
         raise BackupError(f"the backup to {dest} failed: {_os_reason(exc)}; it is incomplete (no manifest) "
                           "and can be deleted") from exc
+    if not library.read_only:
+        library.config.set(LAST_BACKUP_KEY, time.time())
     log.info("backed up %s to %s (%d files)", root, dest, len(entries))
     return BackupSummary(dest=dest, files=len(entries), bytes=sum(e["size"] for e in entries.values()),
                          originals=len(originals), with_thumbnails=with_thumbnails)
@@ -207,6 +211,15 @@ def _os_reason(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "that place cannot be written"
     return exc.strerror or str(exc)
+
+
+def backup_overdue(library, now: float | None = None) -> bool:
+    """True when the user asked to be reminded and the last backup (or none) is older than they allowed."""
+    days = library.config.get(REMIND_DAYS_KEY)
+    if not days:
+        return False
+    last = library.config.get(LAST_BACKUP_KEY) or 0.0
+    return ((now or time.time()) - last) > days * 86400
 
 
 # -- verify ---------------------------------------------------------------------------------------------------
