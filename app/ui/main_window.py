@@ -35,6 +35,7 @@ from app.core.tasks.states import TaskState
 from app.ui import format as fmt
 from app.ui.backup_action import BackupAction
 from app.ui.browser import PhotoBrowser
+from app.ui.folder_watch import WatchedFolders
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
@@ -104,7 +105,7 @@ class MainWindow(QMainWindow):
         self.browser = PhotoBrowser(self.stack, self.loader, self.reader, self.bridge, self)
         self.viewer.loader.set_repair(self._repair_thumbnail)
         self.context = ViewContext(self, self.bridge, self.reader, self.browser, self.loader, self.navigate,
-                                   self.refresh)
+                                   self.refresh, start_import=lambda paths: self.import_paths(paths))
         self.views: dict[Mode, View] = {view.mode: view for view in default_views(self.context)}
         self.sidebar = Sidebar()
         for view in self.views.values():
@@ -138,6 +139,8 @@ class MainWindow(QMainWindow):
         self.imports = ImportController(self.import_progress, self.reader, self.bridge, self,
                                         show_tasks=self.task_dock.show)
         self.watcher = LibraryWatcher(self)
+        self.folder_watch = WatchedFolders(self.imports, self.reader, self)
+        self.views[Mode.FOLDER].folders_changed.connect(self.folder_watch.update)
         self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh)
         self._build_actions()
         self._build_toolbar()
@@ -360,6 +363,7 @@ class MainWindow(QMainWindow):
             return
         self.loader.clear()
         self.watcher.set_library(None)
+        self.folder_watch.set_library(None)
         self.imports.set_library(None)
         self.task_panel.set_engine(None)
         self.reader.cancel()
@@ -394,6 +398,8 @@ class MainWindow(QMainWindow):
         engine.failed.connect(self._on_engine_failed)
         self.task_panel.set_engine(engine)
         engine.start()
+        self.folder_watch.set_library(library)
+        self.folder_watch.rescan_all()  # what changed on disk while the app was closed
         self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
         for view in self.views.values():
             view.engine_started()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -40,6 +41,8 @@ class Folder(Base):
     path: Mapped[str] = mapped_column(FsPath, unique=True)
     added_at: Mapped[float] = mapped_column(Float)
     last_scan_at: Mapped[Optional[float]] = mapped_column(Float)
+    # Paused by the user: not watched and not rescanned at start-up (its photos stay in the library).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DuplicateGroup(Base):

@@ -58,6 +58,7 @@ class ViewContext:
     loader: "ImageLoader"
     navigate: Callable[[Place], None]
     refresh: Callable[[], None]  # the view changed the library itself: refresh what shows it now
+    start_import: Callable[[list[str]], object] | None = None  # import (or rescan) these paths
 
 
 class View(QObject):
@@ -95,6 +96,10 @@ class View(QObject):
     def menu_actions(self) -> dict[str, list[QAction]]:
         """Actions by menu ("Edit", "View", "Photo"); the window adds them to its menus."""
         return {}
+
+    def sidebar_menu(self, place: "Place | None") -> list[QAction]:
+        """Actions for a right-click on this view's sidebar entry (`place`: the child clicked, or None)."""
+        return []
 
     def toolbar_widgets(self) -> list[QWidget]:
         return []
