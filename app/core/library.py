@@ -347,6 +347,12 @@ class Library:
         return FolderService(self)
 
     @cached_property
+    def trash(self):
+        from app.core.trash import TrashService
+
+        return TrashService(self)
+
+    @cached_property
     def places(self):
         from app.core.places.service import PlaceService
 
