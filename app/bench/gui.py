@@ -183,7 +183,7 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
     from app.ui.application import create_app, create_main_window, settle_after_start_up
 
     app = create_app(["shoebox-bench"])
-    window = create_main_window(library_dir, remember=False)
+    window, _ = create_main_window(library_dir, remember=False)
     # The generated rows have no original files, and most have no thumbnails on purpose: a real library's
     # photos have both, so the grid's thumbnail repair (one try per photo) would only measure failures here.
     window.loader.set_repair(None)

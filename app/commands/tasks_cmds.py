@@ -136,5 +136,5 @@ def cmd_prune(args, library) -> int:
 def cmd_metrics(args, library) -> int:
     from app.core.tasks.metrics import render_metrics
 
-    sys.stdout.write(render_metrics(library.tasks.store).decode())
+    sys.stdout.write(render_metrics(library.tasks.store, library).decode())
     return 0

@@ -341,6 +341,18 @@ class Library:
         return EventService(self)
 
     @cached_property
+    def folders(self):
+        from app.core.ingest.folders import FolderService
+
+        return FolderService(self)
+
+    @cached_property
+    def trash(self):
+        from app.core.trash import TrashService
+
+        return TrashService(self)
+
+    @cached_property
     def places(self):
         from app.core.places.service import PlaceService
 

@@ -53,6 +53,8 @@ class FolderInfo:
     id: int
     path: str
     photo_count: int
+    paused: bool = False
+    online: bool = True  # False: the folder is not there now (a removable drive that is unplugged)
 
 
 @dataclass(frozen=True)
@@ -216,5 +218,5 @@ class PhotoService:
             .scalar_subquery()
         )
         with self._library.db.read_session() as session:
-            rows = session.execute(select(Folder.id, Folder.path, count).order_by(Folder.path))
-            return [FolderInfo(i, p, n or 0) for i, p, n in rows]
+            rows = session.execute(select(Folder.id, Folder.path, count, Folder.paused).order_by(Folder.path))
+            return [FolderInfo(i, p, n or 0, bool(paused), os.path.isdir(p)) for i, p, n, paused in rows]

@@ -36,17 +36,24 @@ def create_app(argv: list[str]) -> QApplication:
     return app
 
 
-def create_main_window(library: str | None, *, remember: bool = True):
-    """The window with a library open: `library`, else the last one used, else the per-user default."""
+def create_main_window(library: str | None, *, remember: bool = True, ask=None):
+    """The window with a library open: `library`, else the last one used, else (the very first time) the one
+    the first-run dialog names, else the per-user default. Returns (window, folders the user asked to add)."""
     from app.core.paths import default_library_dir
+    from app.ui.first_run import ask_first_run, is_first_run
     from app.ui.main_window import MainWindow
     from app.ui.settings import AppSettings
 
     settings = AppSettings()
+    folders: list[str] = []
+    path = library or settings.last_library
+    if path is None and is_first_run(settings, library):
+        choice = (ask or ask_first_run)()
+        if choice is not None:
+            path, folders = choice
     window = MainWindow(settings, remember=remember)
-    path = library or settings.last_library or str(default_library_dir())
-    window.open_library(path)
-    return window
+    window.open_library(path or str(default_library_dir()))
+    return window, folders
 
 
 def settle_after_start_up() -> None:
@@ -92,12 +99,12 @@ def run(argv: list[str]) -> int:
     args, qt_args = parser.parse_known_args(argv[1:])
     setup_console_logging(args.verbose)
     app = create_app([argv[0], *qt_args])
-    window = create_main_window(args.library)
+    window, first_folders = create_main_window(args.library)
     settle_after_start_up()
     _show_unexpected_errors(window)
     window.show()
-    if args.paths:
-        window.import_paths(args.paths)
+    if args.paths or first_folders:
+        window.import_paths([*first_folders, *args.paths])
     return app.exec()
 
 

@@ -187,6 +187,16 @@ class PhotoBrowser(QObject):
             return 0
         return sum(r.bottom() - r.top() + 1 for r in selection.selection())
 
+    def selected_ids(self) -> list[int]:
+        """Photo ids of the selected rows, in grid order (the current photo when nothing is selected)."""
+        selection = self.grid_view.selectionModel()
+        if self.model is None or selection is None:
+            return []
+        rows = sorted(i.row() for i in selection.selectedIndexes())
+        if not rows and self.current_row() is not None:
+            rows = [self.current_row()]
+        return [self.model.photo_id(r) for r in rows if 0 <= r < self.model.rowCount()]
+
     def _on_selection_changed(self, *_args) -> None:
         self.current_changed.emit(self.current_info(), max(1, self.selected_count()))
 

@@ -88,7 +88,9 @@ class ImportController(QObject):
     def active(self) -> bool:
         return bool(self.groups)
 
-    def start(self, paths: list[str]) -> int | None:
+    def start(self, paths: list[str], *, quiet: bool = False) -> int | None:
+        """Import these files and folders; `quiet` (rescans of watched folders) tells the user only when
+        something changed."""
         if self.library is None or not paths:
             return None
         missing = [p for p in paths if not Path(p).exists()]
@@ -103,7 +105,7 @@ class ImportController(QObject):
         except Exception as exc:  # noqa: BLE001 - shown to the user with details, the window keeps working
             self.messages.error(_tr("Could not start the import: {error}").format(error=exc), exc, key="import")
             return None
-        self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0}
+        self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0, "quiet": quiet}
         engine = self.library.tasks
         if not engine.running:
             engine.start()
@@ -163,7 +165,7 @@ class ImportController(QObject):
             state.update(tasks_done=status.done, done=files.done, total=files.total, rate=status.rate)
             if status.finished:
                 del self.groups[group_id]
-                self._report(group_id, status)
+                self._report(group_id, status, quiet=state.get("quiet", False))
         if changed:
             self.photos_changed.emit()
         if self.groups:
@@ -175,7 +177,7 @@ class ImportController(QObject):
             self._timer.stop()
             self.progress.hide()
 
-    def _report(self, group_id: int, status) -> None:
+    def _report(self, group_id: int, status, quiet: bool = False) -> None:
         importer = self.library.importer
 
         def read():
@@ -184,15 +186,18 @@ class ImportController(QObject):
             return summary, errors
 
         self.reader.read(f"import-summary-{group_id}", read,
-                         lambda result, error: self._tell(group_id, status, result, error))
+                         lambda result, error: self._tell(group_id, status, result, error, quiet))
 
-    def _tell(self, group_id: int, status, result, error) -> None:
+    def _tell(self, group_id: int, status, result, error, quiet: bool = False) -> None:
         if error is not None:
             self.messages.warning(_tr("The import finished, but its summary could not be read: {error}").format(
                 error=error), key="import")
             self.finished.emit(group_id)
             return
         summary, errors = result
+        if quiet and not any(getattr(summary, name, 0) for name in ("imported", "failed", "missing", "moved")):
+            self.finished.emit(group_id)  # a rescan that found nothing new: nothing to say
+            return
         parts = [_tr("{count} new photo(s)").format(count=f"{summary.imported:,}")]
         for name in ("duplicates", "skipped", "failed", "missing", "moved"):
             value = getattr(summary, name, 0)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QMenu, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.ui.views import Mode, Place, PlaceRole, View
 
@@ -20,7 +20,10 @@ class Sidebar(QWidget):
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.currentItemChanged.connect(self._on_current)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self._items: dict[Mode, QTreeWidgetItem] = {}
+        self._views: dict[int, View] = {}  # id of a top-level item -> its view
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
@@ -28,7 +31,24 @@ class Sidebar(QWidget):
     def add_view(self, view: View) -> None:
         item = view.sidebar_item()
         self._items[view.mode] = item
+        self._views[id(item)] = view
         self.tree.addTopLevelItem(item)
+
+    def menu_for(self, item: QTreeWidgetItem) -> list:
+        """The actions a right-click on `item` offers (its view decides)."""
+        view = self._views.get(id(_top(item)))
+        if view is None:
+            return []
+        place = item.data(0, PlaceRole) if item.parent() is not None else None
+        return view.sidebar_menu(place if isinstance(place, Place) else None)
+
+    def _context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        actions = self.menu_for(item) if item is not None else []
+        if actions:
+            menu = QMenu(self)
+            menu.addActions(actions)
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
 
     def item(self, mode: Mode) -> QTreeWidgetItem:
         return self._items[mode]

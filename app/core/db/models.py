@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -40,6 +41,8 @@ class Folder(Base):
     path: Mapped[str] = mapped_column(FsPath, unique=True)
     added_at: Mapped[float] = mapped_column(Float)
     last_scan_at: Mapped[Optional[float]] = mapped_column(Float)
+    # Paused by the user: not watched and not rescanned at start-up (its photos stay in the library).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DuplicateGroup(Base):
@@ -382,3 +385,18 @@ class PersonOp(Base):
     before: Mapped[str] = mapped_column(Text)  # JSON snapshot, see app.core.people.operations
     created_at: Mapped[float] = mapped_column(Float)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class TrashEntry(Base):
+    """A file moved to the trash from Shoebox: it waits in a hidden `.shoebox-trash` folder beside its old place
+    (same disk, so moving it back is a rename) and goes to the OS trash when the library closes; see
+    app.core.trash."""
+
+    __tablename__ = "trash_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch: Mapped[str] = mapped_column(String(32), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
+    file_path: Mapped[str] = mapped_column(FsPath)
+    staged_path: Mapped[str] = mapped_column(FsPath)
+    trashed_at: Mapped[float] = mapped_column(Float)

@@ -58,7 +58,35 @@ class TaskCollector:
         return hist
 
 
-def render_metrics(store: TaskStore) -> bytes:
+class LibraryCollector:
+    """Gauges of what the work produced: photos, embeddings, people, and the vector index files."""
+
+    def __init__(self, library):
+        self._library = library
+
+    def collect(self):
+        from app.core.tasks.activity import read_activity
+
+        activity = read_activity(self._library)
+        for name, doc, value in (
+            ("shoebox_photos_total", "Photos in the library", activity.photos),
+            ("shoebox_embeddings_generated", "Image embeddings stored (all models)", activity.embeddings),
+            ("shoebox_persons_total", "People (named or not) found by face clustering", activity.people),
+        ):
+            yield GaugeMetricFamily(name, doc, value=value)
+        size = GaugeMetricFamily("shoebox_index_bytes", "Size of each vector index file", labels=["file"])
+        saved = GaugeMetricFamily("shoebox_index_saved_timestamp_seconds", "When each index file was last saved",
+                                  labels=["file"])
+        for f in activity.index_files:
+            size.add_metric([f.name], f.bytes)
+            saved.add_metric([f.name], f.saved_at)
+        yield size
+        yield saved
+
+
+def render_metrics(store: TaskStore, library=None) -> bytes:
     registry = CollectorRegistry()
     registry.register(TaskCollector(store))
+    if library is not None:
+        registry.register(LibraryCollector(library))
     return generate_latest(registry)

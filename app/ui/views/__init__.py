@@ -58,6 +58,7 @@ class ViewContext:
     loader: "ImageLoader"
     navigate: Callable[[Place], None]
     refresh: Callable[[], None]  # the view changed the library itself: refresh what shows it now
+    start_import: Callable[[list[str]], object] | None = None  # import (or rescan) these paths
 
 
 class View(QObject):
@@ -96,6 +97,10 @@ class View(QObject):
         """Actions by menu ("Edit", "View", "Photo"); the window adds them to its menus."""
         return {}
 
+    def sidebar_menu(self, place: "Place | None") -> list[QAction]:
+        """Actions for a right-click on this view's sidebar entry (`place`: the child clicked, or None)."""
+        return []
+
     def toolbar_widgets(self) -> list[QWidget]:
         return []
 
@@ -133,7 +138,8 @@ def sidebar_child(parent: QTreeWidgetItem, text: str, place: Place, tooltip: str
 
 def default_views(context: ViewContext) -> list[View]:
     """Every view, in sidebar order. A new view is one module and one line here."""
-    from app.ui.views.coming import ActivityView, AlbumsView, EventsView, PeopleView
+    from app.ui.views.activity import ActivityView
+    from app.ui.views.coming import AlbumsView, EventsView, PeopleView
     from app.ui.views.duplicates import DuplicatesView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView

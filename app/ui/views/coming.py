@@ -37,10 +37,3 @@ class AlbumsView(_Coming):
     mode = Mode.ALBUMS
     title = "Albums"
     why_disabled = "Albums are not available yet: they arrive in a later version."
-
-
-class ActivityView(_Coming):
-    mode = Mode.ACTIVITY
-    title = "Activity"
-    why_disabled = "A history of imports and background work arrives in a later version; the task panel (Ctrl+T) " \
-                   "shows what runs now."
