@@ -135,20 +135,27 @@ def test_backup_refuses_a_non_empty_folder_and_the_library_itself(made, tmp_path
 
 
 def test_backup_is_consistent_while_another_connection_writes(made, tmp_path):
-    """The online backup API copies a consistent state even with a write transaction open elsewhere."""
+    """The online backup API copies the last committed state while another connection holds a write
+    transaction open (a file copy of a WAL database would not be consistent)."""
     import sqlite3
 
-    from app.core.exchange.backup import backup, verify_backup
-    from app.core.library import Library
+    from app.core.exchange.backup import _snapshot_database
 
     writer = sqlite3.connect(made / "shoebox.db", timeout=30)
     writer.execute("BEGIN IMMEDIATE")
-    writer.execute("UPDATE photos SET hidden = hidden")
-    with Library.open(made) as library:
-        summary = backup(library, tmp_path / "backup")
-    writer.rollback()
-    writer.close()
-    assert summary.files >= 1 and verify_backup(tmp_path / "backup").ok
+    writer.execute("UPDATE photos SET hidden = 1")
+    try:
+        _snapshot_database(made / "shoebox.db", tmp_path / "snapshot.db")
+    finally:
+        writer.rollback()
+        writer.close()
+    snapshot = sqlite3.connect(tmp_path / "snapshot.db")
+    try:
+        assert snapshot.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert snapshot.execute("SELECT count(*) FROM photos WHERE hidden").fetchone()[0] == 0  # not committed
+        assert snapshot.execute("SELECT count(*) FROM photos").fetchone()[0] >= 4
+    finally:
+        snapshot.close()
 
 
 def test_verify_reports_changed_and_vanished_originals(made, tmp_path, capsys):
