@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,14 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
     ):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(home / "shoebox-models"))
+    if sys.platform.startswith("linux"):
+        # send2trash reads XDG_DATA_HOME once, when first imported: point its trash into this test's home too.
+        import send2trash.plat_other as trash_platform
+
+        data_home = os.fsencode(home / ".local/share")
+        monkeypatch.setattr(trash_platform, "XDG_DATA_HOME", data_home)
+        monkeypatch.setattr(trash_platform, "HOMETRASH_B", os.path.join(data_home, b"Trash"))
+        monkeypatch.setattr(trash_platform, "HOMETRASH", os.fsdecode(os.path.join(data_home, b"Trash")))
     from PySide6.QtCore import QSettings
 
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
