@@ -37,7 +37,9 @@ from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
+from app.ui.edits_panel import EditsPanel
 from app.ui.info_panel import InfoPanel
+from app.ui.organise_actions import OrganiseActions
 from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
 from app.ui.messages import MessageBridge
@@ -126,6 +128,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.info_panel = InfoPanel()
+        self.organise = OrganiseActions(self, self.browser, self.reader, self.bridge, self.refresh)
+        self.organise.attach(self.grid_view, self.viewer)
+        self.edits_panel = EditsPanel(self.organise)
+        self.info_panel.add_section(self.edits_panel)
         self.info_dock = self._dock(self.tr("Info"), "InfoDock", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.task_panel = TaskPanel(self.reader, self.bridge)
         self.task_dock = self._dock(self.tr("Tasks"), "TasksDock", self.task_panel,
@@ -212,7 +218,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.import_action = self._action(self.tr("Import Folder…"), self.choose_import_folder, "Ctrl+Shift+I")
         self.import_action.setToolTip(self.tr("Import a folder of photos (or drop folders and files on the window)"))
-        self.refresh_action = self._action(self.tr("&Refresh"), self.refresh, QKeySequence.StandardKey.Refresh)
+        self.refresh_action = self._action(self.tr("&Refresh"), self.refresh, "F5")  # Ctrl/Cmd+R rotates
         self.sidebar_action = self._action(self.tr("&Sidebar"), self._toggle_sidebar, "F9")
         self.sidebar_action.setCheckable(True)
         self.sidebar_action.setChecked(True)
@@ -266,6 +272,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit))
 
         edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self.organise.undo)
+        edit_menu.addSeparator()
         edit_menu.addAction(self._action(self.tr("Select &All"), self._select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addActions(by_menu.get("Edit", []))
 
@@ -295,6 +303,8 @@ class MainWindow(QMainWindow):
         photo_menu = self.menuBar().addMenu(self.tr("&Photo"))
         self.photo_actions = [self.open_action, *by_menu.get("Photo", []), self.copy_path_action]
         photo_menu.addActions(self.photo_actions)
+        photo_menu.addSeparator()
+        self.organise.add_to_menu(photo_menu)
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("&About Shoebox"), self._about))
@@ -304,6 +314,7 @@ class MainWindow(QMainWindow):
         self.browser.status.connect(self._on_browser_status)
         self.browser.arrived.connect(self._on_first_list)
         self.browser.current_changed.connect(self.info_panel.show_info)
+        self.browser.current_changed.connect(self.edits_panel.show_info)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
@@ -330,6 +341,7 @@ class MainWindow(QMainWindow):
             self.settings.last_library = str(library.root)
         self.setWindowTitle(library.root.name)
         self.browser.set_library(library)
+        self.organise.set_library(library)
         for view in self.views.values():
             view.set_library(library)
         self.imports.set_library(library)
@@ -362,6 +374,7 @@ class MainWindow(QMainWindow):
             view.wait()
             view.set_library(None)
         self.browser.set_library(None)
+        self.organise.set_library(None)
         library, self.library = self.library, None
         library.close()
 
@@ -585,6 +598,9 @@ class MainWindow(QMainWindow):
         self.browser.select_for_menu(index)
         menu = QMenu(self)
         menu.addActions(self.photo_actions)
+        menu.addSeparator()
+        self.organise.add_to_menu(menu)
+        self.context_menu = menu  # tests reach the menu shown last
         menu.popup(self.grid_view.viewport().mapToGlobal(pos))
 
     def _copy_current_path(self) -> None:

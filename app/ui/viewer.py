@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
-from app.ui.images import ImageLoader
+from app.ui.images import ImageLoader, rotated
 
 # Full-resolution decode is capped at this long side: enough for a 4K screen, light on memory for 100 MP files.
 FULL_MAX_SIDE = 4096
@@ -26,10 +26,13 @@ class ImageCanvas(QWidget):
         super().__init__(parent)
         self.image = QImage()
         self.message = ""
+        self.rotation = 0  # the shown photo's rotation by the user (degrees clockwise)
+        self.source: QImage | None = None
         self.setMinimumSize(QSize(200, 150))
 
     def set_image(self, image: QImage | None, message: str = "") -> None:
-        self.image = image if image is not None else QImage()
+        self.source = image  # as decoded, before the user's rotation
+        self.image = rotated(image, self.rotation) if image is not None else QImage()
         self.message = message
         self.update()
 
@@ -107,6 +110,7 @@ class ViewerPage(QWidget):
             self.canvas.set_image(None)
             return
         self.title.setText(Path(info.path).name if info.path else self.tr("Photo {id}").format(id=info.id))
+        self.canvas.rotation = info.rotation
         self._stage = 0
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
@@ -168,6 +172,6 @@ class ViewerPage(QWidget):
             self._stage = stage
             self.canvas.set_image(image)
         elif stage == 2 and self._stage < 2 and (image is None or image.isNull()):
-            self.canvas.set_image(self.canvas.image, self.tr("The original file cannot be shown here; this is the preview."))
+            self.canvas.set_image(self.canvas.source, self.tr("The original file cannot be shown here; this is the preview."))
         if stage == 1:
             self._request_full(info)

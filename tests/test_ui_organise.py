@@ -1,0 +1,250 @@
+"""The window's organise actions (issue 14): each from its key, the Photo menu and the grid's context menu, on one
+photo and on a selection, with undo; rotation shown in the grid and viewer; the info panel's editable fields;
+handing a photo to the desktop. Waits on conditions only."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+
+from app.bench.gui import write_photos
+from app.ui.grid_model import ThumbnailRole
+from app.ui.main_window import MainWindow
+from app.ui.settings import AppSettings
+
+# The offscreen platform cannot do what a popup menu asks of a window system, and says so.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
+                                       "This plugin does not support raise",
+                                       "This plugin does not support grabbing")
+
+
+@pytest.fixture
+def window(library, tmp_path, qtbot):
+    write_photos(tmp_path / "photos", 6, size=(320, 240))
+    library.importer.import_paths([tmp_path / "photos"], progress=False)
+    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    assert win.open_library(library.root)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.browser.loaded and win.grid_model.rowCount() == 6)
+    win.grid_view.setFocus()
+    yield win
+    win.close()
+
+
+def select(window, rows: list[int]) -> list[int]:
+    view, model = window.grid_view, window.grid_model
+    view.selectionModel().setCurrentIndex(model.index(rows[0], 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    selection = QItemSelection()
+    for row in rows:
+        selection.select(model.index(row, 0), model.index(row, 0))
+    view.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
+    return [model.photo_id(r) for r in rows]
+
+
+def edits(window, ids):
+    return window.library.organise.edits(ids)
+
+
+def settle(window, qtbot):
+    """Wait for the edits sent to the worker thread, and the reads they cause."""
+    qtbot.waitUntil(lambda: window.organise.pending == 0 and not window.reader.busy())
+
+
+def key(window, qtbot, k, modifier=Qt.KeyboardModifier.NoModifier, widget=None):
+    qtbot.keyClick(widget or window.grid_view, k, modifier)
+    settle(window, qtbot)
+
+
+def menu_action(menu, text: str):
+    for action in menu.actions():
+        if action.text().replace("&", "") == text:
+            return action
+        if action.menu() is not None:
+            found = menu_action(action.menu(), text)
+            if found is not None:
+                return found
+    return None
+
+
+def photo_menu(window):
+    return next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Photo")
+
+
+def context_menu(window, row: int):
+    rect = window.grid_view.visualRect(window.grid_model.index(row, 0))
+    window._context_menu(rect.center())
+    return window.context_menu
+
+
+@pytest.mark.parametrize("rows", [[0], [1, 2, 4]], ids=["one", "selection"])
+def test_keys_edit_the_selection_and_ctrl_z_undoes_each(window, qtbot, rows):
+    ids = select(window, rows)
+    key(window, qtbot, Qt.Key.Key_4)
+    assert all(e.rating == 4 for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_F)
+    assert all(e.favourite for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_Period)
+    assert not any(e.favourite for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_X)
+    assert all(e.rejected for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert all(e.rotation == 270 for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    key(window, qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert all(e.rotation == 90 for e in edits(window, ids).values())
+    key(window, qtbot, Qt.Key.Key_0)
+    assert all(e.rating == 0 for e in edits(window, ids).values())
+    others = [window.grid_model.photo_id(r) for r in range(6) if r not in rows]
+    assert all(e.rating == 0 and not e.rejected and e.rotation == 0 for e in edits(window, others).values())
+
+    # Ctrl+Z walks back: rating 4 again, then rotations, then the reject flag, then favourite...
+    expected = [("rating", 4), ("rotation", 0), ("rotation", 270), ("rotation", 0), ("rejected", False),
+                ("favourite", True), ("favourite", False), ("rating", 0)]
+    for field, value in expected:
+        key(window, qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert all(getattr(e, field) == value for e in edits(window, ids).values()), field
+
+
+@pytest.mark.parametrize("rows", [[0], [0, 3]], ids=["one", "selection"])
+def test_photo_menu_and_context_menu_actions(window, qtbot, rows):
+    ids = select(window, rows)
+    menu = photo_menu(window)
+    menu_action(menu, "★★★").trigger()
+    settle(window, qtbot)
+    assert all(e.rating == 3 for e in edits(window, ids).values())
+    menu_action(menu, "Favourite").trigger()
+    settle(window, qtbot)
+    assert all(e.favourite for e in edits(window, ids).values())
+    menu_action(menu, "Rotate Right").trigger()
+    settle(window, qtbot)
+    assert all(e.rotation == 90 for e in edits(window, ids).values())
+
+    context = context_menu(window, rows[-1])  # on a selected photo: the whole selection stays
+    for text in ("Rotate Left", "Rotate Right", "Favourite", "Reject", "No Rating", "Add Tags…", "Remove Tags…",
+                 "Show in File Manager", "Open with Default App", "Copy Image"):
+        assert menu_action(context, text) is not None, text
+    menu_action(context, "Reject").trigger()
+    settle(window, qtbot)
+    assert all(e.rejected for e in edits(window, ids).values())
+    menu_action(context, "Rotate Left").trigger()
+    settle(window, qtbot)
+    assert all(e.rotation == 0 for e in edits(window, ids).values())
+    menu_action(context, "★★★★★").trigger()
+    settle(window, qtbot)
+    assert all(e.rating == 5 for e in edits(window, ids).values())
+    context.close()
+
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Edit")
+    menu_action(edit_menu, "Undo").trigger()
+    settle(window, qtbot)
+    assert all(e.rating == 3 for e in edits(window, ids).values())
+
+
+def test_rotation_turns_grid_thumbnail_and_viewer_at_once(window, qtbot):
+    model = window.grid_model
+    qtbot.waitUntil(lambda: model.data(model.index(0, 0), ThumbnailRole) is not None)
+    before = model.data(model.index(0, 0), ThumbnailRole).size()
+    [photo_id] = select(window, [0])
+    key(window, qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    turned = model.data(model.index(0, 0), ThumbnailRole)
+    assert (turned.width(), turned.height()) == (before.height(), before.width())
+
+    window.browser.open_viewer(0)
+    canvas = window.viewer.canvas
+    qtbot.waitUntil(lambda: not canvas.image.isNull() and canvas.source is not None)
+    assert (canvas.image.width(), canvas.image.height()) == (canvas.source.height(), canvas.source.width())
+    key(window, qtbot, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        widget=window.viewer)
+    assert edits(window, [photo_id])[photo_id].rotation == 180
+    qtbot.waitUntil(lambda: canvas.rotation == 180)
+    assert canvas.image.size() == canvas.source.size()
+    key(window, qtbot, Qt.Key.Key_2, widget=window.viewer)  # single keys work in the viewer too
+    assert edits(window, [photo_id])[photo_id].rating == 2
+
+
+def test_single_keys_do_not_fire_while_typing_in_the_info_panel(window, qtbot):
+    [photo_id] = select(window, [0])
+    panel = window.edits_panel
+    panel.title.setFocus()
+    qtbot.keyClicks(panel.title, "Beach 5 X")
+    qtbot.keyClick(panel.title, Qt.Key.Key_Return)
+    settle(window, qtbot)
+    e = edits(window, [photo_id])[photo_id]
+    assert (e.title, e.rating, e.rejected) == ("Beach 5 X", 0, False)
+
+
+def test_info_panel_edits_stars_favourite_title_description(window, qtbot):
+    ids = select(window, [1, 2])
+    panel = window.edits_panel
+    qtbot.waitUntil(lambda: panel.isEnabled())
+    panel.stars[3].click()
+    settle(window, qtbot)
+    assert all(e.rating == 4 for e in edits(window, ids).values())
+    qtbot.waitUntil(lambda: panel.rating_shown() == 4)
+    panel.favourite.click()
+    settle(window, qtbot)
+    assert all(e.favourite for e in edits(window, ids).values())
+    panel.description.setFocus()
+    qtbot.keyClicks(panel.description, "Two friends")
+    window.grid_view.setFocus()  # leaving the field saves it
+    settle(window, qtbot)
+    qtbot.waitUntil(lambda: all(e.description == "Two friends" for e in edits(window, ids).values()))
+    panel.stars[3].click()  # clicking the current rating clears it
+    settle(window, qtbot)
+    assert all(e.rating == 0 for e in edits(window, ids).values())
+
+
+@pytest.mark.parametrize("rows", [[2], [2, 3, 5]], ids=["one", "selection"])
+def test_tags_dialog_adds_with_completion_and_removes(window, qtbot, rows):
+    window.library.organise.add_tags([window.grid_model.photo_id(0)], ["Places/Japan/Kyoto"])
+    ids = select(window, rows)
+    key(window, qtbot, Qt.Key.Key_T)
+    qtbot.waitUntil(lambda: window.organise.tag_dialog is not None and window.organise.tag_dialog.isVisible())
+    dialog = window.organise.tag_dialog
+    completer = dialog.edit.completer()
+    assert completer.model().stringList() == ["Places/Japan/Kyoto"]
+    dialog.edit.setText("dog, ")
+    completer.setCompletionPrefix("kyo")
+    assert completer.currentCompletion() == "dog, Places/Japan/Kyoto"  # what choosing it writes
+    dialog.edit.setText("dog, Places/Japan/Kyoto")
+    dialog.accept()
+    settle(window, qtbot)
+    assert all(e.tags == ["dog", "Places/Japan/Kyoto"] for e in edits(window, ids).values())
+    qtbot.waitUntil(lambda: window.edits_panel.tags.text() == "dog, Places/Japan/Kyoto")
+
+    menu_action(context_menu(window, rows[0]), "Remove Tags…").trigger()
+    window.context_menu.close()
+    qtbot.waitUntil(lambda: window.organise.tag_dialog is not dialog and window.organise.tag_dialog.isVisible())
+    remove = window.organise.tag_dialog
+    assert remove.edit.text() == "dog, Places/Japan/Kyoto"
+    remove.edit.setText("dog")
+    remove.accept()
+    settle(window, qtbot)
+    assert all(e.tags == ["Places/Japan/Kyoto"] for e in edits(window, ids).values())
+
+
+def test_show_in_file_manager_open_with_and_copy_image(window, qtbot, monkeypatch):
+    from app.ui import desktop
+
+    calls = []
+    monkeypatch.setattr(desktop, "_show_items_dbus", lambda path: calls.append(("dbus", path)) or False)
+    monkeypatch.setattr(desktop, "_open_url", lambda url: calls.append(("open", url.toLocalFile())) or True)
+    monkeypatch.setattr(desktop, "_start", lambda program, args: calls.append((program, args)) or True)
+    select(window, [0])
+    path = window.browser.current_info().path
+    menu_action(photo_menu(window), "Show in File Manager").trigger()
+    assert calls[:2] == [("dbus", path), ("open", str(__import__("pathlib").Path(path).parent))]
+    calls.clear()
+    menu_action(context_menu(window, 0), "Open with Default App").trigger()
+    window.context_menu.close()
+    assert calls == [("open", path)]
+
+    QGuiApplication.clipboard().clear()
+    key(window, qtbot, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not QGuiApplication.clipboard().image().isNull())
+    assert QGuiApplication.clipboard().image().size().toTuple() in ((320, 240), (240, 320))
+    assert QGuiApplication.clipboard().mimeData().urls()[0].toLocalFile() == path
