@@ -43,6 +43,12 @@ def create_main_window(library: str | None, *, remember: bool = True):
     from app.ui.settings import AppSettings
 
     settings = AppSettings()
+    if settings.theme != "system":
+        from PySide6.QtWidgets import QApplication
+
+        from app.ui.palette import apply_theme
+
+        apply_theme(QApplication.instance(), settings.theme)
     window = MainWindow(settings, remember=remember)
     path = library or settings.last_library or str(default_library_dir())
     window.open_library(path)

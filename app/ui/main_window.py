@@ -276,6 +276,12 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addAction(self._action(self.tr("Select &All"), self._select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addActions(by_menu.get("Edit", []))
+        edit_menu.addSeparator()
+        self.settings_action = self._action(self.tr("Se&ttings…"), self.show_settings)
+        self.settings_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                                          or [QKeySequence("Ctrl+,")])
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)  # the application menu on macOS
+        edit_menu.addAction(self.settings_action)
 
         view_menu = self.menuBar().addMenu(self.tr("&View"))
         for view in self.views.values():
@@ -607,6 +613,13 @@ class MainWindow(QMainWindow):
         info = self.browser.current_info()
         if info is not None:
             QGuiApplication.clipboard().setText(info.path)
+
+    def show_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(self)
+        self.settings_dialog.finished.connect(self.settings_dialog.deleteLater)
+        self.settings_dialog.open()
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -59,6 +59,11 @@ def main(out: Path) -> int:
     _wait(app, 5.0, until=lambda: window.viewer._stage == 2)
     _grab(app, window, out / "organise-viewer-rotated.png")
     window.browser.close_viewer(4)
+
+    window.show_settings()
+    _wait(app, 1.0)
+    _grab(app, window.settings_dialog, out / "settings-dialog.png")
+    window.settings_dialog.close()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
     return 0
