@@ -248,3 +248,66 @@ def test_show_in_file_manager_open_with_and_copy_image(window, qtbot, monkeypatc
     qtbot.waitUntil(lambda: not QGuiApplication.clipboard().image().isNull())
     assert QGuiApplication.clipboard().image().size().toTuple() in ((320, 240), (240, 320))
     assert QGuiApplication.clipboard().mimeData().urls()[0].toLocalFile() == path
+
+
+def test_viewer_zoom_one_to_one_pan_full_screen_and_slideshow(window, qtbot):
+    viewer, canvas = window.viewer, window.viewer.canvas
+    window.resize(900, 700)
+    window.browser.open_viewer(0)
+    qtbot.waitUntil(lambda: viewer._stage == 2)
+    info = window.grid_model.info(0)
+    assert canvas.zoom is None and canvas.scale() == canvas.fit_scale() <= 1.0
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    assert canvas.zoom == 1.0
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    assert canvas.scale() == pytest.approx(1.25)
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    assert canvas.zoom is None  # Z again: fitted
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    qtbot.keyClick(viewer, Qt.Key.Key_Minus)
+    qtbot.keyClick(viewer, Qt.Key.Key_Minus)
+    assert canvas.zoom is None  # zooming out stops at fitted
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    def wheel(steps: int) -> None:
+        centre = QPointF(canvas.width() / 2, canvas.height() / 2)
+        event = QWheelEvent(centre, canvas.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 120 * steps),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication_send(canvas, event)
+
+    wheel(8)
+    assert canvas.scale() == pytest.approx(min(8.0, canvas.fit_scale() * 1.25 ** 8))
+    assert canvas.photo_size.width() * canvas.scale() > canvas.width()  # bigger than the window: drag pans
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(canvas, QPoint(60, 100))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(60, 100))
+    assert canvas.pan.x() < 0
+    wheel(-20)
+    assert canvas.zoom is None
+    assert info.width and canvas.photo_size.width() == info.width
+
+    qtbot.keyClick(viewer, Qt.Key.Key_F11)
+    qtbot.waitUntil(window.isFullScreen)
+    qtbot.keyClick(viewer, Qt.Key.Key_F11)
+    qtbot.waitUntil(lambda: not window.isFullScreen())
+
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)
+    assert viewer.slideshow.isActive() and "slideshow" in viewer.position.text()
+    viewer.slideshow.timeout.emit()  # one tick, without waiting for the clock
+    assert viewer.row == 1
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)
+    assert not viewer.slideshow.isActive() and "slideshow" not in viewer.position.text()
+    viewer.show_row(window.grid_model.rowCount() - 1)
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)
+    viewer.slideshow.timeout.emit()  # at the end it stops
+    assert not viewer.slideshow.isActive()
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    assert window.stack.currentWidget() is window.grid_page
+
+
+def QApplication_send(widget, event) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.sendEvent(widget, event)

@@ -63,3 +63,9 @@ def test_thumbnail_size_library_models_and_logs(window, qtbot, monkeypatch):
     monkeypatch.setattr(window.model_setup, "ask", lambda: asked.append(True))
     dialog.models.click()
     assert asked == [True] and not dialog.isVisible()
+
+
+def test_slideshow_interval_is_a_setting(window, qtbot):
+    window.show_settings()
+    window.settings_dialog.slideshow.setValue(7)
+    assert window.viewer.slideshow.interval() == 7000 and window.settings.slideshow_seconds == 7

@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.viewer.slideshow.setInterval(self.settings.slideshow_seconds * 1000)
         size = self.settings.thumbnail_size
         if size:
             self.grid_view.set_thumbnail_size(size)

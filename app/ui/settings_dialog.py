@@ -1,5 +1,5 @@
 """Settings (Edit > Settings…, the application menu's Preferences on macOS): theme applied at once, thumbnail size,
-which library is open, the smart-search model set-up, and where the logs are.
+slideshow interval, which library is open, the smart-search model set-up, and where the logs are.
 
 Every change takes effect immediately (no Apply button), as on macOS and GNOME; the dialog only shows and
 changes what the window already has.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QVBoxLayout, QApplication)
+                               QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QApplication)
 
 from app.ui import desktop
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
@@ -61,6 +61,13 @@ class SettingsDialog(QDialog):
         row.addWidget(self.thumbnail_px)
         form.addRow(_tr("Thumbnail size:"), row)
         self._thumbnails_changed(self.thumbnails.value())
+
+        self.slideshow = QSpinBox()
+        self.slideshow.setRange(1, 60)
+        self.slideshow.setSuffix(_tr(" s"))
+        self.slideshow.setValue(window.settings.slideshow_seconds)
+        self.slideshow.valueChanged.connect(self._slideshow_changed)
+        form.addRow(_tr("Slideshow interval:"), self.slideshow)
 
         library = window.library
         self.library_path = _path_label(str(library.root) if library is not None else _tr("No library open"))
@@ -114,6 +121,10 @@ class SettingsDialog(QDialog):
     def _thumbnails_changed(self, px: int) -> None:
         self.thumbnail_px.setText(f"{px} px")
         self.window.grid_view.set_thumbnail_size(px)
+
+    def _slideshow_changed(self, seconds: int) -> None:
+        self.window.settings.slideshow_seconds = seconds
+        self.window.viewer.slideshow.setInterval(seconds * 1000)
 
     def _models(self) -> None:
         self.accept()
