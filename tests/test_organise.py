@@ -198,3 +198,34 @@ def test_cli_edit_commands(library, tmp_path, capsys):
     code, out = run("edit", "rotate", 12345, "--left")
     assert code == 1 and "no photo 12345" in out.err
     assert library.organise.edits([a])[a].rotation == 90
+
+
+def test_refine_filters_by_query_and_sorts(library):
+    import time as _time
+
+    from app.core.browse import refine
+    from app.core.db.models import Photo, PhotoFile
+
+    a, b, c, d = make_photos(library, [{"taken_at": f"2020-01-0{n}T10:00:00", "format": fmt}
+                                       for n, fmt in ((4, "JPEG"), (3, "PNG"), (2, "JPEG"), (1, "JPEG"))])
+    with library.db.write_session() as s:
+        for photo_id, name, imported in ((a, "zebra.jpg", 1.0), (b, "Apple.png", 3.0), (c, "mango.jpg", 2.0),
+                                         (d, "kiwi.jpg", 4.0)):
+            s.add(PhotoFile(photo_id=photo_id, path=f"/p/{name}", size=1, mtime_ns=0, first_seen=_time.time(),
+                            last_seen=_time.time()))
+            s.get(Photo, photo_id).imported_at = imported
+    org = library.organise
+    org.set_rating([b], 2)
+    org.set_rating([c, d], 5)
+    org.set_favourite([a, c], True)
+    ids = library.photos.ordered_ids()
+    assert ids == [a, b, c, d]
+    assert refine(library, ids) == ids
+    assert refine(library, ids, sort="name") == [b, d, c, a]
+    assert refine(library, ids, sort="imported") == [d, b, c, a]
+    assert refine(library, ids, sort="rating") == [c, d, b, a]  # ties keep the date order
+    assert refine(library, ids, query="is:favourite") == [a, c]
+    assert refine(library, ids, sort="rating", query="rating:>=2 type:jpeg") == [c, d]
+    assert refine(library, [d, a], query="is:favourite") == [a]  # only what the view shows
+    with pytest.raises(ValueError):
+        refine(library, ids, sort="colour")

@@ -311,3 +311,62 @@ def QApplication_send(widget, event) -> None:
     from PySide6.QtWidgets import QApplication
 
     QApplication.sendEvent(widget, event)
+
+
+def test_filter_bar_sorts_and_filters_the_grid(window, qtbot):
+    model, bar, org = window.grid_model, window.browser.filter_bar, window.library.organise
+    ids = list(model.ids)
+    org.set_favourite([ids[1], ids[4]], True)
+    org.set_rating([ids[4]], 4)
+    org.set_rating([ids[2]], 2)
+    org.set_rejected([ids[5]], True)
+    bar.favourites.click()
+    qtbot.waitUntil(lambda: list(model.ids) == [ids[1], ids[4]])
+    assert window.count_label.text() == "2 photos"
+    bar.favourites.click()
+    bar.rating.setCurrentIndex(bar.rating.findData(2))
+    qtbot.waitUntil(lambda: list(model.ids) == [ids[2], ids[4]])
+    bar.sort.setCurrentIndex(bar.sort.findData("rating"))
+    qtbot.waitUntil(lambda: list(model.ids) == [ids[4], ids[2]])
+    bar.rating.setCurrentIndex(0)
+    bar.hide_rejected.click()
+    qtbot.waitUntil(lambda: len(model.ids) == 5 and ids[5] not in model.ids)
+    assert bar.clear.isEnabled()
+    bar.clear.click()
+    qtbot.waitUntil(lambda: list(model.ids) == ids)
+    assert not bar.clear.isEnabled()
+    names = sorted(ids, key=lambda i: window.library.photos.get(i).path.rsplit("/", 1)[-1].lower())
+    bar.sort.setCurrentIndex(bar.sort.findData("name"))
+    qtbot.waitUntil(lambda: list(model.ids) == names)
+    bar.type.setCurrentIndex(bar.type.findData("png"))
+    qtbot.waitUntil(lambda: model.rowCount() == 0)
+    bar.gps.click()
+    bar.clear.click()
+    qtbot.waitUntil(lambda: list(model.ids) == ids)
+
+    window.browser.show_ids(ids[:2], {}, lambda rows: "", "")  # search results: the query itself filters them
+    assert not bar.isVisible()
+
+
+def test_tags_are_listed_in_the_sidebar_and_show_their_photos(window, qtbot):
+    from app.ui.views import Mode, Place
+
+    model = window.grid_model
+    ids = list(model.ids)
+    tags_item = window.sidebar.item(Mode.TAGS)
+    qtbot.waitUntil(lambda: tags_item.isHidden())  # no tags yet: no heading
+    select(window, [0, 2])
+    window.organise.tag(["Places/Japan/Kyoto"])
+    select(window, [3])
+    window.organise.tag(["Places/Norway", "dog"])
+    settle(window, qtbot)
+    window.refresh()
+    qtbot.waitUntil(lambda: not tags_item.isHidden() and tags_item.childCount() == 2)
+    assert [tags_item.child(i).text(0) for i in range(2)] == ["dog  (1)", "Places"]
+    places = tags_item.child(1)
+    assert sorted(places.child(i).text(0) for i in range(places.childCount())) == ["Japan", "Norway  (1)"]
+    window.navigate(Place(Mode.TAGS, "Places"))  # a tag shows its photos and those of the tags under it
+    qtbot.waitUntil(lambda: window.browser.loaded and sorted(model.ids) == sorted([ids[0], ids[2], ids[3]]))
+    window.navigate(Place(Mode.TAGS, "Places/Japan/Kyoto"))
+    qtbot.waitUntil(lambda: window.browser.loaded and list(model.ids) == [ids[0], ids[2]])
+    assert window.count_label.text() == "2 photos"

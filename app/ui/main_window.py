@@ -585,6 +585,8 @@ class MainWindow(QMainWindow):
 
     def _fit_messages(self) -> None:
         keep = GRID_ROWS_KEPT * self.grid_view.gridSize().height() + 2 * self.grid_view.frameWidth()
+        bar = self.browser.filter_bar
+        keep += bar.sizeHint().height() if not bar.isHidden() else 0
         self.message_area.set_available_height(self.content.height() - keep)
 
     # -- small actions ------------------------------------------------------------------------------------
