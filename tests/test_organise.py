@@ -229,3 +229,25 @@ def test_refine_filters_by_query_and_sorts(library):
     assert refine(library, [d, a], query="is:favourite") == [a]  # only what the view shows
     with pytest.raises(ValueError):
         refine(library, ids, sort="colour")
+
+
+def test_xmp_sidecars_of_lightroom_and_digikam_win_over_the_file(library, tmp_path):
+    folder = tmp_path / "photos"
+    write_jpeg(folder / "lr.jpg", seed=1, xmp=exiftool_xmp(rating=2, title="Old title"))
+    (folder / "lr.xmp").write_bytes(exiftool_xmp(rating=5, title="New title", description="From Lightroom",
+                                                 subjects=("sea",), tagslist=(), hierarchical=("Trips|Norway",)))
+    write_jpeg(folder / "dk.jpg", seed=2)
+    (folder / "dk.jpg.xmp").write_bytes(exiftool_xmp(rating=-1, subjects=("Anna",), tagslist=("People/Anna",),
+                                                     hierarchical=()))
+    (folder / "broken.jpg.xmp").write_bytes(b"<x:xmpmeta>not xml")
+    write_jpeg(folder / "broken.jpg", seed=3, xmp=exiftool_xmp(rating=3, subjects=("kept",), tagslist=(),
+                                                               hierarchical=()))
+    summary = library.importer.import_paths([folder], progress=False)
+    by_name = {Path(p.path).name: p for p in library.photos.list()}
+    assert set(by_name) == {"lr.jpg", "dk.jpg", "broken.jpg"}  # sidecars are not photos
+    lr = by_name["lr.jpg"]
+    assert (lr.rating, lr.title, lr.description, lr.tags) == (5, "New title", "From Lightroom", ["sea", "Trips/Norway"])
+    dk = by_name["dk.jpg"]
+    assert dk.rejected and dk.tags == ["People/Anna"]
+    assert (by_name["broken.jpg"].rating, by_name["broken.jpg"].tags) == (3, ["kept"])
+    assert not library.importer.errors(), summary

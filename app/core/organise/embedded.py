@@ -3,13 +3,16 @@
 Read once on import, so a digiKam, Lightroom or Windows user's stars and tags arrive with their photos. Sources,
 best first: the embedded XMP packet (xmp:Rating, MicrosoftPhoto:Rating, dc:subject, digiKam:TagsList,
 lr:hierarchicalSubject, dc:title, dc:description), IPTC (Keywords, Object Name, Caption), then EXIF (Windows'
-Rating/RatingPercent and XP* fields, ImageDescription unless it is a camera's boilerplate). The file is only
-read; nothing is ever written back to it.
+Rating/RatingPercent and XP* fields, ImageDescription unless it is a camera's boilerplate). An XMP sidecar next
+to the file (`IMG_1.xmp` as Lightroom and darktable name it, `IMG_1.jpg.xmp` as digiKam does) is read too, and
+its fields win: that is where those programs keep the user's latest edits (RAW files always). The files are only
+read; nothing is ever written back to them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Optional
@@ -127,9 +130,37 @@ def read_embedded(data: bytes | None, image=None, path: str | None = None) -> Em
         flat += exif.get("keywords", [])
         title = title or exif.get("title")
         description = description or exif.get("description")
+    sidecar = _sidecar(path) if path else None
+    if sidecar is not None:
+        if sidecar.rating is not None:
+            rating, rejected = sidecar.rating, sidecar.rejected
+        title = _clean(sidecar.title) or title
+        description = _clean(sidecar.description) or description
+        if sidecar.keywords or sidecar.hierarchical:
+            flat, hierarchical = list(sidecar.keywords), list(sidecar.hierarchical)
     flat = [k for k in (_clean(k, MAX_TAG) for k in flat) if k]
     return EmbeddedInfo(rating=max(0, min(5, int(rating or 0))), rejected=bool(rejected), title=title,
                         description=description, tags=merge_tags(flat, hierarchical))
+
+
+MAX_SIDECAR_BYTES = 4 << 20
+
+
+def sidecar_paths(path: str) -> list[str]:
+    """Where other programs keep a photo's XMP sidecar: `<name>.<ext>.xmp` (digiKam) then `<stem>.xmp`."""
+    stem = os.path.splitext(path)[0]
+    return [path + suffix for suffix in (".xmp", ".XMP")] + [stem + suffix for suffix in (".xmp", ".XMP")]
+
+
+def _sidecar(path: str):
+    for candidate in sidecar_paths(path):
+        try:
+            if os.path.isfile(candidate) and os.path.getsize(candidate) <= MAX_SIDECAR_BYTES:
+                with open(candidate, "rb") as f:
+                    return read_xmp(xmp_packet(f.read()) or b"")
+        except Exception as exc:  # noqa: BLE001 - an unreadable sidecar is skipped, not the photo
+            log.debug("unreadable XMP sidecar %s: %s", candidate, exc)
+    return None
 
 
 def _iptc(image) -> dict:
