@@ -125,7 +125,7 @@ def test_photo_menu_and_context_menu_actions(window, qtbot, rows):
 
     context = context_menu(window, rows[-1])  # on a selected photo: the whole selection stays
     for text in ("Rotate Left", "Rotate Right", "Favourite", "Reject", "No Rating", "Add Tags…", "Remove Tags…",
-                 "Show in File Manager", "Open with Default App", "Copy Image"):
+                 "Show in File Manager", "Open with Default App", "Copy Image", "Export…"):
         assert menu_action(context, text) is not None, text
     menu_action(context, "Reject").trigger()
     settle(window, qtbot)
@@ -370,3 +370,24 @@ def test_tags_are_listed_in_the_sidebar_and_show_their_photos(window, qtbot):
     window.navigate(Place(Mode.TAGS, "Places/Japan/Kyoto"))
     qtbot.waitUntil(lambda: window.browser.loaded and list(model.ids) == [ids[0], ids[2]])
     assert window.count_label.text() == "2 photos"
+
+
+@pytest.mark.parametrize("rows", [[1], [1, 4]], ids=["one", "selection"])
+def test_export_the_selection_with_sidecars(window, qtbot, tmp_path, rows):
+    ids = select(window, rows)
+    window.organise.set_rating(5)
+    settle(window, qtbot)
+    qtbot.keyClick(window.grid_view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.organise.export_dialog is not None and window.organise.export_dialog.isVisible())
+    window.organise.export_dialog.fileSelected.emit(str(tmp_path / "out"))  # what choosing a folder sends
+    settle(window, qtbot)
+    jpgs, xmps = sorted((tmp_path / "out").rglob("*.jpg")), sorted((tmp_path / "out").rglob("*.xmp"))
+    assert len(jpgs) == len(xmps) == len(ids)
+    assert all(b'xmp:Rating="5"' in x.read_bytes() for x in xmps)
+    qtbot.waitUntil(lambda: any("exported" in text for text in message_texts(window)))
+
+
+def message_texts(window) -> list[str]:
+    from PySide6.QtWidgets import QLabel
+
+    return [label.text() for bar in window.message_area.messages() for label in bar.findChildren(QLabel)]

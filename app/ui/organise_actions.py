@@ -15,11 +15,12 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QStringListModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QCompleter, QDialog, QDialogButtonBox, QLabel, QLineEdit, QMenu, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCompleter, QDialog, QDialogButtonBox, QFileDialog, QLabel, QLineEdit, QMenu,
+                               QVBoxLayout, QWidget)
 
 from app.ui import desktop
 from app.ui.images import read_image
+from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class OrganiseActions(QObject):
         self.refresh = refresh or (lambda: None)
         self.library = None
         self.tag_dialog: TagDialog | None = None
+        self.export_dialog: QFileDialog | None = None
+        self.exporter = Worker(threads=1, parent=self)  # exports take long: never in the way of the window's reads
         self.pending = 0  # edits sent to the worker and not finished (tests wait on it)
 
         self.rotate_left = self._action(_tr("Rotate &Left"), lambda: self.rotate(-90), "Ctrl+R", local=False)
@@ -93,10 +96,11 @@ class OrganiseActions(QObject):
             self.rating_menu.addAction(action)
         self.add_tags = self._action(_tr("Add &Tags…"), self.ask_add_tags, "T")
         self.remove_tags = self._action(_tr("Remo&ve Tags…"), self.ask_remove_tags, "Shift+T")
-        self.show_in_folder = self._action(_tr("Show in File &Manager"), self.show_in_file_manager, "Ctrl+Shift+E",
+        self.show_in_folder = self._action(_tr("Show in File &Manager"), self.show_in_file_manager, "Ctrl+Alt+R",
                                            local=False)
         self.open_default = self._action(_tr("Open with &Default App"), self.open_with_default_app, "Ctrl+Shift+D",
                                          local=False)
+        self.export = self._action(_tr("&Export…"), self.ask_export, "Ctrl+Shift+E", local=False)
         self.copy_image = self._action(_tr("Copy &Image"), self.copy_image_to_clipboard,
                                        QKeySequence.StandardKey.Copy)
         self.undo = self._action(_tr("&Undo"), self.undo_last, QKeySequence.StandardKey.Undo, local=False)
@@ -119,7 +123,7 @@ class OrganiseActions(QObject):
         """For the Photo menu and the grid's context menu; None is a separator."""
         return [self.rotate_left, self.rotate_right, None, self.favourite, self.reject,
                 self.rating_menu.menuAction(), self.add_tags, self.remove_tags, None, self.show_in_folder,
-                self.open_default, self.copy_image]
+                self.open_default, self.copy_image, self.export]
 
     def add_to_menu(self, menu: QMenu) -> None:
         for item in self.menu_items():
@@ -132,6 +136,8 @@ class OrganiseActions(QObject):
             widget.addActions(actions + self.rate)
 
     def set_library(self, library) -> None:
+        if library is None:
+            self.exporter.wait()  # an export still running finishes before its library closes
         self.library = library
         self.undo.setEnabled(library is not None and not library.read_only)
 
@@ -270,6 +276,43 @@ class OrganiseActions(QObject):
             self.refresh()
 
         self.reader.read(f"organise-{next(_serial)}", library.undo.undo_last, done)
+        return True
+
+    # -- export ----------------------------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        ids = self.selected_ids()
+        if self.library is None or not ids:
+            return
+        dialog = self.export_dialog = QFileDialog(self.window, _tr("Export {n} to…").format(
+            n=_tr("{n} photos").format(n=f"{len(ids):,}") if len(ids) > 1 else _tr("1 photo")))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly)
+        dialog.fileSelected.connect(lambda folder: self.export_to(folder, ids))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def export_to(self, folder: str, ids: list[int] | None = None) -> bool:
+        """Copy the originals (verified, never overwriting) with XMP sidecars that carry ratings, tags, titles,
+        descriptions and rotations, on a worker thread of its own."""
+        ids = self.selected_ids() if ids is None else ids
+        library = self.library
+        if library is None or not ids:
+            return False
+        from app.core.exchange.export import Exporter
+
+        self.pending += 1
+        self.messages.info(_tr("Exporting {n} to {folder}…").format(n=f"{len(ids):,}", folder=folder), key="export")
+
+        def done(summary, error) -> None:
+            self.pending -= 1
+            if error is not None:
+                self.messages.error(_tr("The export stopped: {error}").format(error=error), error, key="export")
+            elif summary.failed:
+                self.messages.warning(summary.text(), key="export")
+            else:
+                self.messages.info(summary.text(), key="export")
+
+        self.exporter.run(lambda: Exporter(library, sidecars=True).export(ids, folder), done)
         return True
 
     # -- the desktop -----------------------------------------------------------------------------------------
