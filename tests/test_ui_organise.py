@@ -286,6 +286,14 @@ def test_viewer_zoom_one_to_one_pan_full_screen_and_slideshow(window, qtbot):
     assert canvas.pan.x() < 0
     wheel(-20)
     assert canvas.zoom is None
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    pinch = QNativeGestureEvent(Qt.NativeGestureType.ZoomNativeGesture, QPointingDevice.primaryPointingDevice(), 2,
+                                QPointF(50, 50), QPointF(50, 50), QPointF(50, 50), 0.5, QPointF(0, 0))
+    QApplication_send(canvas, pinch)
+    assert canvas.scale() == pytest.approx(canvas.fit_scale() * 1.5)
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
     assert info.width and canvas.photo_size.width() == info.width
 
     qtbot.keyClick(viewer, Qt.Key.Key_F11)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -87,6 +87,13 @@ class ImageCanvas(QWidget):
         limit_x = max(0.0, (photo.width() - self.width()) / 2)
         limit_y = max(0.0, (photo.height() - self.height()) / 2)
         self.pan = QPointF(max(-limit_x, min(limit_x, self.pan.x())), max(-limit_y, min(limit_y, self.pan.y())))
+
+    def event(self, event) -> bool:
+        """Pinch on a trackpad (macOS, Wayland) zooms like the wheel."""
+        if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+            self.zoom_by(1.0 + event.value())
+            return True
+        return super().event(event)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120
