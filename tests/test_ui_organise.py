@@ -399,3 +399,18 @@ def message_texts(window) -> list[str]:
     from PySide6.QtWidgets import QLabel
 
     return [label.text() for bar in window.message_area.messages() for label in bar.findChildren(QLabel)]
+
+
+def test_details_section_is_collapsed_then_shows_histogram_and_exif(window, qtbot):
+    details = window.details_panel
+    select(window, [0])
+    assert not details.body.isVisible() and details.loaded_for is None  # nothing read while collapsed
+    details.toggle.click()
+    photo_id = window.grid_model.photo_id(0)
+    qtbot.waitUntil(lambda: details.loaded_for == photo_id)
+    assert details.body.isVisible()
+    assert details.histogram.channels is not None and len(details.histogram.channels) == 3
+    assert sum(details.histogram.channels[0]) > 0
+    assert "DateTimeOriginal" in details.tags.text() and "Image Make" in details.tags.text()
+    select(window, [1])  # follows the current photo while open
+    qtbot.waitUntil(lambda: details.loaded_for == window.grid_model.photo_id(1))

@@ -37,6 +37,7 @@ from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
+from app.ui.details_panel import DetailsPanel
 from app.ui.edits_panel import EditsPanel
 from app.ui.info_panel import InfoPanel
 from app.ui.organise_actions import OrganiseActions
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         self.organise.attach(self.grid_view, self.viewer)
         self.edits_panel = EditsPanel(self.organise)
         self.info_panel.add_section(self.edits_panel)
+        self.details_panel = DetailsPanel(self.reader)
+        self.info_panel.add_section(self.details_panel)
         self.info_dock = self._dock(self.tr("Info"), "InfoDock", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.task_panel = TaskPanel(self.reader, self.bridge)
         self.task_dock = self._dock(self.tr("Tasks"), "TasksDock", self.task_panel,
@@ -322,6 +325,7 @@ class MainWindow(QMainWindow):
         self.browser.arrived.connect(self._on_first_list)
         self.browser.current_changed.connect(self.info_panel.show_info)
         self.browser.current_changed.connect(self.edits_panel.show_info)
+        self.browser.current_changed.connect(self.details_panel.show_info)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)

@@ -55,6 +55,11 @@ def main(out: Path) -> int:
     _wait(app, 3.0)
     _grab(app, window, out / "organise-grid-badges.png")
 
+    window.details_panel.toggle.click()
+    _wait(app, 5.0, until=lambda: window.details_panel.loaded_for is not None)
+    _grab(app, window, out / "info-details.png")
+    window.details_panel.toggle.click()
+
     window.browser.open_viewer(4)
     _wait(app, 5.0, until=lambda: window.viewer._stage == 2)
     _grab(app, window, out / "organise-viewer-rotated.png")
