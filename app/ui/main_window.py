@@ -34,16 +34,16 @@ from PySide6.QtWidgets import (
 from app.core.tasks.states import TaskState
 from app.ui import format as fmt
 from app.ui.browser import PhotoBrowser
+from app.ui.details_panel import DetailsPanel
+from app.ui.edits_panel import EditsPanel
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
-from app.ui.details_panel import DetailsPanel
-from app.ui.edits_panel import EditsPanel
 from app.ui.info_panel import InfoPanel
-from app.ui.organise_actions import OrganiseActions
 from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
 from app.ui.messages import MessageBridge
+from app.ui.organise_actions import OrganiseActions
 from app.ui.reader import Reader
 from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar

@@ -240,16 +240,24 @@ class OrganiseActions(QObject):
     def _ask(self, ids: list[int], names: list[str], *, add: bool) -> None:
         count = len(ids)
         title = _tr("Add Tags") if add else _tr("Remove Tags")
-        prompt = (_tr("Tags for {n} photos (comma-separated):") if count > 1 else _tr("Tags for this photo:")).format(
-            n=f"{count:,}") if add else _tr("Tags to remove (comma-separated):")
+        if not add:
+            prompt = _tr("Tags to remove (comma-separated):")
+        elif count > 1:
+            prompt = _tr("Tags for {n} photos (comma-separated):").format(n=f"{count:,}")
+        else:
+            prompt = _tr("Tags for this photo (comma-separated):")
         dialog = self.tag_dialog = TagDialog(title, prompt, names, self.window)
         if not add:
             dialog.edit.setText(", ".join(names))
 
         def accepted() -> None:
             chosen = dialog.names()
-            self._edit((lambda org, i: org.add_tags(i, chosen)) if add else (lambda org, i: org.remove_tags(i, chosen)),
-                       ids) if chosen else None
+            if not chosen:
+                return
+            if add:
+                self._edit(lambda org, i: org.add_tags(i, chosen), ids)
+            else:
+                self._edit(lambda org, i: org.remove_tags(i, chosen), ids)
 
         dialog.accepted.connect(accepted)
         dialog.finished.connect(dialog.deleteLater)
