@@ -65,7 +65,7 @@ def register(subparsers) -> None:
     how.add_argument("--photos", type=photo_ids, metavar="IDS")
     order.set_defaults(func=cmd_order)
 
-    undo = subparsers.add_parser("undo", help="undo the last album or event edit")
+    undo = subparsers.add_parser("undo", help="undo the last album, event or photo edit")
     undo.set_defaults(func=cmd_undo)
 
 

@@ -329,6 +329,12 @@ class Library:
         return AlbumService(self)
 
     @cached_property
+    def organise(self):
+        from app.core.organise.service import OrganiseService
+
+        return OrganiseService(self)
+
+    @cached_property
     def undo(self):
         from app.core.undo import UndoLog
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db.models import Folder, Photo, PhotoFile
+from app.core.organise.service import read_edits
 from app.core.photo_metadata import PhotoMetadata, metadata_of
 
 if TYPE_CHECKING:
@@ -35,6 +36,14 @@ class PhotoInfo(PhotoMetadata):
     thumbnail: str
     preview: str
     missing_paths: list[str] = field(default_factory=list)
+    # The user's edits (app.core.organise): stored in the library, never in the file.
+    rotation: int = 0  # degrees clockwise on top of the EXIF orientation
+    favourite: bool = False
+    rating: int = 0
+    rejected: bool = False
+    title: Optional[str] = None
+    description: Optional[str] = None
+    tags: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         """The stable `photos --json` object (the metadata fields come first). What asdict gives, built
@@ -77,8 +86,8 @@ class PhotoService:
     def __init__(self, library: "Library"):
         self._library = library
 
-    def _info(self, photo, files=None) -> PhotoInfo:
-        """From a Photo (with its files) or a photos row and its file rows (by file id)."""
+    def _info(self, photo, files=None, edits=None) -> PhotoInfo:
+        """From a Photo (with its files) or a photos row and its file rows (by file id), and its edits."""
         layout = self._library.layout
         files = photo.files if files is None else files
         present = [f.path for f in files if not f.missing]
@@ -101,6 +110,7 @@ class PhotoService:
             preview=self._thumbnail(photo.sha256, "preview"),
             missing_paths=missing,
             **metadata_of(photo),
+            **(edits.__dict__ if edits is not None else {}),
         )
 
     def _thumbnail(self, sha256: str, size: str) -> str:
@@ -137,7 +147,9 @@ class PhotoService:
         if not include_hidden:
             query = query.where(Photo.hidden.is_(False))
         with self._library.db.read_session() as session:
-            return [self._info(p) for p in session.scalars(query)]
+            photos = list(session.scalars(query))
+            edits = read_edits(session, [p.id for p in photos])
+            return [self._info(p, edits=edits.get(p.id)) for p in photos]
 
     def iter_photos(
         self,
@@ -174,10 +186,11 @@ class PhotoService:
                     .order_by(_FILES.c.id)
                 ):
                     files.setdefault(f.photo_id, []).append(f)
+                edits = read_edits(session, part)
             for photo_id in part:
                 row = rows.get(photo_id)
                 if row is not None:
-                    yield self._info(row, files.get(photo_id, []))
+                    yield self._info(row, files.get(photo_id, []), edits.get(photo_id))
 
     def get_many(self, ids: Iterable[int]) -> list[PhotoInfo]:
         """Photos by id, in the order the ids were given (missing ids are skipped)."""
@@ -188,7 +201,9 @@ class PhotoService:
                 query = select(Photo).options(selectinload(Photo.files)).where(
                     Photo.id.in_(ids[start : start + _IN_CHUNK])
                 )
-                by_id.update((p.id, self._info(p)) for p in session.scalars(query))
+                photos = list(session.scalars(query))
+                edits = read_edits(session, [p.id for p in photos])
+                by_id.update((p.id, self._info(p, edits=edits.get(p.id))) for p in photos)
         return [by_id[i] for i in ids if i in by_id]
 
     def get(self, photo_id: int) -> PhotoInfo | None:

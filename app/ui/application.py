@@ -51,6 +51,12 @@ def create_main_window(library: str | None, *, remember: bool = True, ask=None):
         choice = (ask or ask_first_run)()
         if choice is not None:
             path, folders = choice
+    if settings.theme != "system":
+        from PySide6.QtWidgets import QApplication
+
+        from app.ui.palette import apply_theme
+
+        apply_theme(QApplication.instance(), settings.theme)
     window = MainWindow(settings, remember=remember)
     window.open_library(path or str(default_library_dir()))
     return window, folders

@@ -14,6 +14,7 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from app.ui.filter_bar import FilterBar
 from app.ui.grid_model import PhotoGridModel, plan_sync
 from app.ui.grid_view import PhotoGridView
 from app.ui.images import ImageLoader
@@ -49,6 +50,10 @@ class PhotoBrowser(QObject):
         self.grid_page = QWidget()
         layout = QVBoxLayout(self.grid_page)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.filter_bar = FilterBar()  # sorts and filters what a view's source reads (not search results)
+        self.filter_bar.changed.connect(self._filter_changed)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.grid_view, 1)
         self.viewer = ViewerPage(None, loader)
@@ -63,6 +68,7 @@ class PhotoBrowser(QObject):
         self._empty_text = ""
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
         self.read_now = False  # read the next list on this thread (set by the window before it is shown)
+        self.library = None
 
     # -- the library --------------------------------------------------------------------------------------
     def set_library(self, library) -> None:
@@ -72,6 +78,10 @@ class PhotoBrowser(QObject):
             self.model = None
         self._key, self._source = None, None
         self.loaded = False
+        self.library = library
+        self.filter_bar.blockSignals(True)
+        self.filter_bar.reset()  # a filter belongs to the library it was set in
+        self.filter_bar.blockSignals(False)
         if library is None:
             return
         self.model = PhotoGridModel(library.photos, self.loader, self)
@@ -91,6 +101,7 @@ class PhotoBrowser(QObject):
         """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
         the list already shown (a month within the library) only scrolls."""
         self.show_grid()
+        self.filter_bar.show()
         self._describe, self._empty_text = describe, empty_text
         if key == self._key and self._source is not None:
             if self.loaded:
@@ -112,6 +123,7 @@ class PhotoBrowser(QObject):
                 self._scroll_to(scroll_to_row)
             self.arrived.emit()
 
+        source = self._refined(source)
         if self.read_now:  # start-up, before the window shows: nothing to stall yet, and the first paint has photos
             self.read_now = False
             try:
@@ -126,6 +138,7 @@ class PhotoBrowser(QObject):
                  empty_text: str) -> None:
         """Show a list the caller already has (search results): nothing to read, nothing to refresh."""
         self.reader.cancel("grid")
+        self.filter_bar.hide()  # search results have their own order and the query language for filters
         self._key, self._source = None, None
         self._describe, self._empty_text = describe, empty_text
         self.model.set_ids(ids, scores)
@@ -139,6 +152,7 @@ class PhotoBrowser(QObject):
             return
         self.loader.retry_failed()  # thumbnails made since the grid asked
         source, model = self._source, self.model
+        refined = self._refined(source)
         old, version = list(model.ids), model.version
 
         def arrived(result, error) -> None:
@@ -151,7 +165,21 @@ class PhotoBrowser(QObject):
             model.apply_sync(new_ids, plan)
             self._update_count()
 
-        self.reader.read("grid", lambda: _read_and_plan(source, old), arrived)
+        self.reader.read("grid", lambda: _read_and_plan(refined, old), arrived)
+
+    # -- sort and filter ----------------------------------------------------------------------------------
+    def _refined(self, source: Callable[[], list[int]]) -> Callable[[], list[int]]:
+        """`source` sorted and filtered as the filter bar says (read on the reader thread)."""
+        library, bar = self.library, self.filter_bar
+        if library is None or not bar.active():
+            return source
+        from app.core.browse import refine
+
+        sort, query = bar.sort_key(), bar.query()
+        return lambda: refine(library, source(), sort=sort, query=query)
+
+    def _filter_changed(self) -> None:
+        self.refresh()
 
     def show_grid(self) -> None:
         if self.stack.currentWidget() is not self.grid_page:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
-from app.ui.images import ImageLoader
+from app.ui.images import ImageLoader, rotated
 from app.ui.workers import Worker
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class PhotoGridModel(QAbstractListModel):
     answers every dataChanged with a full relayout (O(rows), 75 ms at 100k), once per arriving thumbnail."""
 
     thumbnail_arrived = Signal(int)
+    edited = Signal()  # photos' details were edited (rating, rotation, ...): views repaint what they show
 
     def __init__(self, photos: "PhotoService", loader: ImageLoader, parent=None):
         super().__init__(parent)
@@ -50,6 +51,7 @@ class PhotoGridModel(QAbstractListModel):
         self._ids: list[int] = []
         self._scores: dict[int, float] = {}
         self._infos: OrderedDict[int, "PhotoInfo"] = OrderedDict()
+        self._turned: OrderedDict[int, tuple] = OrderedDict()  # photo id -> (source image, degrees, turned image)
         self._row_of: dict[int, int] | None = None
         self._asked: dict[int, int] = {}  # photo id -> row, of thumbnails requested and not arrived yet
         self._prefetcher = Worker(threads=1, parent=self)
@@ -83,6 +85,8 @@ class PhotoGridModel(QAbstractListModel):
                 self._asked[photo_id] = index.row()
                 if len(self._asked) > MAX_CACHED_INFOS:
                     self._asked.pop(next(iter(self._asked)))
+            elif info.rotation:
+                return self._turn(photo_id, image, info.rotation)
             return image
         name = Path(info.path).name if info.path else f"photo {photo_id}"
         if role == Qt.ItemDataRole.DisplayRole:
@@ -93,6 +97,27 @@ class PhotoGridModel(QAbstractListModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+
+    def _turn(self, photo_id: int, image, degrees: int):
+        """The thumbnail turned as the user rotated the photo, kept while the same image and rotation last."""
+        kept = self._turned.get(photo_id)
+        if kept is not None and kept[0] is image and kept[1] == degrees:
+            return kept[2]
+        turned = rotated(image, degrees)
+        self._turned[photo_id] = (image, degrees, turned)
+        while len(self._turned) > 500:
+            self._turned.popitem(last=False)
+        return turned
+
+    def forget(self, photo_ids: Iterable[int] | None = None) -> None:
+        """Read these photos' details again (all when None) after they were edited, and repaint them."""
+        if photo_ids is None:
+            self._infos.clear()
+        else:
+            for photo_id in photo_ids:
+                self._infos.pop(photo_id, None)
+        self.version += 1
+        self.edited.emit()
 
     # -- lookups for controllers -------------------------------------------------------------------------
     @property

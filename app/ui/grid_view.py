@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QRec
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate
 
+from app.ui.badges import paint_edit_badges
 from app.ui.format import month_label
 from app.ui.grid_model import InfoRole, ThumbnailRole
 
@@ -37,6 +38,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
 
         image = index.data(ThumbnailRole)
+        target = cell  # where the picture is: badges sit on it
         if image is not None and not image.isNull():
             target = _fit(image.size(), cell)
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
@@ -52,6 +54,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         info = index.data(InfoRole)
         if info is not None and len(info.paths) > 1:
             _badge(painter, cell, f"×{len(info.paths)}", palette)
+        if info is not None:
+            paint_edit_badges(painter, target, info)
 
         if selected:
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
@@ -174,6 +178,7 @@ class PhotoGridView(QListView):
         super().setModel(model)
         if hasattr(model, "thumbnail_arrived"):
             model.thumbnail_arrived.connect(self._repaint_row)
+            model.edited.connect(self.viewport().update)
 
     def _repaint_row(self, row: int) -> None:
         """Repaint one cell if it is on screen (see PhotoGridModel.thumbnail_arrived for why not dataChanged)."""

@@ -33,6 +33,15 @@ def read_image(path: str, max_side: int | None = None) -> QImage:
     return image if not image.isNull() else QImage()
 
 
+def rotated(image: QImage | None, degrees: int) -> QImage | None:
+    """`image` turned clockwise by the user's rotation (app.core.organise); the stored thumbnail is unturned."""
+    if image is None or image.isNull() or not degrees % 360:
+        return image
+    from PySide6.QtGui import QTransform
+
+    return image.transformed(QTransform().rotate(degrees % 360))
+
+
 class ImageCache:
     """Least-recently-used images, bounded by decoded bytes (not by count: previews are 40x a thumbnail)."""
 

@@ -67,10 +67,15 @@ class InfoPanel(QScrollArea):
             self.values[name] = value
             form.addRow(_tr(name) + ":", value)
         outer.addLayout(form)
+        self._sections = outer  # add_section puts more below the fields
         outer.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(200)
         self.show_info(None)
+
+    def add_section(self, widget: QWidget) -> None:
+        """Another part of the panel (the editable rating, title and tags), below the fields."""
+        self._sections.insertWidget(self._sections.count() - 1, widget)
 
     def text(self, field: str) -> str:
         """A value as the user reads it (without the invisible break opportunities)."""

@@ -36,6 +36,8 @@ from app.ui import format as fmt
 from app.ui.backup_action import BackupAction
 from app.ui.browser import PhotoBrowser
 from app.ui.folder_watch import WatchedFolders
+from app.ui.details_panel import DetailsPanel
+from app.ui.edits_panel import EditsPanel
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
@@ -43,11 +45,12 @@ from app.ui.info_panel import InfoPanel
 from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
 from app.ui.messages import MessageBridge
+from app.ui.organise_actions import OrganiseActions
 from app.ui.reader import Reader
 from app.ui.settings import AppSettings
-from app.ui.trash_action import TrashAction
 from app.ui.sidebar import Sidebar
 from app.ui.task_panel import TaskPanel
+from app.ui.trash_action import TrashAction
 from app.ui.views import Mode, Place, View, ViewContext, default_views
 
 log = logging.getLogger(__name__)
@@ -130,6 +133,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.info_panel = InfoPanel()
+        self.organise = OrganiseActions(self, self.browser, self.reader, self.bridge, self.refresh)
+        self.organise.attach(self.grid_view, self.viewer)
+        self.edits_panel = EditsPanel(self.organise)
+        self.info_panel.add_section(self.edits_panel)
+        self.details_panel = DetailsPanel(self.reader)
+        self.info_panel.add_section(self.details_panel)
         self.info_dock = self._dock(self.tr("Info"), "InfoDock", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.task_panel = TaskPanel(self.reader, self.bridge)
         self.task_dock = self._dock(self.tr("Tasks"), "TasksDock", self.task_panel,
@@ -148,6 +157,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.viewer.slideshow.setInterval(self.settings.slideshow_seconds * 1000)
         size = self.settings.thumbnail_size
         if size:
             self.grid_view.set_thumbnail_size(size)
@@ -218,7 +228,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.import_action = self._action(self.tr("Import Folder…"), self.choose_import_folder, "Ctrl+Shift+I")
         self.import_action.setToolTip(self.tr("Import a folder of photos (or drop folders and files on the window)"))
-        self.refresh_action = self._action(self.tr("&Refresh"), self.refresh, QKeySequence.StandardKey.Refresh)
+        self.refresh_action = self._action(self.tr("&Refresh"), self.refresh, "F5")  # Ctrl/Cmd+R rotates
         self.sidebar_action = self._action(self.tr("&Sidebar"), self._toggle_sidebar, "F9")
         self.sidebar_action.setCheckable(True)
         self.sidebar_action.setChecked(True)
@@ -279,8 +289,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit))
 
         edit_menu = self.menuBar().addMenu(self.tr("&Edit"))
+        edit_menu.addAction(self.organise.undo)
+        edit_menu.addSeparator()
         edit_menu.addAction(self._action(self.tr("Select &All"), self._select_all, QKeySequence.StandardKey.SelectAll))
         edit_menu.addActions(by_menu.get("Edit", []))
+        edit_menu.addSeparator()
+        self.settings_action = self._action(self.tr("Se&ttings…"), self.show_settings)
+        self.settings_action.setShortcuts(QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                                          or [QKeySequence("Ctrl+,")])
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)  # the application menu on macOS
+        edit_menu.addAction(self.settings_action)
 
         view_menu = self.menuBar().addMenu(self.tr("&View"))
         for view in self.views.values():
@@ -308,6 +326,8 @@ class MainWindow(QMainWindow):
         photo_menu = self.menuBar().addMenu(self.tr("&Photo"))
         self.photo_actions = [self.open_action, *by_menu.get("Photo", []), self.copy_path_action, self.trash_action]
         photo_menu.addActions(self.photo_actions)
+        photo_menu.addSeparator()
+        self.organise.add_to_menu(photo_menu)
 
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self._action(self.tr("&About Shoebox"), self._about))
@@ -317,6 +337,8 @@ class MainWindow(QMainWindow):
         self.browser.status.connect(self._on_browser_status)
         self.browser.arrived.connect(self._on_first_list)
         self.browser.current_changed.connect(self.info_panel.show_info)
+        self.browser.current_changed.connect(self.edits_panel.show_info)
+        self.browser.current_changed.connect(self.details_panel.show_info)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
@@ -343,6 +365,7 @@ class MainWindow(QMainWindow):
             self.settings.last_library = str(library.root)
         self.setWindowTitle(library.root.name)
         self.browser.set_library(library)
+        self.organise.set_library(library)
         for view in self.views.values():
             view.set_library(library)
         self.imports.set_library(library)
@@ -379,6 +402,7 @@ class MainWindow(QMainWindow):
             view.wait()
             view.set_library(None)
         self.browser.set_library(None)
+        self.organise.set_library(None)
         library, self.library = self.library, None
         library.close()
 
@@ -584,6 +608,8 @@ class MainWindow(QMainWindow):
 
     def _fit_messages(self) -> None:
         keep = GRID_ROWS_KEPT * self.grid_view.gridSize().height() + 2 * self.grid_view.frameWidth()
+        bar = self.browser.filter_bar
+        keep += bar.sizeHint().height() if not bar.isHidden() else 0
         self.message_area.set_available_height(self.content.height() - keep)
 
     # -- small actions ------------------------------------------------------------------------------------
@@ -604,12 +630,22 @@ class MainWindow(QMainWindow):
         self.browser.select_for_menu(index)
         menu = QMenu(self)
         menu.addActions(self.photo_actions)
+        menu.addSeparator()
+        self.organise.add_to_menu(menu)
+        self.context_menu = menu  # tests reach the menu shown last
         menu.popup(self.grid_view.viewport().mapToGlobal(pos))
 
     def _copy_current_path(self) -> None:
         info = self.browser.current_info()
         if info is not None:
             QGuiApplication.clipboard().setText(info.path)
+
+    def show_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        self.settings_dialog = SettingsDialog(self)
+        self.settings_dialog.finished.connect(self.settings_dialog.deleteLater)
+        self.settings_dialog.open()
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -30,6 +30,17 @@ def is_dark() -> bool:
     return QApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
+THEMES = ("system", "light", "dark")
+_theme = {"name": "system"}  # the user's choice (Settings), which the system's scheme changes must respect
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """"system" follows the system's colour scheme; "light" and "dark" stay whatever the system does."""
+    _theme["name"] = theme if theme in THEMES else "system"
+    force = {"light": False, "dark": True}.get(_theme["name"])
+    apply_system_palette(app, force_dark=force)
+
+
 def apply_system_palette(app: QApplication, *, force_dark: bool | None = None) -> None:
     """Dark when the system says so (or when forced, e.g. for screenshots), the style's light palette otherwise;
     re-applied when the system scheme changes."""
@@ -40,4 +51,4 @@ def apply_system_palette(app: QApplication, *, force_dark: bool | None = None) -
 def follow_system_palette(app: QApplication) -> None:
     app.setStyle("Fusion")
     apply_system_palette(app)
-    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_system_palette(app))
+    app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app, _theme["name"]))

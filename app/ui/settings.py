@@ -30,6 +30,27 @@ class AppSettings:
     def thumbnail_size(self, px: int) -> None:
         self.qsettings.setValue("grid/thumbnail_size", int(px))
 
+    @property
+    def theme(self) -> str:
+        """system | light | dark (app.ui.palette.THEMES)."""
+        value = self.qsettings.value("appearance/theme")
+        return str(value) if value in ("system", "light", "dark") else "system"
+
+    @theme.setter
+    def theme(self, theme: str) -> None:
+        self.qsettings.setValue("appearance/theme", theme)
+
+    @property
+    def slideshow_seconds(self) -> int:
+        try:
+            return max(1, min(60, int(self.qsettings.value("viewer/slideshow_seconds", 4))))
+        except (TypeError, ValueError):
+            return 4
+
+    @slideshow_seconds.setter
+    def slideshow_seconds(self, seconds: int) -> None:
+        self.qsettings.setValue("viewer/slideshow_seconds", int(seconds))
+
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         return self.qsettings.value("window/geometry"), self.qsettings.value("window/state")
 

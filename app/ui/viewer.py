@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
-from app.ui.images import ImageLoader
+from app.ui.images import ImageLoader, rotated
 
 # Full-resolution decode is capped at this long side: enough for a 4K screen, light on memory for 100 MP files.
 FULL_MAX_SIDE = 4096
+ZOOM_MIN, ZOOM_MAX, ZOOM_STEP = 0.05, 8.0, 1.25
+SLIDESHOW_MS = 4000
 
 
 class ImageCanvas(QWidget):
@@ -26,23 +28,105 @@ class ImageCanvas(QWidget):
         super().__init__(parent)
         self.image = QImage()
         self.message = ""
+        self.rotation = 0  # the shown photo's rotation by the user (degrees clockwise)
+        self.source: QImage | None = None
+        self.zoom: float | None = None
+        self.pan = QPointF(0, 0)
+        self.photo_size = QSize()
         self.setMinimumSize(QSize(200, 150))
 
     def set_image(self, image: QImage | None, message: str = "") -> None:
-        self.image = image if image is not None else QImage()
+        self.source = image  # as decoded, before the user's rotation
+        self.image = rotated(image, self.rotation) if image is not None else QImage()
         self.message = message
         self.update()
+
+    # -- zoom and pan: `zoom` is screen pixels per pixel of the photo (1.0 is 1:1); None fits the window --------
+    def set_photo_size(self, width: int | None, height: int | None) -> None:
+        """The photo's full size as shown (after EXIF and the user's rotation), so 1:1 means the photo's own
+        pixels whichever stage (thumbnail, preview, full) is on screen; a new photo starts fitted."""
+        self.photo_size = QSize(width or 0, height or 0)
+        self.zoom = None
+        self.pan = QPointF(0, 0)
+
+    def _photo_size(self) -> QSize:
+        size = getattr(self, "photo_size", QSize())
+        if size.isEmpty() or self.image.isNull():
+            return self.image.size()
+        if (size.width() > size.height()) != (self.image.width() > self.image.height()):
+            size = size.transposed()  # the stored size does not know the user's rotation
+        return size
+
+    def fit_scale(self) -> float:
+        """Screen pixels per photo pixel when the whole photo fits (never enlarged beyond 1:1)."""
+        photo = self._photo_size()
+        if photo.isEmpty():
+            return 1.0
+        return min(1.0, self.width() / photo.width(), self.height() / photo.height())
+
+    def scale(self) -> float:
+        return self.fit_scale() if getattr(self, "zoom", None) is None else self.zoom
+
+    def set_zoom(self, zoom: float | None) -> None:
+        self.zoom = None if zoom is None else max(ZOOM_MIN, min(ZOOM_MAX, zoom))
+        if self.zoom is None or self.zoom <= self.fit_scale():
+            self.pan = QPointF(0, 0)
+        self._clamp_pan()
+        self.update()
+
+    def zoom_by(self, factor: float) -> None:
+        zoom = self.scale() * factor
+        self.set_zoom(None if zoom <= self.fit_scale() else zoom)
+
+    def toggle_one_to_one(self) -> None:
+        """Z: 1:1 from fitted, fitted from any zoom."""
+        self.set_zoom(1.0 if getattr(self, "zoom", None) is None else None)
+
+    def _clamp_pan(self) -> None:
+        photo = self._photo_size() * self.scale()
+        limit_x = max(0.0, (photo.width() - self.width()) / 2)
+        limit_y = max(0.0, (photo.height() - self.height()) / 2)
+        self.pan = QPointF(max(-limit_x, min(limit_x, self.pan.x())), max(-limit_y, min(limit_y, self.pan.y())))
+
+    def event(self, event) -> bool:
+        """Pinch on a trackpad (macOS, Wayland) zooms like the wheel."""
+        if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+            self.zoom_by(1.0 + event.value())
+            return True
+        return super().event(event)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(ZOOM_STEP ** steps)
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        self._drag = event.position()
+        if getattr(self, "zoom", None) is not None:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+
+    def mouseMoveEvent(self, event) -> None:
+        start = getattr(self, "_drag", None)
+        if start is not None and getattr(self, "zoom", None) is not None:
+            self.pan += event.position() - start
+            self._drag = event.position()
+            self._clamp_pan()
+            self.update()
+
+    def mouseReleaseEvent(self, event) -> None:
+        self._drag = None
+        self.unsetCursor()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(24, 24, 26))
         if not self.image.isNull():
-            size = self.image.size()
-            if size.width() > self.width() or size.height() > self.height():
-                size = size.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            x, y = (self.width() - size.width()) // 2, (self.height() - size.height()) // 2
+            shown = self._photo_size() * self.scale()
+            x = (self.width() - shown.width()) / 2 + self.pan.x()
+            y = (self.height() - shown.height()) / 2 + self.pan.y()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.drawImage(QRect(x, y, size.width(), size.height()), self.image)
+            painter.drawImage(QRectF(x, y, shown.width(), shown.height()), self.image)
         if self.message:
             painter.setPen(QColor(220, 220, 220))
             painter.drawText(self.rect().adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignBottom, self.message)
@@ -62,6 +146,8 @@ class ViewerPage(QWidget):
         self.loader.image_ready.connect(self._on_image_ready)
         self.row = -1
         self._stage = 0  # 0 thumbnail, 1 preview, 2 full resolution
+        self._shown_id: int | None = None
+        self.slideshow = QTimer(self, interval=SLIDESHOW_MS, timeout=self._slideshow_step)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(8, 4, 8, 4)
@@ -107,6 +193,10 @@ class ViewerPage(QWidget):
             self.canvas.set_image(None)
             return
         self.title.setText(Path(info.path).name if info.path else self.tr("Photo {id}").format(id=info.id))
+        self.canvas.rotation = info.rotation
+        if self.canvas.source is None or self._shown_id != info.id:
+            self.canvas.set_photo_size(info.width, info.height)  # a new photo starts fitted
+        self._shown_id = info.id
         self._stage = 0
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
@@ -129,11 +219,39 @@ class ViewerPage(QWidget):
         self.show_row(max(0, min(self.model.rowCount() - 1, self.row + delta)))
 
     def close_viewer(self) -> None:
+        self.stop_slideshow()
         self.closed.emit(self.row)
+
+    # -- slideshow (space starts and pauses it) -----------------------------------------------------------
+    def toggle_slideshow(self) -> None:
+        if self.slideshow.isActive():
+            self.stop_slideshow()
+        else:
+            self.slideshow.start()
+            self.position.setText(self.position.text().split("  ")[0] + "  " + self.tr("▶ slideshow"))
+
+    def stop_slideshow(self) -> None:
+        self.slideshow.stop()
+        self.position.setText(self.position.text().split("  ")[0])
+
+    def _slideshow_step(self) -> None:
+        if self.model is None or self.row >= self.model.rowCount() - 1:
+            self.stop_slideshow()  # the end: stay on the last photo
+            return
+        self.step(1)
+        self.position.setText(self.position.text() + "  " + self.tr("▶ slideshow"))
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
-        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_Space, Qt.Key.Key_PageDown):
+        if key == Qt.Key.Key_Space:
+            self.toggle_slideshow()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.canvas.zoom_by(ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            self.canvas.zoom_by(1 / ZOOM_STEP)
+        elif key == Qt.Key.Key_Z:
+            self.canvas.toggle_one_to_one()
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown):
             self.step(1)
         elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Backspace, Qt.Key.Key_PageUp):
             self.step(-1)
@@ -168,6 +286,6 @@ class ViewerPage(QWidget):
             self._stage = stage
             self.canvas.set_image(image)
         elif stage == 2 and self._stage < 2 and (image is None or image.isNull()):
-            self.canvas.set_image(self.canvas.image, self.tr("The original file cannot be shown here; this is the preview."))
+            self.canvas.set_image(self.canvas.source, self.tr("The original file cannot be shown here; this is the preview."))
         if stage == 1:
             self._request_full(info)

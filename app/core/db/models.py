@@ -400,3 +400,34 @@ class TrashEntry(Base):
     file_path: Mapped[str] = mapped_column(FsPath)
     staged_path: Mapped[str] = mapped_column(FsPath)
     trashed_at: Mapped[float] = mapped_column(Float)
+
+
+class PhotoEdit(Base):
+    """The user's own edits to a photo (app.core.organise), kept here and never written to the original file.
+    A row exists only for photos with an edit, or whose file carried a rating, title or description on import."""
+
+    __tablename__ = "photo_edits"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # degrees clockwise on top of EXIF
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    rating: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 (none) to 5 stars
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    title: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class Tag(Base):
+    """A keyword; hierarchical tags keep their path ("Places/Japan/Kyoto"). Names compare case-insensitively."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(256, collation="NOCASE"), unique=True)
+
+
+class PhotoTag(Base):
+    __tablename__ = "photo_tags"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)

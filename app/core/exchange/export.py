@@ -1,7 +1,8 @@
 """Export photos to a folder or a .zip that a person can trust.
 
 - Originals are copied byte for byte and each copy's sha256 is checked against the bytes read (and a change on
-  disk since import is reported); `max_size` writes resized JPEGs instead (EXIF orientation applied).
+  disk since import is reported); `max_size` writes resized JPEGs instead (EXIF orientation and the user's
+  rotation applied). A copied original keeps its bytes: its sidecar carries the user's rotation (tiff:Orientation).
 - Every file is written to a temporary name in the destination, flushed to disk, verified, then renamed: a
   file that carries its final name is complete. A .zip is built as `<name>.zip.part` and renamed at the end.
 - Names come from a template (app.core.exchange.names): safe on every OS, never outside the destination.
@@ -27,6 +28,8 @@ from sqlalchemy.orm import selectinload
 from app.core.db.models import Photo
 from app.core.exchange.names import DEFAULT_TEMPLATE, NameAllocator, render
 from app.core.exchange.xmp import Sidecar, to_xml
+from app.core.organise.rotation import combined_orientation, rotate_pil
+from app.core.organise.service import PhotoEdits, read_edits
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -71,6 +74,7 @@ class _Item:
     photo: Photo
     source: Optional[str]
     parts: list[str]
+    edits: PhotoEdits = PhotoEdits()
 
 
 def _disk_error(exc: OSError, where: Path) -> ExportError:
@@ -108,6 +112,7 @@ class Exporter:
     def _items(self, photo_ids: list[int]) -> list[_Item]:
         with self.library.db.read_session() as s:
             photos = list(s.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(photo_ids))))
+            edits = read_edits(s, [p.id for p in photos])
             s.expunge_all()
         photos.sort(key=lambda p: (p.taken_at is None, p.taken_at or "", p.id))  # a fixed order: stable numbering
         names = self._names = NameAllocator(stem_unique=self.sidecars)
@@ -121,7 +126,8 @@ class Exporter:
             values = {"date": (photo.taken_at or "undated")[:10], "time": (photo.taken_at or "")[11:19].replace(":", ""),
                       "name": stem + dot + ext, "stem": stem, "ext": ext, "album": self.album_name or "",
                       "id": str(photo.id)}
-            items.append(_Item(photo, source, names.allocate(render(self.template, values))))
+            items.append(_Item(photo, source, names.allocate(render(self.template, values)),
+                               edits.get(photo.id, PhotoEdits())))
         return items
 
     # -- running -----------------------------------------------------------------------------------------------
@@ -151,17 +157,24 @@ class Exporter:
         if not self.max_size:
             return Path(item.source)
         try:
-            return _resized_jpeg(item.source, self.max_size)
+            return _resized_jpeg(item.source, self.max_size, item.edits.rotation)
         except Exception as exc:  # noqa: BLE001 - a photo that cannot be decoded fails alone
             summary.failed.append((item.photo.id, f"cannot resize {item.source}: {exc}"))
             return None
 
     def _sidecar(self, item: _Item) -> bytes:
-        photo = item.photo
+        """The photo's title, description, rating, tags (flat and hierarchical) and album; the orientation the
+        user turned it to, for copies of originals (resized copies are written turned, so they need none)."""
+        photo, edits = item.photo, item.edits
         taken = photo.taken_at + (photo.tz_offset or "") if photo.taken_at else None
-        return to_xml(Sidecar(title=getattr(photo, "title", None), description=getattr(photo, "description", None),
-                              taken_at=taken, gps_lat=photo.gps_lat, gps_lon=photo.gps_lon,
-                              keywords=[self.album_name] if self.album_name else []))
+        flat = [t.rsplit("/", 1)[-1] for t in edits.tags] + ([self.album_name] if self.album_name else [])
+        orientation = None
+        if edits.rotation and not self.max_size:
+            orientation = combined_orientation(photo.orientation, edits.rotation)
+        return to_xml(Sidecar(title=edits.title, description=edits.description, taken_at=taken,
+                              gps_lat=photo.gps_lat, gps_lon=photo.gps_lon, keywords=list(dict.fromkeys(flat)),
+                              hierarchical=[t for t in edits.tags if "/" in t], rating=edits.rating,
+                              rejected=edits.rejected, orientation=orientation))
 
     def _to_folder(self, items: list[_Item], destination: Path, summary: ExportSummary) -> None:
         root = destination.resolve() if destination.exists() else destination.absolute()
@@ -273,7 +286,7 @@ class Exporter:
         summary.written += list(expected)
 
 
-def _resized_jpeg(path: str, max_size: int) -> bytes:
+def _resized_jpeg(path: str, max_size: int, rotation: int = 0) -> bytes:
     from PIL import Image, ImageOps
 
     try:
@@ -283,7 +296,7 @@ def _resized_jpeg(path: str, max_size: int) -> bytes:
     except ImportError:
         pass
     with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
+        image = rotate_pil(ImageOps.exif_transpose(image), rotation)
         image.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")

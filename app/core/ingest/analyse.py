@@ -28,6 +28,7 @@ from app.core.ingest.heif import heif_truncation
 from app.core.ingest.metadata import PhotoMetadata, read_metadata
 from app.core.ingest.phash import phash_hex
 from app.core.ingest.sniff import HEADER_BYTES, RAW_EXTENSIONS, sniff_bytes
+from app.core.organise.embedded import EmbeddedInfo, read_embedded
 from app.core.ingest.thumbnails import decode_cost, decode_upright, make_thumbnails, prepare_decode, save_thumbnails
 
 __all__ = ["FileBusy", "FileRejected", "IngestSettings", "FileAnalysis", "analyse_file", "rebuild_thumbnails"]
@@ -80,6 +81,8 @@ class FileAnalysis:
     phash: str
     thumbnails: dict[str, str]
     phash_crops: str = ""  # centre-crop pHashes (app.core.ingest.crop_hash)
+    # Rating, tags, title, description other programs wrote into the file (app.core.organise.embedded).
+    embedded: EmbeddedInfo = EmbeddedInfo()
 
 
 @dataclass
@@ -100,6 +103,7 @@ class _Decoded:
     height: int
     metadata: PhotoMetadata
     thumbs: dict[str, Image.Image]
+    embedded: EmbeddedInfo = EmbeddedInfo()
 
 
 def register_heif() -> None:
@@ -130,6 +134,7 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
         phash=phash_hex(decoded.thumbs["grid"]),
         thumbnails=thumbnail_paths,
         phash_crops=crop_hashes_hex(decoded.thumbs["grid"]),
+        embedded=decoded.embedded,
     )
 
 
@@ -254,6 +259,7 @@ def _decode(source: _Source, settings: IngestSettings) -> _Decoded:
                 metadata = read_metadata(
                     source.data if source.data is not None else source.path, image, source.stat.st_mtime_ns
                 )
+                embedded = read_embedded(source.data, image, source.path)
                 upright = decode_upright(image, settings.preview_px, orientation)
             thumbs = make_thumbnails(upright, settings.sizes)
     except (FileRejected, FileBusy):
@@ -287,4 +293,5 @@ def _decode(source: _Source, settings: IngestSettings) -> _Decoded:
 
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    return _Decoded(format=image_format, width=width, height=height, metadata=metadata, thumbs=thumbs)
+    return _Decoded(format=image_format, width=width, height=height, metadata=metadata, thumbs=thumbs,
+                    embedded=embedded)

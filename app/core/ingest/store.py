@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.core.db.models import FailedFile, Photo, PhotoFile
 from app.core.db.types import text_safe
 from app.core.ingest.analyse import FileAnalysis
+from app.core.organise.service import store_embedded
 from app.core.photo_metadata import metadata_of
 
 IMPORTED, DUPLICATE, MOVED, UNCHANGED = "imported", "duplicate", "moved", "unchanged"
@@ -52,6 +53,7 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
         photo_id = session.execute(
             insert(_PHOTOS).values(sha256=analysis.sha256, imported_at=now, hidden=False, **content).returning(_PHOTOS.c.id)
         ).scalar_one()
+        store_embedded(session, photo_id, analysis.embedded)
         outcome = IMPORTED
     else:
         photo_id = found.id

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import distinct, func, select
 
-from app.core.db.models import Album, Event, Photo, PhotoPlace
+from app.core.db.models import Album, Event, Photo, PhotoPlace, PhotoTag, Tag
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
 from app.core.search.sql import TYPE_FORMATS
 
@@ -40,6 +40,12 @@ def _values(library: "Library", name: str) -> list[str]:
             return sorted(years, reverse=True)
         if name == "event":
             return list(s.scalars(select(Event.title).order_by(Event.start.desc()).limit(200)))
+        if name == "tag":
+            return sorted(set(s.scalars(select(Tag.name).where(Tag.id.in_(select(PhotoTag.tag_id))))), key=str.lower)
+    if name == "is":
+        return ["favourite", "rejected", "rotated"]
+    if name == "rating":
+        return [">=1", ">=2", ">=3", ">=4", "5", "0"]
     if name == "has":
         return sorted(HAS_VALUES)
     if name == "type":

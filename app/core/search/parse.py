@@ -29,8 +29,14 @@ FILTERS = {
     "has": "has:gps, has:place (has:faces and has:voice come later)",
     "type": "file type (type:heic, type:jpeg, type:png)",
     "person": "a named person (not available yet)",
+    "tag": 'a tag or keyword, with the tags under it (tag:kyoto, tag:"Places/Japan")',
+    "rating": "star rating (rating:4, rating:>=4, rating:3..5, rating:0 for unrated)",
+    "is": "is:favourite, is:rejected, is:rotated",
 }
 HAS_VALUES = {"gps", "place"}
+IS_VALUES = {"favourite": "favourite", "favorite": "favourite", "fav": "favourite", "rejected": "rejected",
+             "reject": "rejected", "rotated": "rotated"}
+RATING_PATTERN = re.compile(r"^(?:(>=|<=|>|<|=)?([0-5])|([0-5])?\.\.([0-5])?)$")
 NOT_YET = {("person", None): "people are not recognised yet, so person: finds nothing for now",
            ("has", "faces"): "faces are not detected yet, so has:faces is not available yet",
            ("has", "voice"): "voice notes do not exist yet, so has:voice is not available yet"}
@@ -215,6 +221,10 @@ def _check_filter(query: str, t: _Token) -> Filter:
             raise NotAvailableError(NOT_YET[(name, value.lower())], query, t.position, t.length)
         if value.lower() not in HAS_VALUES:
             raise bad(f"has:{value} is not a thing photos can have (has:gps, has:place)")
+    if name == "is" and value.lower() not in IS_VALUES:
+        raise bad(f"is:{value} is not known (is:favourite, is:rejected, is:rotated)")
+    if name == "rating" and (not RATING_PATTERN.match(value.replace(" ", "")) or value.strip() == ".."):
+        raise bad(f"rating: takes 0 to 5 stars (rating:4, rating:>=4, rating:3..5), not {value!r}")
     if name in ("year", "date"):
         low, _, high = value.partition("..")
         pattern = re.compile(r"^\d{4}$") if name == "year" else _DATE

@@ -11,9 +11,10 @@ from __future__ import annotations
 from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.core.db.models import Album, AlbumPhoto, Event, EventPhoto, Photo, PhotoFile, PhotoPlace
+from app.core.db.models import (Album, AlbumPhoto, Event, EventPhoto, Photo, PhotoEdit, PhotoFile, PhotoPlace,
+                                 PhotoTag, Tag)
 from app.core.search.errors import QueryError
-from app.core.search.parse import And, Filter, Not, Or, Word
+from app.core.search.parse import RATING_PATTERN, IS_VALUES, And, Filter, Not, Or, Word
 
 # type: values -> Photo.format as the decoder names it (Pillow's format names).
 TYPE_FORMATS = {"heic": ("HEIF", "HEIC", "AVIF"), "heif": ("HEIF", "HEIC"), "jpeg": ("JPEG", "MPO"),
@@ -23,8 +24,12 @@ TYPE_FORMATS = {"heic": ("HEIF", "HEIC", "AVIF"), "heif": ("HEIF", "HEIC"), "jpe
 _MAX_ALBUM_DEPTH = 8  # smart albums that name each other
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + _escape(text) + "%"
 
 
 class SqlBuilder:
@@ -51,7 +56,15 @@ class SqlBuilder:
 
     # -- free words --------------------------------------------------------------------------------------------
     def word(self, text: str):
-        return Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.path.like(_like(text), escape="\\")))
+        """File and folder names, titles, descriptions and tags."""
+        pattern = _like(text)
+        return or_(
+            Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.path.like(pattern, escape="\\"))),
+            Photo.id.in_(select(PhotoEdit.photo_id).where(or_(PhotoEdit.title.like(pattern, escape="\\"),
+                                                              PhotoEdit.description.like(pattern, escape="\\")))),
+            Photo.id.in_(select(PhotoTag.photo_id).join(Tag, Tag.id == PhotoTag.tag_id)
+                         .where(Tag.name.like(pattern, escape="\\"))),
+        )
 
     # -- filters -----------------------------------------------------------------------------------------------
     def f_place(self, node: Filter):
@@ -113,6 +126,31 @@ class SqlBuilder:
         if node.value.lower() == "gps":
             return and_(Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))
         return Photo.id.in_(select(PhotoPlace.photo_id))
+
+    def f_tag(self, node: Filter):
+        """The tag by its full name or its last part ("kyoto" finds "Places/Japan/Kyoto"), and tags under it."""
+        name = "/".join(p.strip() for p in node.value.replace("|", "/").split("/") if p.strip()).lower()
+        low = func.lower(Tag.name)
+        tags = select(Tag.id).where(or_(low == name, low.like(_escape(name) + "/%", escape="\\"),
+                                        low.like("%/" + _escape(name), escape="\\"),
+                                        low.like("%/" + _escape(name) + "/%", escape="\\")))
+        return Photo.id.in_(select(PhotoTag.photo_id).where(PhotoTag.tag_id.in_(tags)))
+
+    def f_rating(self, node: Filter):
+        op, stars, low, high = RATING_PATTERN.match(node.value.replace(" ", "")).groups()
+        rating = select(PhotoEdit.rating).where(PhotoEdit.photo_id == Photo.id).scalar_subquery()
+        rating = func.coalesce(rating, 0)
+        if stars is not None:
+            n = int(stars)
+            return {None: rating == n, "=": rating == n, ">=": rating >= n, "<=": rating <= n, ">": rating > n,
+                    "<": rating < n}[op]
+        return and_(rating >= int(low or 0), rating <= int(high if high is not None else 5))
+
+    def f_is(self, node: Filter):
+        what = IS_VALUES[node.value.lower()]
+        column = {"favourite": PhotoEdit.favourite.is_(True), "rejected": PhotoEdit.rejected.is_(True),
+                  "rotated": PhotoEdit.rotation != 0}[what]
+        return Photo.id.in_(select(PhotoEdit.photo_id).where(column))
 
     def f_type(self, node: Filter):
         value = node.value.lower().lstrip(".")

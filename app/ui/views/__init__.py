@@ -30,6 +30,7 @@ class Mode(Enum):
     FOLDER = "folder"
     DUPLICATES = "duplicates"
     SEARCH = "search"
+    TAGS = "tags"
     PEOPLE = "people"
     EVENTS = "events"
     ALBUMS = "albums"
@@ -144,6 +145,8 @@ def default_views(context: ViewContext) -> list[View]:
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
     from app.ui.views.search import SearchView
+    from app.ui.views.tags import TagsView
 
-    kinds = [LibraryView, FoldersView, DuplicatesView, SearchView, PeopleView, EventsView, AlbumsView, ActivityView]
+    kinds = [LibraryView, FoldersView, DuplicatesView, SearchView, TagsView, PeopleView, EventsView, AlbumsView,
+             ActivityView]
     return [kind(context) for kind in kinds]

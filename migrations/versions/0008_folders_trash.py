@@ -1,15 +1,15 @@
 """folders and trash: a watched folder can be paused (the watcher and start-up rescans leave it alone); files
 moved to the trash wait beside their folder until the app closes, so the move can be undone
 
-Revision ID: 0100_folders_trash
-Revises: 0006_scale
+Revision ID: 0008_folders_trash
+Revises: 0007_basics
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0100_folders_trash"
-down_revision = "0006_scale"
+revision = "0008_folders_trash"
+down_revision = "0007_basics"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,97 @@
+"""The bar above the grid: sort (date taken, date imported, file name, rating) and quick filters (favourites,
+rating at least N, file type, has GPS, hide rejected). It turns the choices into a query of the query language
+(`is:favourite rating:>=3`), and the browser refines whatever list the view shows with it (app.core.browse)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from app.ui.badges import HEART, STAR
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("FilterBar", text)
+
+
+TYPES = ("jpeg", "heic", "png", "tiff", "webp", "gif")
+
+
+class FilterBar(QWidget):
+    """Emits `changed()` when the sort or a filter changes."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 2, 8, 2)
+        layout.addWidget(QLabel(_tr("Sort:")))
+        self.sort = QComboBox()
+        for key, text in (("taken", _tr("Date taken")), ("imported", _tr("Date imported")),
+                          ("name", _tr("File name")), ("rating", _tr("Rating"))):
+            self.sort.addItem(text, key)
+        layout.addWidget(self.sort)
+        layout.addSpacing(12)
+        self.favourites = QToolButton(text=HEART + " " + _tr("Favourites"), checkable=True, autoRaise=True)
+        layout.addWidget(self.favourites)
+        self.rating = QComboBox()
+        self.rating.addItem(_tr("Any rating"), 0)
+        for n in range(1, 6):
+            self.rating.addItem(STAR * n + ("" if n == 5 else " +"), n)
+        layout.addWidget(self.rating)
+        self.type = QComboBox()
+        self.type.addItem(_tr("Any type"), "")
+        for kind in TYPES:
+            self.type.addItem(kind.upper(), kind)
+        layout.addWidget(self.type)
+        self.gps = QToolButton(text=_tr("Has GPS"), checkable=True, autoRaise=True)
+        layout.addWidget(self.gps)
+        self.hide_rejected = QToolButton(text=_tr("Hide rejected"), checkable=True, autoRaise=True)
+        layout.addWidget(self.hide_rejected)
+        self.clear = QToolButton(text=_tr("Clear"), autoRaise=True, toolTip=_tr("Show everything, by date taken"))
+        self.clear.clicked.connect(self.reset)
+        layout.addWidget(self.clear)
+        layout.addStretch(1)
+        for combo in (self.sort, self.rating, self.type):
+            combo.currentIndexChanged.connect(self._changed)
+        for button in (self.favourites, self.gps, self.hide_rejected):
+            button.toggled.connect(self._changed)
+        self._changed()
+
+    def sort_key(self) -> str:
+        return self.sort.currentData()
+
+    def query(self) -> str:
+        parts = []
+        if self.favourites.isChecked():
+            parts.append("is:favourite")
+        if self.rating.currentData():
+            parts.append(f"rating:>={self.rating.currentData()}")
+        if self.type.currentData():
+            parts.append(f"type:{self.type.currentData()}")
+        if self.gps.isChecked():
+            parts.append("has:gps")
+        if self.hide_rejected.isChecked():
+            parts.append("-is:rejected")
+        return " ".join(parts)
+
+    def active(self) -> bool:
+        return bool(self.query()) or self.sort_key() != "taken"
+
+    def reset(self) -> None:
+        widgets = (self.sort, self.rating, self.type, self.favourites, self.gps, self.hide_rejected)
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.sort.setCurrentIndex(0)
+        self.rating.setCurrentIndex(0)
+        self.type.setCurrentIndex(0)
+        for button in (self.favourites, self.gps, self.hide_rejected):
+            button.setChecked(False)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self._changed()
+
+    def _changed(self, *_args) -> None:
+        self.clear.setEnabled(self.active())
+        self.changed.emit()
