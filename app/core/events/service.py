@@ -144,6 +144,19 @@ class EventService:
         return [EventInfo(e.id, e.title, e.start, e.end, e.place, e.cover_photo_id,
                           [p for _, p in sorted(members.get(e.id, []))]) for e in events]
 
+    def years(self) -> list[tuple[str, int]]:
+        """(year, number of events) newest first: the sidebar's cheap summary (no photo rows read)."""
+        with self._library.db.read_session() as s:
+            year = func.substr(Event.start, 1, 4)
+            rows = s.execute(select(year, func.count()).group_by(year).order_by(year))
+            return [(year, count) for year, count in rows][::-1]
+
+    def photo_ids(self, event_id: int) -> list[int]:
+        """The event's photos in time order ([] for an unknown event: it was merged or re-segmented away)."""
+        with self._library.db.read_session() as s:
+            return list(s.scalars(select(EventPhoto.photo_id).join(Photo, Photo.id == EventPhoto.photo_id)
+                                  .where(EventPhoto.event_id == event_id).order_by(Photo.taken_at, Photo.id)))
+
     def get(self, event_id: int) -> EventInfo:
         found = next((e for e in self.list() if e.id == event_id), None)
         if found is None:

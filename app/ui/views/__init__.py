@@ -88,6 +88,18 @@ class View(QObject):
                 self._item.setStatusTip(0, self.why_disabled)
         return self._item
 
+    def sidebar_actions(self, place: Place) -> list[QAction]:
+        """Actions for the sidebar's context menu on this view's entry `place` (rename an album, ...)."""
+        return []
+
+    def accepts_drop(self, place: Place | None, mime) -> bool:
+        """Whether `mime` (photos dragged from the grid) can be dropped on the entry `place` (None: anywhere
+        in this view's entries)."""
+        return False
+
+    def drop(self, place: Place, mime) -> None:
+        """What `accepts_drop` agreed to was dropped on `place`."""
+
     def page(self) -> QWidget | None:
         """The view's own page; None shows the shared photo grid."""
         return None
@@ -133,8 +145,10 @@ def sidebar_child(parent: QTreeWidgetItem, text: str, place: Place, tooltip: str
 
 def default_views(context: ViewContext) -> list[View]:
     """Every view, in sidebar order. A new view is one module and one line here."""
-    from app.ui.views.coming import ActivityView, AlbumsView, EventsView, PeopleView
+    from app.ui.views.albums import AlbumsView
+    from app.ui.views.coming import ActivityView, PeopleView
     from app.ui.views.duplicates import DuplicatesView
+    from app.ui.views.events import EventsView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
     from app.ui.views.search import SearchView
