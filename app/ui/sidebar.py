@@ -100,7 +100,10 @@ class Sidebar(QWidget):
         if item is self._drop_target:
             return
         if self._drop_target is not None:
-            self._drop_target.setData(0, Qt.ItemDataRole.BackgroundRole, None)
+            try:
+                self._drop_target.setData(0, Qt.ItemDataRole.BackgroundRole, None)
+            except RuntimeError:  # the entry was rebuilt meanwhile (a refresh): nothing left to unmark
+                pass
         self._drop_target = item
         if item is not None:
             item.setData(0, Qt.ItemDataRole.BackgroundRole, self.palette().highlight())

@@ -108,6 +108,7 @@ class Exporter:
     def _items(self, photo_ids: list[int]) -> list[_Item]:
         with self.library.db.read_session() as s:
             photos = list(s.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(photo_ids))))
+            self._people = people_in(s, photo_ids) if self.sidecars else {}
             s.expunge_all()
         photos.sort(key=lambda p: (p.taken_at is None, p.taken_at or "", p.id))  # a fixed order: stable numbering
         names = self._names = NameAllocator(stem_unique=self.sidecars)
@@ -161,7 +162,8 @@ class Exporter:
         taken = photo.taken_at + (photo.tz_offset or "") if photo.taken_at else None
         return to_xml(Sidecar(title=getattr(photo, "title", None), description=getattr(photo, "description", None),
                               taken_at=taken, gps_lat=photo.gps_lat, gps_lon=photo.gps_lon,
-                              keywords=[self.album_name] if self.album_name else []))
+                              keywords=([self.album_name] if self.album_name else [])
+                              + self._people.get(photo.id, [])))
 
     def _to_folder(self, items: list[_Item], destination: Path, summary: ExportSummary) -> None:
         root = destination.resolve() if destination.exists() else destination.absolute()
@@ -290,6 +292,22 @@ def _resized_jpeg(path: str, max_size: int) -> bytes:
         out = io.BytesIO()
         image.save(out, "JPEG", quality=90)
     return out.getvalue()
+
+
+def people_in(session, photo_ids: list[int]) -> dict[int, list[str]]:
+    """{photo id: names of the people in it} (named, not hidden; forgotten faces count for nobody): the
+    sidecars' people keywords."""
+    from app.core.db.models import Face, Person
+
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(photo_ids), 500):  # SQLite caps the bound parameters of one statement
+        rows = session.execute(
+            select(Face.photo_id, Person.name).join(Person, Person.id == Face.person_id)
+            .where(Face.photo_id.in_(photo_ids[start:start + 500]), Face.forgotten.is_(False),
+                   Person.name.is_not(None), Person.hidden.is_(False)))
+        for photo_id, name in rows:
+            found.setdefault(photo_id, set()).add(name)
+    return {photo_id: sorted(names) for photo_id, names in found.items()}
 
 
 def photos_for(library: "Library", *, album: int | None = None, event: int | None = None,

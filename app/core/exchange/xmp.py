@@ -2,7 +2,7 @@
 
 Written: dc:title and dc:description (when the photo has them), xmp:CreateDate and photoshop:DateCreated (the
 capture time, with its offset when known), exif:GPSLatitude/GPSLongitude in XMP's "DD,MM.mmmmN" form, and
-dc:subject keywords (the album name; people once they exist).
+dc:subject keywords (the album or event name, and the names of the people in the photo).
 """
 
 from __future__ import annotations

@@ -263,7 +263,8 @@ class AlbumsView(View):
                 font = QFont(child.font(0))
                 font.setItalic(True)
                 child.setFont(0, font)
-            if current_place == Place(self.mode, album.id) and tree is not None:
+            shown = self.is_current and self.place == Place(self.mode, album.id)  # navigated here from elsewhere
+            if tree is not None and (current_place == Place(self.mode, album.id) or shown):
                 tree.setCurrentItem(child)
         item.setExpanded(True)
         if tree is not None:

@@ -16,7 +16,7 @@ from app.ui.images import ImageLoader
 KeyRole = Qt.ItemDataRole.UserRole + 1  # the card's key (an event or album id); headings have none
 CoverRole = Qt.ItemDataRole.UserRole + 2  # the cover photo's id
 COVER = QSize(200, 150)
-CARD = QSize(216, 214)
+CARD = QSize(212, 196)
 HEADING_HEIGHT = 40
 
 
@@ -61,7 +61,7 @@ class CardList(QListWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         item.setFont(font)
-        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # not selectable; enabled keeps the normal text colour
         item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         item.setSizeHint(QSize(self._heading_width(), HEADING_HEIGHT))
         self.addItem(item)

@@ -135,7 +135,8 @@ class EventsView(View):
         item.takeChildren()
         for year, count in years:
             child = sidebar_child(item, f"{year}  ({count:,})", Place(self.mode, year))
-            if current_place == Place(self.mode, year) and tree is not None:
+            shown = self.is_current and self.place == Place(self.mode, year)
+            if tree is not None and (current_place == Place(self.mode, year) or shown):
                 tree.setCurrentItem(child)
         if tree is not None:
             tree.blockSignals(False)
