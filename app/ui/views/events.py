@@ -114,7 +114,7 @@ class EventsView(View):
             return
         events = self.library.events
         self.context.reader.read("sidebar-events", events.years, self._show_years)
-        if active or self.loaded:
+        if active:  # the cards (every event's photos: a third of a second at 100k) only while Events shows
             library = self.library
             self.context.reader.read("events", lambda: read_events(library), self._show_events)
 
