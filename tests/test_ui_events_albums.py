@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, QSettings, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
@@ -70,7 +70,7 @@ def answer(monkeypatch, text: str) -> None:
 # -- events -------------------------------------------------------------------------------------------------
 @pytest.fixture
 def timeline(library):
-    truth = load_timeline(library)
+    load_timeline(library)
     library.events.rebuild()
     return library
 

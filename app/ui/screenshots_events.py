@@ -20,7 +20,6 @@ from app.ui.screenshots import _grab, _wait
 
 
 def build_library(work: Path) -> Path:
-    from PIL import Image  # noqa: F401 - paint_scene returns PIL images
     from sqlalchemy import select
 
     from app.bench.gui import paint_scene
