@@ -432,3 +432,16 @@ def test_file_export_exports_the_selection(dated, make_window, qtbot):
     dialog = albums_view(window).ask_export()
     assert dialog is not None and dialog.source.kind == "photos" and len(dialog.source.value) == 2
     assert albums_view(window).export_action in window.menuBar().actions()[0].menu().actions()
+
+
+def test_file_export_in_an_event_exports_the_event(dated, make_window, qtbot):
+    library, ids = dated
+    library.events.rebuild()
+    event = library.events.list()[0]
+    window = make_window(library.root)
+    open_events(window, qtbot)
+    window.navigate(Place(Mode.EVENTS, event.id))
+    qtbot.waitUntil(lambda: grid_ids(window) == event.photo_ids, timeout=WAIT)
+    window.grid_view.clearSelection()
+    dialog = albums_view(window).ask_export()
+    assert (dialog.source.kind, dialog.source.value, dialog.source.name) == ("event", event.id, event.title)

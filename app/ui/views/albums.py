@@ -491,7 +491,10 @@ class AlbumsView(View):
         if place is not None and place.mode is self.mode and isinstance(place.value, int):
             return self.export_album(place.value)
         if place is not None and place.mode is Mode.EVENTS and isinstance(place.value, int):
-            return ask_export(self.context, self.library, ExportSource("event", place.value, _tr("event")))
+            events = getattr(self.context.window, "views", {}).get(Mode.EVENTS)
+            info = events.events.get(place.value) if events is not None else None
+            return ask_export(self.context, self.library, ExportSource(
+                "event", place.value, info.title if info is not None else _tr("event")))
         if browser.showing() and browser.selected_count():
             return self.export_selection()
         self.context.messages.info(_tr("Select photos, or open an album or an event, to export it."), key="export")
