@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from app.core.db.models import Album, Event, Person, Photo, PhotoPlace
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
@@ -29,7 +29,7 @@ def _values(library: "Library", name: str) -> list[str]:
         if name == "place":
             rows = set()
             for column in (PhotoPlace.city, PhotoPlace.region, PhotoPlace.country):
-                rows |= set(s.scalars(select(distinct(column)).where(column.is_not(None))))
+                rows |= set(s.scalars(select(column).distinct().where(column.is_not(None))))
             return sorted(rows)
         if name == "album":
             return sorted(set(s.scalars(select(Album.name))))
@@ -39,7 +39,7 @@ def _values(library: "Library", name: str) -> list[str]:
                 names |= set(s.scalars(select(column).distinct().where(column.is_not(None))))
             return sorted(names)
         if name == "year":
-            years = s.scalars(select(distinct(func.substr(Photo.taken_at, 1, 4))).where(Photo.taken_at.is_not(None)))
+            years = s.scalars(select(func.substr(Photo.taken_at, 1, 4)).distinct().where(Photo.taken_at.is_not(None)))
             return sorted(years, reverse=True)
         if name == "person":  # offered once person: is a filter of the language
             return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None), Person.hidden.is_(False)))))
