@@ -445,3 +445,21 @@ def test_file_export_in_an_event_exports_the_event(dated, make_window, qtbot):
     window.grid_view.clearSelection()
     dialog = albums_view(window).ask_export()
     assert (dialog.source.kind, dialog.source.value, dialog.source.name) == ("event", event.id, event.title)
+
+
+def test_albums_page_shows_a_card_per_album_and_a_click_opens_it(dated, make_window, qtbot):
+    library, ids = dated
+    trip = library.albums.create("Trip", ids[:2])
+    library.albums.create("Canon", query="camera:canon")
+    window = make_window(library.root)
+    view = albums_view(window)
+    window.navigate(Place(Mode.ALBUMS))
+    qtbot.waitUntil(lambda: len(view.widget.cards.cards()) == 2, timeout=WAIT)
+    assert window.stack.currentWidget() is view.widget
+    assert [c.text() for c in view.widget.cards.cards()] == ["Canon\n4 photos · smart album", "Trip\n2 photos · album"]
+    assert [a.text() for a in view.sidebar_actions(Place(Mode.ALBUMS))] == ["New &Album…", "New S&mart Album…"]
+    cards = view.widget.cards
+    card = cards.card(trip)
+    qtbot.mouseClick(cards.viewport(), Qt.MouseButton.LeftButton, pos=cards.visualItemRect(card).center())
+    assert window.place == Place(Mode.ALBUMS, trip)
+    qtbot.waitUntil(lambda: sorted(grid_ids(window)) == sorted(ids[:2]), timeout=WAIT)
