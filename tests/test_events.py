@@ -127,3 +127,33 @@ def test_events_after_import_task_and_cli(tmp_path, capsys):
     assert code == 1 and "none of its files is on disk" in out  # these test photos have no files
     code, _, err = run_cli(capsys, lib, "export", "--event", "99", str(tmp_path / "out"))
     assert code == 1 and "no event 99" in err and "unexpected" not in err
+
+
+def test_resegmentation_rewrites_only_the_events_that_changed(library):
+    """Photos arriving in a big library change a few events: only those rows are written (the write lock is
+    held that much shorter), and the result is exactly what rewriting everything gives."""
+    from app.core.events.service import rebuild
+
+    load_timeline(library)
+    library.events.rebuild()
+    before = {e.id: e for e in library.events.list()}
+    kyoto = next(e for e in before.values() if e.title.startswith("Kyoto"))
+    make_photos(library, [dict(taken_at="2019-04-05T12:00:00", tz_offset="+09:00", gps_lat=35.0, gps_lon=135.77),
+                          dict(taken_at="2020-03-01T10:00:00", gps_lat=42.36, gps_lon=-71.06)])
+
+    def changes(**kwargs) -> int:
+        with library.db.write_session() as s:
+            raw = s.connection().connection.driver_connection
+            start = raw.total_changes
+            rebuild(s, **kwargs)
+            return raw.total_changes - start
+
+    written = changes()
+    after = library.events.list()
+    assert written < 20  # Kyoto grew by one photo, one new outing: a few rows, not the ~500 of the library
+    assert len(after) == len(before) + 1
+    assert {e.id for e in after} >= set(before)  # ids kept
+    assert len(next(e for e in after if e.id == kyoto.id).photo_ids) == len(kyoto.photo_ids) + 1
+    assert changes(rewrite_all=True) > 400
+    assert library.events.list() == after  # the same events either way
+    assert changes() == 0  # nothing changed: nothing written

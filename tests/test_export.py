@@ -163,3 +163,28 @@ def test_cancel_stops_between_files_and_says_so(library, tmp_path, exported):
         exported, tmp_path / "out")
     assert summary.cancelled and len(summary.written) == 2 and len(files_in(tmp_path / "out")) == 2
     assert "cancelled" in summary.text()
+
+
+def test_sidecars_name_the_people_in_each_photo(library, tmp_path, exported):
+    """Issue 11: sidecars carry people as keywords (named, shown people; a forgotten face names nobody)."""
+    from app.core.db.models import Face, Person
+    from app.core.exchange.export import Exporter
+    from app.core.exchange.xmp import read_xmp
+
+    with library.db.write_session() as s:
+        alice, bob, hidden = (Person(name=n, hidden=h, created_at=0) for n, h in (("Alice", False), ("Bob", False),
+                                                                                 ("Eve", True)))
+        unnamed = Person(name=None, hidden=False, created_at=0)
+        s.add_all([alice, bob, hidden, unnamed])
+        s.flush()
+        box = dict(model_id="m", x=0, y=0, w=1, h=1, score=1, size_px=40, blur=100, created_at=0)
+        s.add_all([Face(photo_id=exported[0], person_id=bob.id, **box), Face(photo_id=exported[0], person_id=alice.id, **box),
+                   Face(photo_id=exported[0], person_id=hidden.id, **box),
+                   Face(photo_id=exported[1], person_id=unnamed.id, **box),
+                   Face(photo_id=exported[1], person_id=alice.id, forgotten=True, **box)])
+    dest = tmp_path / "out"
+    Exporter(library, sidecars=True, album_name="Trip").export(exported[:2], dest)
+    first = read_xmp((dest / "2019-06-03_IMG_1.xmp").read_bytes())
+    second = read_xmp((dest / "2019-06-03_IMG_1 (2).xmp").read_bytes())
+    assert first.keywords == ["Trip", "Alice", "Bob"]
+    assert second.keywords == ["Trip"]

@@ -56,7 +56,7 @@ def test_opening_a_library_shows_its_photos(library, make_window, qtbot):
 
 def test_features_still_to_come_are_disabled_with_a_reason(tmp_path, make_window):
     window = make_window(tmp_path / "empty")
-    for mode in (Mode.PEOPLE, Mode.EVENTS, Mode.ALBUMS):
+    for mode in (Mode.PEOPLE,):
         item = window.sidebar.item(mode)
         assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
         assert "later version" in item.toolTip(0)

@@ -13,7 +13,7 @@ from app.bench.gui import write_photos
 from app.core.ingest.watch import FolderWatcher
 from app.ui.main_window import MainWindow
 from app.ui.settings import AppSettings
-from app.ui.views import Mode
+from app.ui.views import Mode, Place
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -114,8 +114,7 @@ def test_pause_remove_and_offline_folders(window, qtbot, tmp_path):
     view = window.views[Mode.FOLDER]
     qtbot.waitUntil(lambda: bool(view._folders), timeout=10_000)
     folder_id = next(iter(view._folders))
-    place = window.sidebar.item(Mode.FOLDER).child(0)
-    texts = [a.text() for a in window.sidebar.menu_for(place)]
+    texts = [a.text() for a in view.sidebar_actions(Place(Mode.FOLDER, folder_id))]
     assert texts == ["Rescan", "Pause Watching", "Remove from Library…", "Add Folder…"]
 
     view.set_paused(folder_id, True)

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.ui.images import ImageLoader, rotated
 from app.ui.workers import Worker
@@ -26,6 +26,7 @@ PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 InfoRole = Qt.ItemDataRole.UserRole + 2  # PhotoInfo, or None while it cannot be read
 ThumbnailRole = Qt.ItemDataRole.UserRole + 3  # QImage when loaded (null if unreadable), else None
 ScoreRole = Qt.ItemDataRole.UserRole + 4  # search score, or None outside search results
+PHOTO_IDS_MIME = "application/x-shoebox-photo-ids"  # photos dragged from the grid (onto an album): "1,2,3"
 
 PAGE_SIZE = 200
 MAX_CACHED_INFOS = 4_000  # 20 pages: enough to scroll back; more only slows Python's garbage collector
@@ -96,7 +97,18 @@ class PhotoGridModel(QAbstractListModel):
     def flags(self, index):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+                | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def mimeTypes(self) -> list[str]:
+        return [PHOTO_IDS_MIME]
+
+    def mimeData(self, indexes) -> QMimeData:
+        """The dragged photos' ids, in grid order (dropped on an album in the sidebar to add them)."""
+        data = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid() and i.row() < len(self._ids)})
+        data.setData(PHOTO_IDS_MIME, ",".join(str(self._ids[r]) for r in rows).encode())
+        return data
 
     def _turn(self, photo_id: int, image, degrees: int):
         """The thumbnail turned as the user rotated the photo, kept while the same image and rotation last."""

@@ -110,6 +110,8 @@ class PhotoGridView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setDragEnabled(True)  # photos can be dragged onto an album in the sidebar
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setFrameShape(QListView.Shape.NoFrame)
         self._delegate = ThumbnailDelegate(self)
         self.setItemDelegate(self._delegate)

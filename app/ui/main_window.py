@@ -283,6 +283,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.import_action)
         file_menu.addAction(self._action(self.tr("Import &Files…"), self.choose_import_files))
         file_menu.addSeparator()
+        if by_menu.get("File"):
+            file_menu.addActions(by_menu["File"])
+            file_menu.addSeparator()
         file_menu.addAction(self._action(self.tr("&Back Up Library…"),
                                          lambda: self.backups.choose_and_start(self.library)))
         file_menu.addSeparator()

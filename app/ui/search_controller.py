@@ -1,4 +1,9 @@
-"""The toolbar search: debounced as-you-type text search and "More like this", run off the GUI thread.
+"""The toolbar search: debounced as-you-type search in the query language (free words plus filters such as
+`place:Kyoto camera:canon -year:2019`, app.core.search) and "More like this", run off the GUI thread.
+
+Words alone go to smart search as before (scores, and the offer to set up a model when there is none); a query
+with filters runs through the query language (filters as SQL, free words ranked by smart search when it serves).
+A query that cannot be run is said with its bad part marked, never as a traceback.
 
 The first query may load a model (seconds); running it on a worker keeps the window responsive, and a sequence
 number drops results of queries the user has already typed past.
@@ -13,6 +18,22 @@ from app.ui.workers import Worker
 
 DEBOUNCE_MS = 300
 RESULT_LIMIT = 500
+
+
+def is_plain_text(tree) -> bool:
+    """Only words (no filter, no negation, no OR): smart search's own business."""
+    from app.core.search.parse import And, Word
+
+    if isinstance(tree, Word):
+        return True
+    return isinstance(tree, And) and bool(tree.children) and all(isinstance(c, Word) for c in tree.children)
+
+
+def query_error_text(error) -> str:
+    """The message and the query with its bad part marked: `year:2019 ▸foo:bar◂ beach`."""
+    query, start = error.query, error.position
+    end = min(len(query), start + error.length)
+    return f"{error.message}: {query[:start]}▸{query[start:end]}◂{query[end:]}"
 
 
 class SearchController(QObject):
@@ -64,7 +85,26 @@ class SearchController(QObject):
         search = self._service()
         if search is None:
             return
-        self._submit(lambda: search.text(query, limit=RESULT_LIMIT), f"“{query}”")
+        from app.core.search.query import QueryError, parse
+
+        try:
+            plain = is_plain_text(parse(query))
+        except QueryError as exc:
+            self._sequence += 1
+            self._on_error(exc)
+            return
+        if plain:
+            self._submit(lambda: search.text(query, limit=RESULT_LIMIT), f"“{query}”")
+            return
+        library = self.library
+
+        def filtered():
+            from app.core.search.query import search as query_search
+            from app.core.search.service import SearchHit
+
+            return [SearchHit(photo_id, 0.0) for photo_id in query_search(library, query, limit=RESULT_LIMIT)]
+
+        self._submit(filtered, f"“{query}”")
 
     def more_like(self, photo_id: int, name: str) -> None:
         search = self._service()
@@ -106,6 +146,9 @@ class SearchController(QObject):
         self.worker.run(func, done)
 
     def _on_error(self, error: BaseException) -> None:
+        if type(error).__name__ in ("QueryError", "NotAvailableError"):
+            self.messages.warning(query_error_text(error), details=error.describe(), key="search")
+            return
         if type(error).__name__ == "ModelMissingError":
             self.model_missing.emit(str(error))
             return

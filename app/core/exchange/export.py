@@ -113,6 +113,7 @@ class Exporter:
         with self.library.db.read_session() as s:
             photos = list(s.scalars(select(Photo).options(selectinload(Photo.files)).where(Photo.id.in_(photo_ids))))
             edits = read_edits(s, [p.id for p in photos])
+            self._people = people_in(s, photo_ids) if self.sidecars else {}
             s.expunge_all()
         photos.sort(key=lambda p: (p.taken_at is None, p.taken_at or "", p.id))  # a fixed order: stable numbering
         names = self._names = NameAllocator(stem_unique=self.sidecars)
@@ -167,7 +168,8 @@ class Exporter:
         user turned it to, for copies of originals (resized copies are written turned, so they need none)."""
         photo, edits = item.photo, item.edits
         taken = photo.taken_at + (photo.tz_offset or "") if photo.taken_at else None
-        flat = [t.rsplit("/", 1)[-1] for t in edits.tags] + ([self.album_name] if self.album_name else [])
+        flat = ([t.rsplit("/", 1)[-1] for t in edits.tags] + ([self.album_name] if self.album_name else [])
+                + self._people.get(photo.id, []))
         orientation = None
         if edits.rotation and not self.max_size:
             orientation = combined_orientation(photo.orientation, edits.rotation)
@@ -303,6 +305,22 @@ def _resized_jpeg(path: str, max_size: int, rotation: int = 0) -> bytes:
         out = io.BytesIO()
         image.save(out, "JPEG", quality=90)
     return out.getvalue()
+
+
+def people_in(session, photo_ids: list[int]) -> dict[int, list[str]]:
+    """{photo id: names of the people in it} (named, not hidden; forgotten faces count for nobody): the
+    sidecars' people keywords."""
+    from app.core.db.models import Face, Person
+
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(photo_ids), 500):  # SQLite caps the bound parameters of one statement
+        rows = session.execute(
+            select(Face.photo_id, Person.name).join(Person, Person.id == Face.person_id)
+            .where(Face.photo_id.in_(photo_ids[start:start + 500]), Face.forgotten.is_(False),
+                   Person.name.is_not(None), Person.hidden.is_(False)))
+        for photo_id, name in rows:
+            found.setdefault(photo_id, set()).add(name)
+    return {photo_id: sorted(names) for photo_id, names in found.items()}
 
 
 def photos_for(library: "Library", *, album: int | None = None, event: int | None = None,

@@ -3,7 +3,7 @@
 
 Written: dc:title and dc:description (when the photo has them), xmp:CreateDate and photoshop:DateCreated (the
 capture time, with its offset when known), exif:GPSLatitude/GPSLongitude in XMP's "DD,MM.mmmmN" form, xmp:Rating,
-tiff:Orientation (when the user rotated the photo), dc:subject keywords (tags and the album name) and, for
+tiff:Orientation (when the user rotated the photo), dc:subject keywords (tags, the album or event name, and the names of the people in the photo) and, for
 hierarchical tags, lr:hierarchicalSubject ("Places|Japan") and digiKam:TagsList ("Places/Japan").
 Read also: MicrosoftPhoto:Rating (a percentage), xmp:Rating -1 (Lightroom's "rejected").
 """

@@ -1,6 +1,6 @@
 """Completion for the search box: filter names while typing a word, and known values after `name:`.
 
-Values come from the library (places, albums, cameras, years, event titles); filters whose feature does not
+Values come from the library (places, albums, cameras, years, event titles, people's names); filters whose feature does not
 exist yet are not offered. Suggestions are whole replacements for the last term, quoted when they hold a space.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
-from app.core.db.models import Album, Event, Photo, PhotoPlace, PhotoTag, Tag
+from app.core.db.models import Album, Event, Person, Photo, PhotoPlace, PhotoTag, Tag
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
 from app.core.search.sql import TYPE_FORMATS
 
@@ -29,15 +29,20 @@ def _values(library: "Library", name: str) -> list[str]:
         if name == "place":
             rows = set()
             for column in (PhotoPlace.city, PhotoPlace.region, PhotoPlace.country):
-                rows |= set(s.scalars(select(distinct(column)).where(column.is_not(None))))
+                rows |= set(s.scalars(select(column).distinct().where(column.is_not(None))))
             return sorted(rows)
         if name == "album":
             return sorted(set(s.scalars(select(Album.name))))
         if name == "camera":
-            return sorted(set(s.scalars(select(distinct(Photo.camera_model)).where(Photo.camera_model.is_not(None)))))
+            names = set()
+            for column in (Photo.camera_make, Photo.camera_model):  # camera: matches either
+                names |= set(s.scalars(select(column).distinct().where(column.is_not(None))))
+            return sorted(names)
         if name == "year":
-            years = s.scalars(select(distinct(func.substr(Photo.taken_at, 1, 4))).where(Photo.taken_at.is_not(None)))
+            years = s.scalars(select(func.substr(Photo.taken_at, 1, 4)).distinct().where(Photo.taken_at.is_not(None)))
             return sorted(years, reverse=True)
+        if name == "person":  # offered once person: is a filter of the language
+            return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None), Person.hidden.is_(False)))))
         if name == "event":
             return list(s.scalars(select(Event.title).order_by(Event.start.desc()).limit(200)))
         if name == "tag":

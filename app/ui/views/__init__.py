@@ -90,6 +90,18 @@ class View(QObject):
                 self._item.setStatusTip(0, self.why_disabled)
         return self._item
 
+    def sidebar_actions(self, place: Place) -> list[QAction]:
+        """Actions for the sidebar's context menu on this view's entry `place` (rename an album, ...)."""
+        return []
+
+    def accepts_drop(self, place: Place | None, mime) -> bool:
+        """Whether `mime` (photos dragged from the grid) can be dropped on the entry `place` (None: anywhere
+        in this view's entries)."""
+        return False
+
+    def drop(self, place: Place, mime) -> None:
+        """What `accepts_drop` agreed to was dropped on `place`."""
+
     def page(self) -> QWidget | None:
         """The view's own page; None shows the shared photo grid."""
         return None
@@ -97,10 +109,6 @@ class View(QObject):
     def menu_actions(self) -> dict[str, list[QAction]]:
         """Actions by menu ("Edit", "View", "Photo"); the window adds them to its menus."""
         return {}
-
-    def sidebar_menu(self, place: "Place | None") -> list[QAction]:
-        """Actions for a right-click on this view's sidebar entry (`place`: the child clicked, or None)."""
-        return []
 
     def toolbar_widgets(self) -> list[QWidget]:
         return []
@@ -140,8 +148,10 @@ def sidebar_child(parent: QTreeWidgetItem, text: str, place: Place, tooltip: str
 def default_views(context: ViewContext) -> list[View]:
     """Every view, in sidebar order. A new view is one module and one line here."""
     from app.ui.views.activity import ActivityView
-    from app.ui.views.coming import AlbumsView, EventsView, PeopleView
+    from app.ui.views.albums import AlbumsView
+    from app.ui.views.coming import PeopleView
     from app.ui.views.duplicates import DuplicatesView
+    from app.ui.views.events import EventsView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
     from app.ui.views.search import SearchView

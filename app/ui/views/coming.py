@@ -1,4 +1,4 @@
-"""Views that are coming (People, Events, Albums, Activity): disabled sidebar entries that say why, so the
+"""Views that are coming (People, Activity): disabled sidebar entries that say why, so the
 shape of the app is visible without pretending those features exist. Each becomes its own module when built."""
 
 from __future__ import annotations
@@ -25,15 +25,3 @@ class PeopleView(_Coming):
     mode = Mode.PEOPLE
     title = "People"
     why_disabled = "Faces are not detected yet: grouping photos by person arrives in a later version."
-
-
-class EventsView(_Coming):
-    mode = Mode.EVENTS
-    title = "Events"
-    why_disabled = "Photos are not grouped into events yet: that arrives in a later version."
-
-
-class AlbumsView(_Coming):
-    mode = Mode.ALBUMS
-    title = "Albums"
-    why_disabled = "Albums are not available yet: they arrive in a later version."

@@ -84,7 +84,7 @@ class FoldersView(View):
             tree.blockSignals(False)
 
     # -- managing folders (the sidebar's right-click menu) -------------------------------------------------------
-    def sidebar_menu(self, place: Place | None) -> list[QAction]:
+    def sidebar_actions(self, place: Place) -> list[QAction]:
         if self.library is None or self.library.read_only:
             return []
         add = QAction(_tr("Add Folder…"), self)

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 
 from app.ui import format as fmt
 from app.ui.model_setup import ModelSetup
+from app.ui.query_completer import QueryCompleter
 from app.ui.search_controller import SearchController
 from app.ui.views import Mode, Place, View
 
@@ -29,10 +30,11 @@ class SearchView(View):
         self.model_setup = ModelSetup(context.window, context.messages)
         self.results: tuple[str, list] | None = None
         self.box = QLineEdit()
-        self.box.setPlaceholderText(_tr("Search photos…  (e.g. beach at sunset)"))
+        self.box.setPlaceholderText(_tr("Search photos…  (beach at sunset, place:Kyoto year:2019)"))
         self.box.setClearButtonEnabled(True)
         self.box.setMaximumWidth(420)
         self.box.setMinimumWidth(160)
+        self.completion = QueryCompleter(self.box, context.reader, self)
         self.status_label = QLabel()
         self.find_action = QAction(_tr("&Find"), self, shortcut=QKeySequence(QKeySequence.StandardKey.Find),
                                    triggered=self.focus_box)
@@ -64,6 +66,7 @@ class SearchView(View):
         super().set_library(library)
         self.results = None
         self.controller.set_library(library)
+        self.completion.set_library(library)
         self.model_setup.set_library(library)
 
     def wait(self) -> None:
@@ -104,7 +107,7 @@ class SearchView(View):
             self.controller.more_like(info.id, Path(info.path).name if info.path else f"photo {info.id}")
 
     def _on_text(self, text: str) -> None:
-        if text.strip() and self.controller.query == "" and self.library is not None:
+        if text.strip() and self.controller.query == "" and self.library is not None and ":" not in text:
             self.controller.check_status()  # first keystroke: say at once if there is no model
         self.controller.set_query(text)
 
