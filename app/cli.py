@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "app.commands.exchange_cmds",
     "app.commands.events_cmds",
     "app.commands.people_cmds",
+    "app.commands.voice_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

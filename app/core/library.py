@@ -341,6 +341,12 @@ class Library:
         return EventService(self)
 
     @cached_property
+    def voice(self):
+        from app.core.voice.service import VoiceService
+
+        return VoiceService(self)
+
+    @cached_property
     def places(self):
         from app.core.places.service import PlaceService
 

@@ -10,4 +10,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.people.scan",
     "app.core.people.cluster_task",
     "app.core.tasks.prune",
+    "app.core.voice.transcribe",
 ]
