@@ -341,6 +341,12 @@ class Library:
         return EventService(self)
 
     @cached_property
+    def text_index(self):
+        from app.core.search.text_index import TextIndex
+
+        return TextIndex(self)
+
+    @cached_property
     def voice(self):
         from app.core.voice.service import VoiceService
 
@@ -357,6 +363,8 @@ class Library:
             self.tasks.stop()
         if "search" in self.__dict__:
             self.search.close()  # flushes the debounced index save
+        if "text_index" in self.__dict__:
+            self.text_index.close()
         self.db.close()
         if self._log_to_file:
             detach_library_log(self.layout.logs)

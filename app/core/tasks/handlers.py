@@ -11,4 +11,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.people.cluster_task",
     "app.core.tasks.prune",
     "app.core.voice.transcribe",
+    "app.core.search.meaning_task",
 ]
