@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "app.commands.events_cmds",
     "app.commands.people_cmds",
     "app.commands.voice_cmds",
+    "app.commands.captions_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

@@ -141,3 +141,24 @@ def test_cli_add_list_remove(library, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert main(["--library", root, "voice", "add", "999", str(wav)]) == 1
     assert "no photo 999" in capsys.readouterr().err
+
+
+@pytest.mark.ml
+def test_openai_whisper_backend_loads_a_local_checkpoint(tmp_path):
+    """The torch runtime through the same interface, on a tiny random checkpoint (words are noise)."""
+    torch = pytest.importorskip("torch")
+    whisper = pytest.importorskip("whisper")
+    from dataclasses import asdict
+
+    from app.core.ml.speech import load_speech
+
+    torch.manual_seed(0)
+    dims = whisper.model.ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2,
+                                         n_audio_layer=1, n_vocab=51864, n_text_ctx=32, n_text_state=32,
+                                         n_text_head=2, n_text_layer=1)
+    checkpoint = tmp_path / "tiny.pt"
+    torch.save({"dims": asdict(dims), "model_state_dict": whisper.model.Whisper(dims).state_dict()}, checkpoint)
+    backend = load_speech("speech:whisper-tiny-random/torch", tmp_path)
+    result = backend.transcribe(speak("hello there", tmp_path / "a.wav"))
+    assert result.model_id == "speech:whisper-tiny-random/torch" and isinstance(result.text, str)
+    assert 0.5 < result.duration_s < 3.0

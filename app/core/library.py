@@ -347,6 +347,12 @@ class Library:
         return TextIndex(self)
 
     @cached_property
+    def captions(self):
+        from app.core.captions.service import CaptionService
+
+        return CaptionService(self)
+
+    @cached_property
     def voice(self):
         from app.core.voice.service import VoiceService
 

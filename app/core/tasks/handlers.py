@@ -12,4 +12,5 @@ HANDLER_MODULES: list[str] = [
     "app.core.tasks.prune",
     "app.core.voice.transcribe",
     "app.core.search.meaning_task",
+    "app.core.captions.task",
 ]
