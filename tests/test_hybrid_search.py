@@ -80,17 +80,22 @@ def test_word_index_is_rebuilt_when_its_file_is_lost_or_damaged(library):
     assert [i for i, _ in library.text_index.words("beach")] == [a]
 
 
-def test_missing_triggers_are_recreated_and_everything_reindexed(library):
+def test_missing_triggers_are_recreated_and_everything_reindexed(tmp_path):
+    """A later migration that rebuilds a table drops its triggers; the next opening puts them back and reindexes."""
     from sqlalchemy import text
 
-    (a,) = make_photos(library, ["one.jpg"])
-    library.text_index.words("one")
-    with library.db.write_session() as s:  # as a table rebuild by a later migration would
-        s.execute(text("DROP TRIGGER search_dirty_places_ins"))
-        s.add(PhotoPlace(photo_id=a, city="Oslo"))
-    assert [i for i, _ in library.text_index.words("oslo")] == [a]
-    with library.db.read_session() as s:
-        assert s.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'search_dirty_places_ins'")) == 1
+    from app.core.library import Library
+
+    with Library.open(tmp_path / "lib") as library:
+        (a,) = make_photos(library, ["one.jpg"])
+        library.text_index.words("one")
+        with library.db.write_session() as s:  # as a table rebuild by a later migration would
+            s.execute(text("DROP TRIGGER search_dirty_places_ins"))
+            s.add(PhotoPlace(photo_id=a, city="Oslo"))
+    with Library.open(tmp_path / "lib") as library:
+        assert [i for i, _ in library.text_index.words("oslo")] == [a]
+        with library.db.read_session() as s:
+            assert s.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'search_dirty_places_ins'")) == 1
 
 
 def test_paraphrase_of_a_note_finds_the_photo_first_without_clip(library):

@@ -65,6 +65,7 @@ class TextIndex:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors = None
+        self._triggers_checked = False
 
     # -- the word index file ---------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -113,8 +114,13 @@ class TextIndex:
         done = 0
         with self._lock:
             conn = self._connection()
-            with self._library.db.write_session() as s:
-                ensure_triggers(s)
+            if not self._triggers_checked:  # tables are rebuilt only by migrations, which run before opening
+                with self._library.db.write_session() as s:
+                    ensure_triggers(s)
+                self._triggers_checked = True
+            with self._library.db.read_session() as s:  # the common case, nothing marked: no write lock taken
+                if s.scalar(select(SearchDirty.photo_id).where(SearchDirty.words.is_(True)).limit(1)) is None:
+                    return 0
             while True:
                 with self._library.db.write_session() as s:
                     ids = list(s.scalars(select(SearchDirty.photo_id).where(SearchDirty.words.is_(True))
@@ -207,7 +213,12 @@ class TextIndex:
             return self._vectors
 
     def meaning(self, vector: np.ndarray, limit: int = 200) -> list[tuple[int, float]]:
-        return self.vectors().search(vector, limit)
+        """Nearest text vectors; one query is searched on one OpenMP thread (as the query encoder, see
+        app.core.ml.text_minilm: threads spin-waiting for each other cost more than they bring on one vector)."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self.vectors().search(vector, limit)
 
     def terms(self, prefix: str, limit: int = 10) -> list[str]:
         """Indexed words starting with `prefix`, most frequent first (for suggestions while typing)."""
