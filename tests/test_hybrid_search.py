@@ -195,3 +195,19 @@ def test_minilm_matches_the_reference_model():
     mask = batch["attention_mask"].unsqueeze(-1).float()
     ref = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1).numpy()
     assert np.min(np.sum(ours * ref, axis=1)) > 0.9999
+
+
+def test_suggestions_offer_names_then_frequent_words(library):
+    from app.core.search.suggest import suggest
+
+    a, b, c = make_photos(library, ["kayak/1.jpg", "kayak/2.jpg", "3.jpg"])
+    with library.db.write_session() as s:
+        s.add(PhotoPlace(photo_id=a, city="Kyoto", country="Japan"))
+        s.add(Person(name="Kate", hidden=False, created_at=0.0))
+    add_note(library, c, "kites over the hill")
+    got = suggest(library, "red ky")
+    assert got[:1] == ["place:Kyoto"]
+    assert suggest(library, "ka")[:2] in (["Kate", "kayak"], ["person:Kate", "kayak"])  # person: once it exists
+    assert "kites" in suggest(library, "ki")
+    assert suggest(library, "pl") == ["place:"]  # filter names still come first
+    assert suggest(library, "k") == []
