@@ -211,3 +211,30 @@ def test_suggestions_offer_names_then_frequent_words(library):
     assert "kites" in suggest(library, "ki")
     assert suggest(library, "pl") == ["place:"]  # filter names still come first
     assert suggest(library, "k") == []
+
+
+@pytest.mark.ml
+def test_clip_part_joins_when_a_model_serves(library, tmp_path):
+    """With a (tiny random) CLIP model, image similarity is a third part; weights switch each part off."""
+    from ml_tiny_model import TINY_ARCH, tiny_checkpoint
+    from test_search_service import add_photos
+
+    from app.core.search.hybrid import hybrid_search
+
+    library.models.import_path(tiny_checkpoint(tmp_path / "ckpt", seed=3), arch=TINY_ARCH, model_id="clip:tiny/h")
+    ids = add_photos(library, 4)
+    library.search.schedule_embedding()
+    library.tasks.run_until_idle()
+    with_clip = hybrid_search(library, "red flowers", weights={"fts": 0, "text": 0})
+    assert with_clip.clip_off is None and {h.photo_id for h in with_clip.hits} <= set(ids)
+    assert with_clip.hits and all(set(h.parts) == {"clip"} for h in with_clip.hits)
+    assert max(h.parts["clip"] for h in with_clip.hits) == pytest.approx(1.0)
+    none = hybrid_search(library, "red flowers", weights={"fts": 0, "text": 0, "clip": 0})
+    assert none.hits == []
+    before = [h.photo_id for h in with_clip.hits]
+    good = [h.photo_id for h in hybrid_search(library, "red flowers", weights={"fts": 0, "text": 0},
+                                               good=[before[-1]]).hits]
+    assert good.index(before[-1]) < len(before) - 1  # a photo marked good moves up (its vector joins the query)
+    bad = [h.photo_id for h in hybrid_search(library, "red flowers", weights={"fts": 0, "text": 0},
+                                              bad=[before[0]]).hits]
+    assert before[0] not in bad
