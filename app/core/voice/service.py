@@ -143,9 +143,8 @@ class VoiceService:
             record(s, "voice.remove", {"row": row, "audio": str(source), "parked": str(parked)},
                    f"remove voice note {note_id}")
             s.delete(note)
-            s.flush()
-            if source.exists():
-                os.replace(source, parked)  # last: a failed commit after this leaves the file in removed/ only
+        if source.exists():  # after the commit: a failed delete leaves the note whole (undo handles either place)
+            os.replace(source, parked)
 
     # -- transcription -----------------------------------------------------------------------------------------
     def model_id(self) -> str:
