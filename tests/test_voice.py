@@ -93,8 +93,9 @@ def test_bad_input_is_refused_and_leaves_nothing(library, tmp_path):
     junk.write_bytes(b"not audio at all" * 100)
     with pytest.raises(VoiceError, match="cannot read audio"):
         library.voice.add(photo, junk)
+    (tmp_path / "x.txt").write_text("x")
     with pytest.raises(VoiceError, match="not an audio file"):
-        library.voice.add(photo, tmp_path / "x.txt") if (tmp_path / "x.txt").write_text("x") else None
+        library.voice.add(photo, tmp_path / "x.txt")
     with pytest.raises(VoiceError, match="no audio file"):
         library.voice.add(photo, tmp_path / "missing.wav")
     wav = speak("hello", tmp_path / "ok.wav")
