@@ -32,6 +32,8 @@ COMMAND_MODULES = [
     "app.commands.people_cmds",
     "app.commands.backup_cmds",
     "app.commands.edit_cmds",
+    "app.commands.voice_cmds",
+    "app.commands.captions_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "dups": ("app.bench.dups", "near duplicates of real photos: share found per edit kind, precision"),
     "events": ("app.bench.events", "event segmentation: quality on a synthetic year vs fixed gaps, and speed"),
     "faces": ("app.bench.faces", "face clustering: recluster time, assign p95, pairwise F1, memory"),
+    "speech": ("app.bench.speech", "voice-note transcription: real-time factor and word error rate"),
 }
 
 

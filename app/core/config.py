@@ -57,6 +57,11 @@ _declare("faces.match_distance", float, None, "cosine distance under which a fac
 _declare("faces.min_cluster_size", int, 3, "unassigned faces that form a dense group of at least this many become a new person")
 _declare("backup.last_at", float, None, "when the last `shoebox backup` (or File → Back Up Library) of this library finished, as a UNIX time")
 _declare("backup.remind_days", int, None, "remind to back up when the last backup is older than this many days (None: never)")
+_declare("voice.model_id", str, "speech:whisper-tiny.en/ct2", "speech model that transcribes voice notes (the default ships in the base install)")
+_declare("search.weight_fts", float, 1.0, "hybrid search: weight of word matches (BM25 over names, places, people, albums, notes, captions)")
+_declare("search.weight_text", float, 1.0, "hybrid search: weight of text-meaning similarity (all-MiniLM-L6-v2 over notes and captions)")
+_declare("search.weight_clip", float, 1.0, "hybrid search: weight of CLIP image similarity (when a CLIP model is installed)")
+_declare("caption.model_id", str, None, "caption model folder id under the models folder (None: no captions until one is installed)")
 
 
 def spec(key: str) -> SettingSpec:

@@ -357,6 +357,22 @@ class Library:
         from app.core.trash import TrashService
 
         return TrashService(self)
+    def text_index(self):
+        from app.core.search.text_index import TextIndex
+
+        return TextIndex(self)
+
+    @cached_property
+    def captions(self):
+        from app.core.captions.service import CaptionService
+
+        return CaptionService(self)
+
+    @cached_property
+    def voice(self):
+        from app.core.voice.service import VoiceService
+
+        return VoiceService(self)
 
     @cached_property
     def places(self):
@@ -369,6 +385,8 @@ class Library:
             self.tasks.stop()
         if "search" in self.__dict__:
             self.search.close()  # flushes the debounced index save
+        if "text_index" in self.__dict__:
+            self.text_index.close()
         self.db.close()
         if self._log_to_file:
             detach_library_log(self.layout.logs)

@@ -47,6 +47,11 @@ class LibraryLayout:
         return self.root / "faces"
 
     @property
+    def voice(self) -> Path:
+        """Voice notes' audio files (app.core.voice), kept in the library, never beside the photos."""
+        return self.root / "voice"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -57,7 +62,7 @@ class LibraryLayout:
 
     @property
     def folders(self) -> tuple[Path, ...]:
-        return (self.thumbnails, self.index, self.models, self.logs)
+        return (self.thumbnails, self.index, self.models, self.logs, self.voice)
 
     def thumbnail(self, sha256: str, size: str) -> Path:
         """Thumbnails are sharded by the first two hex digits of the content hash: thumbnails/grid/ab/abcd….jpg."""

@@ -19,7 +19,8 @@ from app.core.db.models import UndoEntry
 if TYPE_CHECKING:
     from app.core.library import Library
 
-UNDO_MODULES = ["app.core.albums.service", "app.core.events.service", "app.core.organise.service"]
+UNDO_MODULES = ["app.core.albums.service", "app.core.events.service", "app.core.organise.service",
+                "app.core.voice.service"]
 
 _REVERSERS: dict[str, Callable[[Session, dict], None]] = {}
 

@@ -431,3 +431,44 @@ class PhotoTag(Base):
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
+class VoiceNote(Base):
+    """A spoken note on a photo: the audio lives in the library's voice/ folder (never beside the photo); the
+    transcript comes from a speech model (`model_id`) unless the user edited it (then it is never overwritten)."""
+
+    __tablename__ = "voice_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    audio: Mapped[str] = mapped_column(String(256))  # relative to the library's voice/ folder
+    transcript: Mapped[Optional[str]] = mapped_column(Text)
+    transcript_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[Optional[str]] = mapped_column(String(16))
+    model_id: Mapped[Optional[str]] = mapped_column(String(128))
+    duration_s: Mapped[Optional[float]] = mapped_column(Float)
+    error: Mapped[Optional[str]] = mapped_column(Text)  # why the audio could not be transcribed
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class Caption(Base):
+    """A photo's caption from a caption model (`model_id`), or typed by the user (`edited`: never overwritten)."""
+
+    __tablename__ = "captions"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    model_id: Mapped[Optional[str]] = mapped_column(String(128))
+    edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class SearchDirty(Base):
+    """Photos whose searchable words (`words`) or meaning text (`meaning`) changed since the word index and the
+    text vectors were brought up to date; filled by triggers (migration 0100_voice), emptied by app.core.search.text_index."""
+
+    __tablename__ = "search_dirty"
+
+    photo_id: Mapped[int] = mapped_column(Integer, primary_key=True)  # no foreign key: deleted photos are dirty too
+    words: Mapped[bool] = mapped_column(Boolean, default=False)
+    meaning: Mapped[bool] = mapped_column(Boolean, default=False)

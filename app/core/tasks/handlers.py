@@ -10,4 +10,7 @@ HANDLER_MODULES: list[str] = [
     "app.core.people.scan",
     "app.core.people.cluster_task",
     "app.core.tasks.prune",
+    "app.core.voice.transcribe",
+    "app.core.search.meaning_task",
+    "app.core.captions.task",
 ]

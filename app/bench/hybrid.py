@@ -1,0 +1,99 @@
+"""Hybrid rows of `shoebox bench search`: latency of a whole hybrid query on a generated library with captions.
+
+The library is real (a Shoebox library folder, its database, the FTS5 word index, the FAISS index of text
+vectors); its contents are generated: photos with file names in folders, a caption of 8-14 words drawn from a
+Zipf-distributed vocabulary of 5,000 words, and a 384-d unit text vector per caption (random: the index cost
+does not depend on the values). Queries are 2-3 vocabulary words; the query's own MiniLM encoding is real and
+included. There is no CLIP model, so the CLIP part is off (as on a new machine).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+VOCABULARY = 5000
+
+
+def _word(i: int) -> str:
+    consonants, vowels = "bdfgklmnprstvz", "aeiou"
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i, 70)
+        out += consonants[r % 14] + vowels[r // 14]
+    return out
+
+
+def build(root: Path, n: int, seed: int = 0):
+    from sqlalchemy import text
+
+    from app.core.library import Library
+    from app.core.ml.text_minilm import TEXT_MODEL_ID
+
+    rng = np.random.default_rng(seed)
+    vocab = [_word(i) for i in range(VOCABULARY)]
+    ranks = np.minimum(rng.zipf(1.3, size=n * 14), VOCABULARY) - 1
+    library = Library.open(root, log_to_file=False)
+    now = time.time()
+    started = time.perf_counter()
+    with library.db.write_session() as s:
+        conn = s.connection()
+        conn.execute(text("INSERT INTO photos (id, sha256, size, status, hidden, imported_at) VALUES "
+                          "(:id, :sha, 1, 'ok', 0, :now)"),
+                     [{"id": i + 1, "sha": f"{i:064x}", "now": now} for i in range(n)])
+        conn.execute(text("INSERT INTO photo_files (photo_id, path, size, mtime_ns, missing, first_seen, last_seen) "
+                          "VALUES (:id, :path, 1, 0, 0, :now, :now)"),
+                     [{"id": i + 1, "path": f"/photos/{vocab[i % 200]}/IMG_{i:06d}.jpg", "now": now} for i in range(n)])
+        lengths = rng.integers(8, 15, size=n)
+        pos, captions = 0, []
+        for i in range(n):
+            captions.append({"id": i + 1, "text": " ".join(vocab[r] for r in ranks[pos:pos + lengths[i]]), "now": now})
+            pos += lengths[i]
+        conn.execute(text("INSERT INTO captions (photo_id, text, model_id, edited, created_at) "
+                          "VALUES (:id, :text, 'caption:bench', 0, :now)"), captions)
+        vectors = rng.standard_normal((n, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        conn.execute(text("INSERT INTO embeddings (photo_id, model_id, dim, vector, runtime, device, created_at) "
+                          "VALUES (:id, :model, 384, :v, 'numpy', 'cpu', :now)"),
+                     [{"id": i + 1, "model": TEXT_MODEL_ID, "v": vectors[i].tobytes(), "now": now} for i in range(n)])
+        conn.execute(text("UPDATE search_dirty SET meaning = 0"))  # the vectors above stand for the embedding
+    insert_s = time.perf_counter() - started
+    started = time.perf_counter()
+    library.text_index.sync_words()
+    words_s = time.perf_counter() - started
+    started = time.perf_counter()
+    library.text_index.vectors().background = False
+    library.text_index.vectors().sync(force=True)
+    vectors_s = time.perf_counter() - started
+    return library, vocab, rng, {"insert_s": insert_s, "word_index_s": words_s, "vector_index_s": vectors_s}
+
+
+def measure(n: int, queries: int = 200) -> list[dict]:
+    from app.core.ml.text_minilm import load_text_encoder
+    from app.core.search.hybrid import hybrid_search
+
+    load_text_encoder()  # loaded once per process, not part of a query
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        library, vocab, rng, build_times = build(Path(tmp) / "lib", n)
+        try:
+            texts = [" ".join(vocab[min(int(r), VOCABULARY) - 1] for r in rng.zipf(1.6, size=rng.integers(2, 4)))
+                     for _ in range(queries)]
+            for label, weights in (("hybrid words+meaning", None), ("words only (FTS5 BM25)", {"text": 0.0}),
+                                   ("meaning only (MiniLM+FAISS)", {"fts": 0.0})):
+                hybrid_search(library, texts[0], weights=weights)  # warm caches
+                times = []
+                for q in texts:
+                    start = time.perf_counter()
+                    hybrid_search(library, q, limit=50, weights=weights)
+                    times.append(time.perf_counter() - start)
+                rows.append({"n": n, "query": label, "p50_ms": round(float(np.percentile(times, 50)) * 1e3, 2),
+                             "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 2),
+                             **{k: round(v, 2) for k, v in build_times.items()}})
+        finally:
+            library.close()
+    return rows

@@ -1,0 +1,66 @@
+"""Which photos' searchable text changed: triggers fill `search_dirty`, the word index and text vectors empty it.
+
+Migration 0100_voice creates these triggers; `ensure_triggers` recreates any that a later table rebuild dropped
+(SQLite drops a table's triggers with it, as Alembic's batch mode does when it alters a table) and then marks
+every photo, so nothing is missed. Keep this list in step with the migration's copy.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+def _mark(select_ids: str, meaning: int) -> str:
+    return (f"INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, 1, {meaning} FROM ({select_ids}) "
+            f"WHERE photo_id IS NOT NULL ON CONFLICT (photo_id) DO UPDATE SET words = 1, "
+            f"meaning = max(meaning, excluded.meaning);")
+
+
+# (trigger name, event, table, ids to mark, marks the meaning text); the same as in migration 0100_voice.
+TRIGGERS = [
+    ("photos_ins", "AFTER INSERT", "photos", "SELECT NEW.id AS photo_id", 0),
+    ("photos_del", "AFTER DELETE", "photos", "SELECT OLD.id AS photo_id", 1),
+    ("photos_cam", "AFTER UPDATE OF camera_make, camera_model, lens", "photos", "SELECT NEW.id AS photo_id", 0),
+    ("files_ins", "AFTER INSERT", "photo_files", "SELECT NEW.photo_id AS photo_id", 0),
+    ("files_del", "AFTER DELETE", "photo_files", "SELECT OLD.photo_id AS photo_id", 0),
+    ("files_upd", "AFTER UPDATE OF path, photo_id", "photo_files",
+     "SELECT NEW.photo_id AS photo_id UNION SELECT OLD.photo_id", 0),
+    ("places_ins", "AFTER INSERT", "photo_places", "SELECT NEW.photo_id AS photo_id", 0),
+    ("places_upd", "AFTER UPDATE", "photo_places", "SELECT NEW.photo_id AS photo_id", 0),
+    ("places_del", "AFTER DELETE", "photo_places", "SELECT OLD.photo_id AS photo_id", 0),
+    ("album_photos_ins", "AFTER INSERT", "album_photos", "SELECT NEW.photo_id AS photo_id", 0),
+    ("album_photos_del", "AFTER DELETE", "album_photos", "SELECT OLD.photo_id AS photo_id", 0),
+    ("albums_name", "AFTER UPDATE OF name", "albums",
+     "SELECT photo_id FROM album_photos WHERE album_id = NEW.id", 0),
+    ("event_photos_ins", "AFTER INSERT", "event_photos", "SELECT NEW.photo_id AS photo_id", 0),
+    ("event_photos_del", "AFTER DELETE", "event_photos", "SELECT OLD.photo_id AS photo_id", 0),
+    ("events_title", "AFTER UPDATE OF title", "events",
+     "SELECT photo_id FROM event_photos WHERE event_id = NEW.id", 0),
+    ("faces_ins", "AFTER INSERT", "faces", "SELECT NEW.photo_id AS photo_id", 0),
+    ("faces_del", "AFTER DELETE", "faces", "SELECT OLD.photo_id AS photo_id", 0),
+    ("faces_person", "AFTER UPDATE OF person_id", "faces", "SELECT NEW.photo_id AS photo_id", 0),
+    ("people_name", "AFTER UPDATE OF name", "people",
+     "SELECT DISTINCT photo_id FROM faces WHERE person_id = NEW.id", 0),
+    ("voice_ins", "AFTER INSERT", "voice_notes", "SELECT NEW.photo_id AS photo_id", 1),
+    ("voice_upd", "AFTER UPDATE OF transcript", "voice_notes", "SELECT NEW.photo_id AS photo_id", 1),
+    ("voice_del", "AFTER DELETE", "voice_notes", "SELECT OLD.photo_id AS photo_id", 1),
+    ("captions_ins", "AFTER INSERT", "captions", "SELECT NEW.photo_id AS photo_id", 1),
+    ("captions_upd", "AFTER UPDATE OF text", "captions", "SELECT NEW.photo_id AS photo_id", 1),
+    ("captions_del", "AFTER DELETE", "captions", "SELECT OLD.photo_id AS photo_id", 1),
+]
+
+
+def ensure_triggers(session: Session) -> bool:
+    """Recreate missing triggers (then every photo is marked); True when some were missing."""
+    present = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                       "AND name LIKE 'search_dirty_%'")))
+    missing = [t for t in TRIGGERS if f"search_dirty_{t[0]}" not in present]
+    if not missing:
+        return False
+    for name, event, table, ids, meaning in missing:
+        session.execute(text(f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
+                             f"BEGIN {_mark(ids, meaning)} END"))
+    session.execute(text("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, 1, 1 FROM photos "
+                         "WHERE true ON CONFLICT (photo_id) DO UPDATE SET words = 1, meaning = 1"))
+    return True
