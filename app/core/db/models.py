@@ -465,7 +465,7 @@ class Caption(Base):
 
 class SearchDirty(Base):
     """Photos whose searchable words (`words`) or meaning text (`meaning`) changed since the word index and the
-    text vectors were brought up to date; filled by triggers (migration 0100_voice), emptied by app.core.search.text_index."""
+    text vectors were brought up to date; filled by triggers (migration 0009_voice), emptied by app.core.search.text_index."""
 
     __tablename__ = "search_dirty"
 

@@ -1,6 +1,6 @@
 """Which photos' searchable text changed: triggers fill `search_dirty`, the word index and text vectors empty it.
 
-Migration 0100_voice creates these triggers; `ensure_triggers` recreates any that a later table rebuild dropped
+Migration 0009_voice creates these triggers; `ensure_triggers` recreates any that a later table rebuild dropped
 (SQLite drops a table's triggers with it, as Alembic's batch mode does when it alters a table) and then marks
 every photo, so nothing is missed. Keep this list in step with the migration's copy.
 """
@@ -17,7 +17,7 @@ def _mark(select_ids: str, meaning: int) -> str:
             f"meaning = max(meaning, excluded.meaning);")
 
 
-# (trigger name, event, table, ids to mark, marks the meaning text); the same as in migration 0100_voice.
+# (trigger name, event, table, ids to mark, marks the meaning text); the same as in migration 0009_voice.
 TRIGGERS = [
     ("photos_ins", "AFTER INSERT", "photos", "SELECT NEW.id AS photo_id", 0),
     ("photos_del", "AFTER DELETE", "photos", "SELECT OLD.id AS photo_id", 1),
