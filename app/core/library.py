@@ -357,6 +357,8 @@ class Library:
         from app.core.trash import TrashService
 
         return TrashService(self)
+
+    @cached_property
     def text_index(self):
         from app.core.search.text_index import TextIndex
 
