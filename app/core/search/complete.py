@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import distinct, func, select
 
-from app.core.db.models import Album, Event, Photo, PhotoPlace
+from app.core.db.models import Album, Event, Person, Photo, PhotoPlace
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
 from app.core.search.sql import TYPE_FORMATS
 
@@ -38,6 +38,8 @@ def _values(library: "Library", name: str) -> list[str]:
         if name == "year":
             years = s.scalars(select(distinct(func.substr(Photo.taken_at, 1, 4))).where(Photo.taken_at.is_not(None)))
             return sorted(years, reverse=True)
+        if name == "person":
+            return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None)))), key=str.casefold)
         if name == "event":
             return list(s.scalars(select(Event.title).order_by(Event.start.desc()).limit(200)))
     if name == "has":

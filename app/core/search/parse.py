@@ -26,14 +26,12 @@ FILTERS = {
     "date": "date taken (date:2019-06..2019-08, date:2019-06-03)",
     "album": 'photos in an album (album:"Summer 2019")',
     "event": "photos in an event, by id or title (event:12, event:Kyoto)",
-    "has": "has:gps, has:place (has:faces and has:voice come later)",
+    "has": "has:gps, has:place, has:faces (has:voice comes later)",
     "type": "file type (type:heic, type:jpeg, type:png)",
-    "person": "a named person (not available yet)",
+    "person": 'a named person (person:Alice, person:"Alice Smith")',
 }
-HAS_VALUES = {"gps", "place"}
-NOT_YET = {("person", None): "people are not recognised yet, so person: finds nothing for now",
-           ("has", "faces"): "faces are not detected yet, so has:faces is not available yet",
-           ("has", "voice"): "voice notes do not exist yet, so has:voice is not available yet"}
+HAS_VALUES = {"gps", "place", "faces"}
+NOT_YET = {("has", "voice"): "voice notes do not exist yet, so has:voice is not available yet"}
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -214,7 +212,7 @@ def _check_filter(query: str, t: _Token) -> Filter:
         if (name, value.lower()) in NOT_YET:
             raise NotAvailableError(NOT_YET[(name, value.lower())], query, t.position, t.length)
         if value.lower() not in HAS_VALUES:
-            raise bad(f"has:{value} is not a thing photos can have (has:gps, has:place)")
+            raise bad(f"has:{value} is not a thing photos can have (has:gps, has:place, has:faces)")
     if name in ("year", "date"):
         low, _, high = value.partition("..")
         pattern = re.compile(r"^\d{4}$") if name == "year" else _DATE
