@@ -56,7 +56,7 @@ def test_every_sidebar_section_is_a_view_and_the_coming_ones_wait_disabled(libra
     tree = window.sidebar.tree
     assert [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())] == \
         [view.sidebar_item() for view in window.views.values()]
-    for mode in (Mode.PEOPLE, Mode.EVENTS, Mode.ALBUMS, Mode.ACTIVITY):
+    for mode in (Mode.EVENTS, Mode.ALBUMS, Mode.ACTIVITY):
         assert not window.views[mode].enabled
         window.navigate(Place(mode))  # a disabled view is not a place to go
         assert window.place.mode is Mode.LIBRARY

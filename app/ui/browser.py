@@ -49,6 +49,8 @@ class PhotoBrowser(QObject):
         self.grid_page = QWidget()
         layout = QVBoxLayout(self.grid_page)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._header_layout = layout
+        self.header: QWidget | None = None  # a view's bar above its photos (a person's name and actions)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.grid_view, 1)
         self.viewer = ViewerPage(None, loader)
@@ -87,9 +89,11 @@ class PhotoBrowser(QObject):
 
     # -- what is shown --------------------------------------------------------------------------------------
     def show_source(self, key: object, source: Callable[[], list[int]], describe: Callable[[int], str],
-                    empty_text: str, *, scroll_to_row: int | None = None) -> None:
+                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None) -> None:
         """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
-        the list already shown (a month within the library) only scrolls."""
+        the list already shown (a month within the library) only scrolls. `header` shows above the photos
+        (only for this list)."""
+        self.set_header(header)
         self.show_grid()
         self._describe, self._empty_text = describe, empty_text
         if key == self._key and self._source is not None:
@@ -126,6 +130,7 @@ class PhotoBrowser(QObject):
                  empty_text: str) -> None:
         """Show a list the caller already has (search results): nothing to read, nothing to refresh."""
         self.reader.cancel("grid")
+        self.set_header(None)
         self._key, self._source = None, None
         self._describe, self._empty_text = describe, empty_text
         self.model.set_ids(ids, scores)
@@ -152,6 +157,17 @@ class PhotoBrowser(QObject):
             self._update_count()
 
         self.reader.read("grid", lambda: _read_and_plan(source, old), arrived)
+
+    def set_header(self, header: QWidget | None) -> None:
+        if header is self.header:
+            return
+        if self.header is not None:
+            self.header.hide()
+        self.header = header
+        if header is not None:
+            if self._header_layout.indexOf(header) < 0:
+                self._header_layout.insertWidget(0, header)
+            header.show()
 
     def show_grid(self) -> None:
         if self.stack.currentWidget() is not self.grid_page:

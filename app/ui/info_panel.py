@@ -67,10 +67,19 @@ class InfoPanel(QScrollArea):
             self.values[name] = value
             form.addRow(_tr(name) + ":", value)
         outer.addLayout(form)
+        self.form = form
         outer.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(200)
         self.show_info(None)
+
+    def add_field(self, name: str) -> QLabel:
+        """A row another part of the app fills (People in this photo); cleared when the photo changes."""
+        if name not in self.values:
+            value = _wrapping_label()
+            self.values[name] = value
+            self.form.addRow(_tr(name) + ":", value)
+        return self.values[name]
 
     def text(self, field: str) -> str:
         """A value as the user reads it (without the invisible break opportunities)."""

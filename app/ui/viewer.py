@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
@@ -20,13 +20,43 @@ FULL_MAX_SIDE = 4096
 
 
 class ImageCanvas(QWidget):
-    """Paints one image scaled to fit, centred on a dark background."""
+    """Paints one image scaled to fit, centred on a dark background, with optional face boxes over it.
+    Emits `box_clicked(face_id, global_pos)`."""
+
+    box_clicked = Signal(int, QPoint)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.image = QImage()
         self.message = ""
+        self.boxes: list[tuple[int, QRectF, str]] = []  # face id, box as fractions of the picture, label
         self.setMinimumSize(QSize(200, 150))
+
+    def set_boxes(self, boxes: list[tuple[int, QRectF, str]]) -> None:
+        self.boxes = list(boxes)
+        self.update()
+
+    def image_rect(self) -> QRect:
+        """Where the image is drawn."""
+        size = self.image.size()
+        if size.width() > self.width() or size.height() > self.height():
+            size = size.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        return QRect((self.width() - size.width()) // 2, (self.height() - size.height()) // 2, size.width(),
+                     size.height())
+
+    def box_rect(self, fraction: QRectF) -> QRectF:
+        r = self.image_rect()
+        return QRectF(r.x() + fraction.x() * r.width(), r.y() + fraction.y() * r.height(),
+                      fraction.width() * r.width(), fraction.height() * r.height())
+
+    def mousePressEvent(self, event) -> None:
+        if not self.image.isNull():
+            for face_id, fraction, _label in self.boxes:
+                if self.box_rect(fraction).contains(event.position()):
+                    self.box_clicked.emit(face_id, event.globalPosition().toPoint())
+                    event.accept()
+                    return
+        super().mousePressEvent(event)
 
     def set_image(self, image: QImage | None, message: str = "") -> None:
         self.image = image if image is not None else QImage()
@@ -43,6 +73,16 @@ class ImageCanvas(QWidget):
             x, y = (self.width() - size.width()) // 2, (self.height() - size.height()) // 2
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(QRect(x, y, size.width(), size.height()), self.image)
+        if self.boxes and not self.image.isNull():
+            for _face_id, fraction, label in self.boxes:
+                rect = self.box_rect(fraction)
+                painter.setPen(QPen(QColor(255, 210, 60), 2))
+                painter.drawRect(rect)
+                text_rect = painter.fontMetrics().boundingRect(label).adjusted(-4, -2, 4, 2)
+                text_rect.moveTopLeft(rect.bottomLeft().toPoint() + QPoint(0, 3))
+                painter.fillRect(text_rect, QColor(0, 0, 0, 170))
+                painter.setPen(QColor(255, 255, 255))
+                painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, label)
         if self.message:
             painter.setPen(QColor(220, 220, 220))
             painter.drawText(self.rect().adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignBottom, self.message)
@@ -73,9 +113,14 @@ class ViewerPage(QWidget):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.title = QLabel()
         self.position = QLabel()
+        # Face boxes with names: shown when a view provides them (People); clicking one names it.
+        self.faces_button = QToolButton(text=self.tr("Faces"), toolTip=self.tr("Show face boxes with names"),
+                                        checkable=True, autoRaise=True)
+        self.faces_button.hide()
         for widget in (self.back, self.prev_button, self.next_button):
             bar.addWidget(widget)
         bar.addWidget(self.title, 1)
+        bar.addWidget(self.faces_button)
         bar.addWidget(self.position)
 
         self.canvas = ImageCanvas()  # details show in the window's info panel, which follows row_changed
@@ -108,6 +153,7 @@ class ViewerPage(QWidget):
             return
         self.title.setText(Path(info.path).name if info.path else self.tr("Photo {id}").format(id=info.id))
         self._stage = 0
+        self.canvas.set_boxes([])  # the new photo's come from whoever listens to row_changed
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
             cached = self.loader.cached(self._key(stage, info.id))

@@ -243,17 +243,41 @@ class PeopleService:
             missing = sorted(set(assignments) - set(rows))
             if missing:
                 raise PeopleError(f"no such faces: {missing}")
-            previous = {p for p in rows.values() if p is not None}
-            touched = sorted(previous | set(assignments.values()))
-            self._log(s, "assign", touched, sorted(assignments))
-            for face in s.scalars(select(Face).where(Face.id.in_(list(assignments)))):
-                target = assignments[face.id]
-                rejected = set(json.loads(face.rejected or "[]")) - {target}
-                if face.person_id is not None and face.person_id != target:
-                    rejected.add(face.person_id)
-                face.person_id, face.confirmed, face.rejected = target, True, json.dumps(sorted(rejected))
+            self._move(s, assignments, rows)
+
+    def name_faces(self, face_ids: Iterable[int], name: str) -> int:
+        """"These faces are <name>": they go to the person of that name, or to a new person named so (the
+        viewer's face boxes). One undo step; returns the person's id."""
+        name, face_ids = name.strip(), sorted(set(face_ids))
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        existing = self.find_named(name)
+        if existing is not None:
+            self.assign({f: existing for f in face_ids})
+            return existing
+        with self._library.db.write_session() as s:
+            rows = dict(s.execute(select(Face.id, Face.person_id).where(Face.id.in_(face_ids))).all())
+            if not face_ids or len(rows) != len(face_ids):
+                raise PeopleError(f"no such faces: {sorted(set(face_ids) - set(rows))}")
+            new = Person(name=name, hidden=False, created_at=time.time())
+            s.add(new)
             s.flush()
-            self._drop_empty_unnamed(s, previous - set(assignments.values()))
+            self._log(s, "name", sorted({p for p in rows.values() if p is not None}), face_ids, created=[new.id])
+            self._move(s, {f: new.id for f in face_ids}, rows, log=False)
+            return new.id
+
+    def _move(self, s, assignments: dict[int, int], rows: dict[int, int | None], *, log: bool = True) -> None:
+        previous = {p for p in rows.values() if p is not None}
+        if log:
+            self._log(s, "assign", sorted(previous | set(assignments.values())), sorted(assignments))
+        for face in s.scalars(select(Face).where(Face.id.in_(list(assignments)))):
+            target = assignments[face.id]
+            rejected = set(json.loads(face.rejected or "[]")) - {target}
+            if face.person_id is not None and face.person_id != target:
+                rejected.add(face.person_id)
+            face.person_id, face.confirmed, face.rejected = target, True, json.dumps(sorted(rejected))
+        s.flush()
+        self._drop_empty_unnamed(s, previous - set(assignments.values()))
 
     def reject(self, rejections: dict[int, int]) -> None:
         """"This is not X" for faces that are not X's (a "No" to a suggestion): each face (id -> person id)
@@ -354,5 +378,5 @@ class PeopleService:
             {"id": f.id, "person_id": f.person_id, "confirmed": f.confirmed, "rejected": f.rejected}
             for f in s.scalars(select(Face).where(Face.id.in_(face_ids)))
         ]
-        before = {"people": sorted(people), "people_rows": people_rows, "faces": faces, "created": list(created)}
+        before = {"people": sorted(set(people) | set(created)), "people_rows": people_rows, "faces": faces, "created": list(created)}
         s.add(PersonOp(op=op, before=json.dumps(before), created_at=time.time(), undone=False))

@@ -133,10 +133,11 @@ def sidebar_child(parent: QTreeWidgetItem, text: str, place: Place, tooltip: str
 
 def default_views(context: ViewContext) -> list[View]:
     """Every view, in sidebar order. A new view is one module and one line here."""
-    from app.ui.views.coming import ActivityView, AlbumsView, EventsView, PeopleView
+    from app.ui.views.coming import ActivityView, AlbumsView, EventsView
     from app.ui.views.duplicates import DuplicatesView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
+    from app.ui.views.people import PeopleView
     from app.ui.views.search import SearchView
 
     kinds = [LibraryView, FoldersView, DuplicatesView, SearchView, PeopleView, EventsView, AlbumsView, ActivityView]

@@ -1,4 +1,4 @@
-"""Views that are coming (People, Events, Albums, Activity): disabled sidebar entries that say why, so the
+"""Views that are coming (Events, Albums, Activity): disabled sidebar entries that say why, so the
 shape of the app is visible without pretending those features exist. Each becomes its own module when built."""
 
 from __future__ import annotations
@@ -19,12 +19,6 @@ class _Coming(View):
         super().__init__(context)
         self.title = _tr(self.title)
         self.why_disabled = _tr(self.why_disabled)
-
-
-class PeopleView(_Coming):
-    mode = Mode.PEOPLE
-    title = "People"
-    why_disabled = "Faces are not detected yet: grouping photos by person arrives in a later version."
 
 
 class EventsView(_Coming):
