@@ -159,9 +159,7 @@ class PhotoBrowser(QObject):
         self.reader.read("grid", lambda: _read_and_plan(source, old), arrived)
 
     def set_header(self, header: QWidget | None) -> None:
-        if header is self.header:
-            return
-        if self.header is not None:
+        if self.header is not None and header is not self.header:
             self.header.hide()
         self.header = header
         if header is not None:

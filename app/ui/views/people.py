@@ -294,7 +294,7 @@ class PeopleView(View):
         if isinstance(value, tuple) and value[0] == "person":
             self.open_person(value[1], navigate=False)
             return
-        self.bar.hide()
+        self.context.browser.set_header(None)
         if isinstance(value, tuple) and value[0] == "faces":
             self.person_id = value[1]
             self.widget.setCurrentWidget(self.widget.faces_page)

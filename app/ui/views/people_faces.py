@@ -69,7 +69,7 @@ class FaceOverlay(QObject):
             return
         names = sorted({f.person_name for f in faces if f.person_name}, key=str.casefold)
         others = sum(1 for f in faces if not f.person_name)
-        parts = names + ([_tr("{n} unnamed").format(n=others)] if others else [])
+        parts = names + ([_tr("{n} without a name").format(n=others)] if others else [])
         self.info_field.setText(", ".join(parts) if parts else _tr("Nobody found"))
 
     # -- the viewer's boxes -------------------------------------------------------------------------------
