@@ -114,3 +114,48 @@ def test_person_filter_in_search(lib):
     assert set(run_query(lib, '-person:"Bob Smith" has:faces')) == set(lib.photos.ordered_ids()) - bob_photos
     with pytest.raises(QueryError, match="no person named 'Carol'"):
         run_query(lib, "person:Carol")
+
+
+def test_tight_pairs_make_a_person_of_two_and_loose_ones_do_not():
+    """A person seen in only two photos (too few for a density group of 3) is found when the two faces are
+    each other's nearest and far closer than the match distance; a looser pair or a stranger stays alone."""
+    import numpy as np
+
+    from app.core.people.cluster import density_groups
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((4, 64))
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+
+    def at(v, distance):  # a unit vector at this cosine distance from v
+        other = rng.standard_normal(64)
+        other -= (other @ v) * v
+        other /= np.linalg.norm(other)
+        sim = 1 - distance
+        return sim * v + np.sqrt(1 - sim ** 2) * other
+
+    vectors = np.stack([base[0], at(base[0], 0.3), base[1], at(base[1], 0.45), base[2], base[3]])
+    labels = density_groups(vectors, min_size=3, distance=0.5, pair_distance=0.4)
+    assert labels[0] == labels[1] >= 0  # tight pair: a person
+    assert (labels[2:] == -1).all()  # 0.45 apart: too loose alone; strangers alone
+    assert (density_groups(vectors, min_size=3, distance=0.5, pair_distance=0.0) == -1).all()
+
+
+def test_a_person_in_two_real_photos_becomes_a_person(tmp_path):
+    import shutil
+
+    from people_library import FACES, photo_ids
+
+    from app.core.library import Library
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("img20.jpg", "img21.jpg", "img16.jpg", "img22.jpg"):  # 20 and 21: one person (master.csv)
+        shutil.copy(FACES / name, folder / name)
+    with Library.open(tmp_path / "lib", create=True) as lib:
+        lib.importer.import_paths([folder], progress=False)
+        lib.tasks.run_until_idle()
+        ids = photo_ids(lib)
+        person = {f["photo_id"]: f["person_id"] for f in lib.people.faces() if f["box"][2] > 100}
+        assert person[ids["img20.jpg"]] == person[ids["img21.jpg"]] is not None
+        assert person[ids["img16.jpg"]] is None and person[ids["img22.jpg"]] is None

@@ -54,6 +54,7 @@ _declare("search.runtime", str, "auto", "auto | torch | onnx-fp32 | onnx-int8")
 _declare("faces.min_size_px", int, 36, "faces smaller than this (short side, as the model saw them) are kept but unrecognisable")
 _declare("faces.min_blur", float, 20.0, "faces blurrier than this (Laplacian variance of the aligned face) are kept but unrecognisable")
 _declare("faces.match_distance", float, None, "cosine distance under which a face joins a person (None: the face model's measured default)")
+_declare("faces.pair_distance", float, None, "two faces closer than this (and each other's nearest) become a person of two; 0: never (None: the face model's measured default)")
 _declare("faces.min_cluster_size", int, 3, "unassigned faces that form a dense group of at least this many become a new person")
 
 
