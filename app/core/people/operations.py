@@ -137,6 +137,13 @@ class PeopleService:
         out.sort(key=lambda c: (c.name is None, (c.name or "").casefold(), -c.face_count, c.id))
         return out
 
+    def summary(self) -> tuple[int, list[tuple[int, str]]]:
+        """For the sidebar, cheaply (no face rows read): how many people are shown, and the named ones."""
+        with self._library.db.read_session() as s:
+            rows = s.execute(select(Person.id, Person.name).where(Person.hidden.is_(False))).all()
+        named = sorted(((i, n) for i, n in rows if n), key=lambda r: (r[1].casefold(), r[0]))
+        return len(rows), named
+
     def names(self) -> list[str]:
         """Names in use, for completion."""
         with self._library.db.read_session() as s:

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui import format as fmt
-from app.ui.views import Mode, Place, View, sidebar_child
+from app.ui.views import Mode, Place, PlaceRole, View, sidebar_child
 
 CARD_PX = 128
 FACE_PX = 112
@@ -225,6 +225,7 @@ class PeopleView(View):
         self.suggestions: list = []
         self._pictures: dict[str, list[QListWidgetItem]] = {}  # crop path -> items showing it
         self._op = 0
+        self.scheduled = False  # the library's face work was queued (after the engine started)
         self.faces_overlay = None
 
         page = self.widget
@@ -260,6 +261,17 @@ class PeopleView(View):
         self.faces_overlay = FaceOverlay(self)
 
     # -- the View interface -------------------------------------------------------------------------------
+    @property
+    def is_current(self) -> bool:
+        return self.__dict__.get("_current", False)
+
+    @is_current.setter
+    def is_current(self, current: bool) -> None:
+        """Kept by the window: Ctrl+Z undoes person changes only while People shows (others may own it)."""
+        self.__dict__["_current"] = current
+        if "undo_action" in self.__dict__:
+            self.undo_action.setEnabled(current)
+
     def page(self):
         return self.widget
 
@@ -269,6 +281,7 @@ class PeopleView(View):
     def set_library(self, library) -> None:
         super().set_library(library)
         self.person_id = None
+        self.scheduled = False
         self.cards, self.suggestions = [], []
         self.widget.cards.clear()
         self._pictures = {}
@@ -284,12 +297,12 @@ class PeopleView(View):
         self.context.reader.read("people-schedule", people.schedule, self._scheduled)
 
     def _scheduled(self, _queued, error) -> None:
+        self.scheduled = True
         if error is not None:
             self.context.messages.error(_tr("Faces cannot be looked for: {error}").format(error=error), error,
                                         key="people")
 
     def activate(self, place: Place) -> None:
-        self.undo_action.setEnabled(True)
         value = place.value
         if isinstance(value, tuple) and value[0] == "person":
             self.open_person(value[1], navigate=False)
@@ -310,35 +323,48 @@ class PeopleView(View):
         self._read_suggestions()
 
     def refresh(self, active: bool) -> None:
-        if not self.is_current:
-            self.undo_action.setEnabled(False)
         if self.library is None:
             return
         people = self.library.people
-        self.context.reader.read("people-cards", people.cards, self._cards_arrived)
+        if active:
+            self.context.reader.read("people-cards", people.cards, self._cards_arrived)
+        else:
+            self.context.reader.read("people-sidebar", people.summary, self._summary_arrived)
         if active and self.widget.currentWidget() is self.widget.faces_page:
             self._read_faces()
         self.faces_overlay.refresh()
 
     # -- reading ------------------------------------------------------------------------------------------
+    def _summary_arrived(self, summary, error) -> None:
+        if error is None:
+            self._show_sidebar(*summary)
+
+    def _show_sidebar(self, count: int, named: list[tuple[int, str]]) -> None:
+        item = self.sidebar_item()
+        tree = item.treeWidget()
+        if tree is not None:
+            tree.blockSignals(True)
+        item.setText(0, _tr("People  ({count})").format(count=f"{count:,}"))
+        shown = [(item.child(i).data(0, PlaceRole).value[1], item.child(i).text(0)) for i in range(item.childCount())]
+        if shown != named[:SIDEBAR_NAMES]:
+            item.takeChildren()
+            for person_id, name in named[:SIDEBAR_NAMES]:
+                sidebar_child(item, name, Place(self.mode, ("person", person_id)))
+        if tree is not None:
+            tree.blockSignals(False)
+
     def _cards_arrived(self, cards, error) -> None:
         if error is not None:
             self.context.messages.error(_tr("People cannot be listed: {error}").format(error=error), error,
                                         key="people")
             return
-        self.cards = list(cards)
+        cards = list(cards)
+        changed = cards != self.cards or self.widget.cards.count() == 0
+        self.cards = cards
         visible = [c for c in self.cards if not c.hidden]
-        item = self.sidebar_item()
-        tree = item.treeWidget()
-        if tree is not None:
-            tree.blockSignals(True)
-        item.setText(0, _tr("People  ({count})").format(count=f"{len(visible):,}"))
-        item.takeChildren()
-        for card in [c for c in visible if c.name][:SIDEBAR_NAMES]:
-            sidebar_child(item, card.name, Place(self.mode, ("person", card.id)))
-        if tree is not None:
-            tree.blockSignals(False)
-        self._show_cards()
+        self._show_sidebar(len(visible), [(c.id, c.name) for c in visible if c.name])
+        if changed:  # a live refresh that changed nothing keeps the grid (and its scroll position) as it is
+            self._show_cards()
         if self.person_id is not None:
             self._show_bar()
 
@@ -346,6 +372,7 @@ class PeopleView(View):
         page = self.widget
         grid = page.cards
         selected = set(grid.ids(selected=True))
+        scroll = grid.verticalScrollBar().value()
         show_hidden = page.show_hidden.isChecked()
         shown = [c for c in self.cards if show_hidden or not c.hidden]
         hidden = sum(1 for c in self.cards if c.hidden)
@@ -368,6 +395,7 @@ class PeopleView(View):
         page.overview.title.setText(
             _tr("{people}, {named} named").format(people=_people(visible), named=named)
             + (_tr(" ({hidden} hidden)").format(hidden=hidden) if hidden else ""))
+        grid.verticalScrollBar().setValue(scroll)
         page.overview.set_empty(None if shown else _tr(
             "<h2>No people yet</h2><p>Faces are found in the background after photos are imported. Someone seen "
             "in three photos or more shows up here.</p>"))
