@@ -272,3 +272,15 @@ def test_opening_a_library_finds_faces_with_no_click(qtbot, tmp_path, faces_root
         assert view.sidebar_item().text(0) == "People  (2)"
     finally:
         win.close()
+
+
+def test_a_named_person_in_the_sidebar_opens_their_album_with_their_name(window, qtbot):
+    bob = person_of(window.library, BOB)
+    window.library.people.rename(bob, "Bob")
+    window.refresh()
+    view = people(window)
+    sidebar = view.sidebar_item()
+    qtbot.waitUntil(lambda: sidebar.childCount() == 1, timeout=WAIT)
+    window.sidebar.tree.setCurrentItem(sidebar.child(0))  # straight from the sidebar: no cards read before
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 3 and view.bar.name_edit.text() == "Bob", timeout=WAIT)
+    assert view.bar.summary.text() == "3 faces in 3 photos"

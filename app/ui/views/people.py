@@ -306,6 +306,7 @@ class PeopleView(View):
         value = place.value
         if isinstance(value, tuple) and value[0] == "person":
             self.open_person(value[1], navigate=False)
+            self.refresh(True)  # the bar's name and counts (straight from the sidebar, no cards read yet)
             return
         self.context.browser.set_header(None)
         if isinstance(value, tuple) and value[0] == "faces":
