@@ -284,3 +284,28 @@ def test_a_named_person_in_the_sidebar_opens_their_album_with_their_name(window,
     window.sidebar.tree.setCurrentItem(sidebar.child(0))  # straight from the sidebar: no cards read before
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 3 and view.bar.name_edit.text() == "Bob", timeout=WAIT)
     assert view.bar.summary.text() == "3 faces in 3 photos"
+
+
+def test_importing_photos_of_people_fills_the_view_with_no_click(qtbot, tmp_path):
+    import shutil
+
+    from people_library import FACES, OTHERS
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ALICE + BOB + OTHERS:
+        shutil.copy(FACES / name, folder / name)
+    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    assert win.create_library(tmp_path / "library")
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.browser.loaded, timeout=WAIT)
+        win.navigate(Place(Mode.PEOPLE))
+        view = people(win)
+        assert win.import_paths([str(folder)]) is not None
+        qtbot.waitUntil(lambda: len(view.cards) == 2 and view.widget.cards.count() == 2, timeout=180_000)
+        assert sorted(c.photo_count for c in view.cards) == [3, 4]
+    finally:
+        win.close()
