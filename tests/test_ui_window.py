@@ -54,13 +54,12 @@ def test_opening_a_library_shows_its_photos(library, make_window, qtbot):
     assert window.windowTitle() == "library"  # the platform adds " — Shoebox" (the application's name)
 
 
-def test_features_still_to_come_are_disabled_with_a_reason(tmp_path, make_window):
+def test_every_section_is_enabled_and_an_empty_library_says_so(tmp_path, make_window):
     window = make_window(tmp_path / "empty")
-    for mode in (Mode.PEOPLE,):
-        item = window.sidebar.item(mode)
-        assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
-        assert "later version" in item.toolTip(0)
+    for mode in Mode:
+        assert window.sidebar.item(mode).flags() & Qt.ItemFlag.ItemIsEnabled
     assert window.sidebar.item(Mode.SEARCH).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert window.sidebar.item(Mode.PEOPLE).flags() & Qt.ItemFlag.ItemIsEnabled
     assert "No photos yet" in window.empty_label.text() and window.empty_label.isVisible()
 
 

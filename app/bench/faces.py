@@ -18,6 +18,8 @@ def register(subparsers) -> None:
     parser.add_argument("--sizes", default="10000,100000", help="face counts, comma separated")
     parser.add_argument("--distance", type=float, default=0.5, help="match distance (the default model's)")
     parser.add_argument("--min-size", type=int, default=3)
+    parser.add_argument("--pair-distance", type=float, default=0.4,
+                        help="tight pairs become people (the default model's; 0: never)")
     parser.add_argument("--assign", type=int, default=300, help="new faces timed one by one")
     parser.add_argument("--photos", help="a folder of real photos: also time detection + embedding")
     parser.add_argument("--json", action="store_true")
@@ -28,13 +30,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_size(n: int, distance: float, min_size: int, n_assign: int) -> dict:
+def bench_size(n: int, distance: float, min_size: int, n_assign: int, pair_distance: float = 0.0) -> dict:
     from app.core.people.cluster import MemberIndex, density_groups
     from app.core.people.synthetic import identity_vectors, pairwise_scores
 
     vectors, truth = identity_vectors(n, seed=n)
     start = time.perf_counter()
-    labels = density_groups(vectors, min_size=min_size, distance=distance)
+    labels = density_groups(vectors, min_size=min_size, distance=distance, pair_distance=pair_distance)
     recluster_s = time.perf_counter() - start
     precision, recall = pairwise_scores(labels, truth)
     # New faces of known people, matched one at a time against everyone grouped so far.
@@ -62,13 +64,44 @@ def bench_size(n: int, distance: float, min_size: int, n_assign: int) -> dict:
     }
 
 
-def bench_photos(folder: Path) -> dict:
+def labelled_pairs(folder: Path, vectors: list[np.ndarray], distance: float, min_size: int,
+                   pair_distance: float) -> dict | None:
+    """Pairwise precision/recall of the clusters (largest face per photo) against a folder's master.csv
+    (file_x, file_y, Decision = Yes/No), as ../shared/faces has."""
+    import csv
+
+    from app.core.people.cluster import density_groups
+
+    table = folder / "master.csv"
+    if not table.is_file():
+        return None
+    names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    row_of = {name: i for i, name in enumerate(names)}
+    kept = [i for i, v in enumerate(vectors) if v is not None]
+    labels = np.full(len(names), -1)
+    labels[kept] = density_groups(np.stack([vectors[i] for i in kept]), min_size=min_size, distance=distance,
+                                  pair_distance=pair_distance)
+    tp = fp = fn = total = 0
+    with open(table, newline="") as f:
+        for row in csv.DictReader(f):
+            total += 1
+            a, b = labels[row_of[row["file_x"]]], labels[row_of[row["file_y"]]]
+            together = bool(a >= 0 and a == b)
+            if row["Decision"] == "Yes":
+                tp, fn = tp + together, fn + (not together)
+            else:
+                fp += together
+    return {"pairs": total, "precision": round(tp / max(tp + fp, 1), 4), "recall": round(tp / max(tp + fn, 1), 4)}
+
+
+def bench_photos(folder: Path, distance: float = 0.5, min_size: int = 3, pair_distance: float = 0.0) -> dict:
     from PIL import Image, ImageOps
 
     from app.core.people.backends import DEFAULT_MODEL, face_backend
 
     backend = face_backend(DEFAULT_MODEL)
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    paths = sorted((p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")),
+                   key=lambda p: p.name)
     images = []
     for p in paths:
         with Image.open(p) as img:
@@ -77,15 +110,20 @@ def bench_photos(folder: Path) -> dict:
             images.append(img)
     backend.analyse(images[0])  # load the models outside the timing
     start = time.perf_counter()
-    faces = sum(len(backend.analyse(img)) for img in images)
+    found = [backend.analyse(img) for img in images]
     seconds = time.perf_counter() - start
+    faces = sum(len(f) for f in found)
+    largest = [max(f, key=lambda d: d.box[2] * d.box[3]).embedding if f else None for f in found]
     return {"photos": len(images), "faces": faces, "photos_per_s": round(len(images) / seconds, 2),
-            "ms_per_face": round(seconds * 1000 / max(faces, 1), 1)}
+            "ms_per_face": round(seconds * 1000 / max(faces, 1), 1),
+            "labelled": labelled_pairs(folder, largest, distance, min_size, pair_distance)}
 
 
 def run(args, _library) -> int:
-    rows = [bench_size(int(n), args.distance, args.min_size, args.assign) for n in args.sizes.split(",")]
-    photos = bench_photos(Path(args.photos)) if args.photos else None
+    rows = [bench_size(int(n), args.distance, args.min_size, args.assign, args.pair_distance)
+            for n in args.sizes.split(",")]
+    photos = (bench_photos(Path(args.photos), args.distance, args.min_size, args.pair_distance) if args.photos
+              else None)
     if args.json:
         print_json({"rows": rows, "photos": photos} if photos else rows)
         return 0
@@ -97,4 +135,7 @@ def run(args, _library) -> int:
     if photos:
         print(f"real photos: {photos['photos']} photos, {photos['faces']} faces, {photos['photos_per_s']} photos/s"
               f" (detect + embed), {photos['ms_per_face']} ms per face")
+        if photos["labelled"]:
+            quality = photos["labelled"]
+            print(f"labelled pairs ({quality['pairs']}): precision {quality['precision']}, recall {quality['recall']}")
     return 0

@@ -54,6 +54,8 @@ class PhotoBrowser(QObject):
         self.filter_bar = FilterBar()  # sorts and filters what a view's source reads (not search results)
         self.filter_bar.changed.connect(self._filter_changed)
         layout.addWidget(self.filter_bar)
+        self._header_layout = layout
+        self.header: QWidget | None = None  # a view's bar above its photos (a person's name and actions)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.grid_view, 1)
         self.viewer = ViewerPage(None, loader)
@@ -97,9 +99,11 @@ class PhotoBrowser(QObject):
 
     # -- what is shown --------------------------------------------------------------------------------------
     def show_source(self, key: object, source: Callable[[], list[int]], describe: Callable[[int], str],
-                    empty_text: str, *, scroll_to_row: int | None = None) -> None:
+                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None) -> None:
         """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
-        the list already shown (a month within the library) only scrolls."""
+        the list already shown (a month within the library) only scrolls. `header` shows above the photos
+        (only for this list)."""
+        self.set_header(header)
         self.show_grid()
         self.filter_bar.show()
         self._describe, self._empty_text = describe, empty_text
@@ -139,6 +143,7 @@ class PhotoBrowser(QObject):
         """Show a list the caller already has (search results): nothing to read, nothing to refresh."""
         self.reader.cancel("grid")
         self.filter_bar.hide()  # search results have their own order and the query language for filters
+        self.set_header(None)
         self._key, self._source = None, None
         self._describe, self._empty_text = describe, empty_text
         self.model.set_ids(ids, scores)
@@ -180,6 +185,15 @@ class PhotoBrowser(QObject):
 
     def _filter_changed(self) -> None:
         self.refresh()
+
+    def set_header(self, header: QWidget | None) -> None:
+        if self.header is not None and header is not self.header:
+            self.header.hide()
+        self.header = header
+        if header is not None:
+            if self._header_layout.indexOf(header) < 0:
+                self._header_layout.insertWidget(0, header)
+            header.show()
 
     def show_grid(self) -> None:
         if self.stack.currentWidget() is not self.grid_page:

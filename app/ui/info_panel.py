@@ -68,6 +68,7 @@ class InfoPanel(QScrollArea):
             form.addRow(_tr(name) + ":", value)
         outer.addLayout(form)
         self._sections = outer  # add_section puts more below the fields
+        self.form = form
         outer.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(200)
@@ -76,6 +77,14 @@ class InfoPanel(QScrollArea):
     def add_section(self, widget: QWidget) -> None:
         """Another part of the panel (the editable rating, title and tags), below the fields."""
         self._sections.insertWidget(self._sections.count() - 1, widget)
+
+    def add_field(self, name: str) -> QLabel:
+        """A row another part of the app fills (People in this photo); cleared when the photo changes."""
+        if name not in self.values:
+            value = _wrapping_label()
+            self.values[name] = value
+            self.form.addRow(_tr(name) + ":", value)
+        return self.values[name]
 
     def text(self, field: str) -> str:
         """A value as the user reads it (without the invisible break opportunities)."""

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.info_panel = InfoPanel()
         self.organise = OrganiseActions(self, self.browser, self.reader, self.bridge, self.refresh)
         self.organise.attach(self.grid_view, self.viewer)
+        self._share_undo_key()
         self.edits_panel = EditsPanel(self.organise)
         self.info_panel.add_section(self.edits_panel)
         self.details_panel = DetailsPanel(self.reader)
@@ -625,6 +626,18 @@ class MainWindow(QMainWindow):
     def _select_all(self) -> None:
         if self.stack.currentWidget() is self.grid_page:
             self.grid_view.selectAll()
+
+    def _share_undo_key(self) -> None:
+        """One Ctrl+Z: the People view's undo (its own persisted log) is enabled only while People shows; Edit →
+        Undo (albums, events, organising: one shared log) steps aside meanwhile, as two enabled actions on one
+        key would both go dead."""
+        people_undo = getattr(self.views.get(Mode.PEOPLE), "undo_action", None)
+        if people_undo is not None:
+            def follow(people_on: bool) -> None:
+                library = self.library
+                self.organise.undo.setEnabled(not people_on and library is not None and not library.read_only)
+
+            people_undo.enabledChanged.connect(follow)
 
     def _context_menu(self, pos) -> None:
         index = self.grid_view.indexAt(pos)

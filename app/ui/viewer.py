@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
@@ -22,7 +22,10 @@ SLIDESHOW_MS = 4000
 
 
 class ImageCanvas(QWidget):
-    """Paints one image scaled to fit, centred on a dark background."""
+    """Paints one image scaled to fit, centred on a dark background, with optional face boxes over it.
+    Emits `box_clicked(face_id, global_pos)`."""
+
+    box_clicked = Signal(int, QPoint)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -33,7 +36,31 @@ class ImageCanvas(QWidget):
         self.zoom: float | None = None
         self.pan = QPointF(0, 0)
         self.photo_size = QSize()
+        self.boxes: list[tuple[int, QRectF, str]] = []  # face id, box as fractions of the picture, label
         self.setMinimumSize(QSize(200, 150))
+
+    def set_boxes(self, boxes: list[tuple[int, QRectF, str]]) -> None:
+        self.boxes = list(boxes)
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn (fitted or zoomed, panned)."""
+        shown = self._photo_size() * self.scale()
+        return QRectF((self.width() - shown.width()) / 2 + self.pan.x(),
+                      (self.height() - shown.height()) / 2 + self.pan.y(), shown.width(), shown.height())
+
+    def box_rect(self, fraction: QRectF) -> QRectF:
+        """A face box (fractions of the upright photo) on screen, turned with the user's rotation."""
+        x, y, w, h = fraction.x(), fraction.y(), fraction.width(), fraction.height()
+        turn = self.rotation % 360
+        if turn == 90:
+            x, y, w, h = 1 - y - h, x, h, w
+        elif turn == 180:
+            x, y = 1 - x - w, 1 - y - h
+        elif turn == 270:
+            x, y, w, h = y, 1 - x - w, h, w
+        r = self.image_rect()
+        return QRectF(r.x() + x * r.width(), r.y() + y * r.height(), w * r.width(), h * r.height())
 
     def set_image(self, image: QImage | None, message: str = "") -> None:
         self.source = image  # as decoded, before the user's rotation
@@ -102,6 +129,12 @@ class ImageCanvas(QWidget):
         event.accept()
 
     def mousePressEvent(self, event) -> None:
+        if not self.image.isNull():
+            for face_id, fraction, _label in self.boxes:
+                if self.box_rect(fraction).contains(event.position()):
+                    self.box_clicked.emit(face_id, event.globalPosition().toPoint())
+                    event.accept()
+                    return
         self._drag = event.position()
         if getattr(self, "zoom", None) is not None:
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
@@ -127,6 +160,16 @@ class ImageCanvas(QWidget):
             y = (self.height() - shown.height()) / 2 + self.pan.y()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(QRectF(x, y, shown.width(), shown.height()), self.image)
+        if self.boxes and not self.image.isNull():
+            for _face_id, fraction, label in self.boxes:
+                rect = self.box_rect(fraction)
+                painter.setPen(QPen(QColor(255, 210, 60), 2))
+                painter.drawRect(rect)
+                text_rect = painter.fontMetrics().boundingRect(label).adjusted(-4, -2, 4, 2)
+                text_rect.moveTopLeft(rect.bottomLeft().toPoint() + QPoint(0, 3))
+                painter.fillRect(text_rect, QColor(0, 0, 0, 170))
+                painter.setPen(QColor(255, 255, 255))
+                painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, label)
         if self.message:
             painter.setPen(QColor(220, 220, 220))
             painter.drawText(self.rect().adjusted(12, 12, -12, -12), Qt.AlignmentFlag.AlignBottom, self.message)
@@ -159,9 +202,14 @@ class ViewerPage(QWidget):
         self.next_button.clicked.connect(lambda: self.step(1))
         self.title = QLabel()
         self.position = QLabel()
+        # Face boxes with names: shown when a view provides them (People); clicking one names it.
+        self.faces_button = QToolButton(text=self.tr("Faces"), toolTip=self.tr("Show face boxes with names"),
+                                        checkable=True, autoRaise=True)
+        self.faces_button.hide()
         for widget in (self.back, self.prev_button, self.next_button):
             bar.addWidget(widget)
         bar.addWidget(self.title, 1)
+        bar.addWidget(self.faces_button)
         bar.addWidget(self.position)
 
         self.canvas = ImageCanvas()  # details show in the window's info panel, which follows row_changed
@@ -198,6 +246,7 @@ class ViewerPage(QWidget):
             self.canvas.set_photo_size(info.width, info.height)  # a new photo starts fitted
         self._shown_id = info.id
         self._stage = 0
+        self.canvas.set_boxes([])  # the new photo's come from whoever listens to row_changed
         self.canvas.set_image(self.grid_loader.cached(thumbnail_key(info.id)))
         for stage in (2, 1):  # the best image already in memory wins
             cached = self.loader.cached(self._key(stage, info.id))

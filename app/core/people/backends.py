@@ -13,6 +13,8 @@ DEFAULT_MODEL = YUNET_SFACE
 
 # Cosine distance under which two faces are the same person, per model: measured in docs/PEOPLE.md.
 MATCH_DISTANCE = {DEFAULT_MODEL: 0.5}
+# Cosine distance under which two faces alone make a person (a pair seen in two photos): docs/PEOPLE.md.
+PAIR_DISTANCE = {DEFAULT_MODEL: 0.4}
 
 
 def active_model(library) -> str:
@@ -22,6 +24,11 @@ def active_model(library) -> str:
 def match_distance(library, model_id: str) -> float:
     chosen = library.config.get("faces.match_distance")
     return float(chosen) if chosen is not None else MATCH_DISTANCE.get(model_id, 0.5)
+
+
+def pair_distance(library, model_id: str) -> float:
+    chosen = library.config.get("faces.pair_distance")
+    return float(chosen) if chosen is not None else PAIR_DISTANCE.get(model_id, 0.0)
 
 
 def face_backend(model_id: str):

@@ -16,7 +16,7 @@ import numpy as np
 from sqlalchemy import delete, func, select, update
 
 from app.core.db.models import Face, Person, Task
-from app.core.people.backends import active_model, match_distance
+from app.core.people.backends import active_model, match_distance, pair_distance
 from app.core.people.cluster import density_groups, join_nearest_members, normalise
 from app.core.tasks import Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
@@ -66,10 +66,10 @@ def _respect_rejections(faces: FaceSet, labels: np.ndarray) -> np.ndarray:
 
 
 def _new_groups(faces: FaceSet, labels: np.ndarray, pool: np.ndarray, min_size: int, distance: float,
-                existing: set[int] | None) -> np.ndarray:
-    """Dense groups among the `pool` faces become people: with `existing`, a group re-uses the unnamed person
-    most of its members had; otherwise it gets a NEW+g placeholder."""
-    groups = density_groups(faces.vectors[pool], min_size=min_size, distance=distance)
+                existing: set[int] | None, pairs: float = 0.0) -> np.ndarray:
+    """Dense groups (and tight pairs) among the `pool` faces become people: with `existing`, a group re-uses
+    the unnamed person most of its members had; otherwise it gets a NEW+g placeholder."""
+    groups = density_groups(faces.vectors[pool], min_size=min_size, distance=distance, pair_distance=pairs)
     taken = set(labels[labels >= 0].tolist())
     for g in np.unique(groups[groups >= 0]):
         members = pool[groups == g]
@@ -106,7 +106,8 @@ def plan_assign(library: "Library", model_id: str) -> Plan:
         labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
         pool = np.flatnonzero(labels < 0)
         min_size = int(library.config.get("faces.min_cluster_size"))
-        labels = _new_groups(faces, labels, pool, min_size, distance, existing=None)
+        labels = _new_groups(faces, labels, pool, min_size, distance, existing=None,
+                             pairs=pair_distance(library, model_id))
     return Plan(faces, labels, recluster=False)
 
 
@@ -123,7 +124,8 @@ def plan_recluster(library: "Library", model_id: str, progress=lambda value: Non
     labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
     progress(0.1)
     pool = np.flatnonzero(labels < 0)
-    labels = _new_groups(faces, labels, pool, min_size, distance, existing=unnamed)
+    labels = _new_groups(faces, labels, pool, min_size, distance, existing=unnamed,
+                         pairs=pair_distance(library, model_id))
     progress(0.7)
     pool = np.flatnonzero(labels < 0)
     labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import func, select, update
 
-from app.core.db.models import Face, Person, PersonOp
+from app.core.db.models import Face, Person, PersonOp, Photo
 from app.core.people.backends import active_model
 from app.core.tasks.store import Priority
 
@@ -24,6 +25,32 @@ if TYPE_CHECKING:
 
 class PeopleError(ValueError):
     """A person operation that cannot be done (unknown id, nothing to undo); the message says why."""
+
+
+@dataclass(frozen=True)
+class PersonCard:
+    """What the People view shows for one person: the best face crop (a file path), name, counts."""
+
+    id: int
+    name: str | None
+    face_count: int
+    photo_count: int
+    hidden: bool
+    crop: str | None
+
+
+@dataclass(frozen=True)
+class FaceInfo:
+    """One face as the UI shows it: where it is (upright-photo pixels), its crop file, whose it is."""
+
+    id: int
+    photo_id: int
+    person_id: int | None
+    person_name: str | None
+    box: tuple[float, float, float, float]
+    crop: str | None
+    recognisable: bool
+    confirmed: bool
 
 
 class PeopleService:
@@ -85,6 +112,77 @@ class PeopleService:
         out.sort(key=lambda p: (p["name"] is None, (p["name"] or "").casefold(), -p["face_count"], p["id"]))
         return out
 
+    def cards(self, *, include_hidden: bool = True) -> list[PersonCard]:
+        """Every person with the face that shows them best (confirmed, recognisable, biggest), in the order of
+        `people()`: named by name, then unnamed by size."""
+        best: dict[int, tuple] = {}
+        faces: dict[int, int] = {}
+        photos: dict[int, set[int]] = {}
+        with self._library.db.read_session() as s:
+            people = list(s.scalars(select(Person)))
+            for person_id, photo_id, crop, size, confirmed, recognisable in s.execute(
+                select(Face.person_id, Face.photo_id, Face.crop, Face.size_px, Face.confirmed, Face.recognisable)
+                .where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+            ):
+                faces[person_id] = faces.get(person_id, 0) + 1
+                photos.setdefault(person_id, set()).add(photo_id)
+                rank = (crop is not None, bool(confirmed), bool(recognisable), size or 0.0)
+                if person_id not in best or rank > best[person_id][0]:
+                    best[person_id] = (rank, crop)
+        out = [
+            PersonCard(p.id, p.name, faces.get(p.id, 0), len(photos.get(p.id, ())), bool(p.hidden),
+                       self._crop_path(best.get(p.id, (None, None))[1]))
+            for p in people if include_hidden or not p.hidden
+        ]
+        out.sort(key=lambda c: (c.name is None, (c.name or "").casefold(), -c.face_count, c.id))
+        return out
+
+    def summary(self) -> tuple[int, list[tuple[int, str]]]:
+        """For the sidebar, cheaply (no face rows read): how many people are shown, and the named ones."""
+        with self._library.db.read_session() as s:
+            rows = s.execute(select(Person.id, Person.name).where(Person.hidden.is_(False))).all()
+        named = sorted(((i, n) for i, n in rows if n), key=lambda r: (r[1].casefold(), r[0]))
+        return len(rows), named
+
+    def names(self) -> list[str]:
+        """Names in use, for completion."""
+        with self._library.db.read_session() as s:
+            return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None)))), key=str.casefold)
+
+    def find_named(self, name: str, *, other_than: int | None = None) -> int | None:
+        """The person already called `name` (case-insensitive), if any: renaming to it is a merge."""
+        with self._library.db.read_session() as s:
+            query = select(Person.id).where(func.lower(Person.name) == name.strip().lower())
+            if other_than is not None:
+                query = query.where(Person.id != other_than)
+            return s.scalars(query.order_by(Person.id)).first()
+
+    def photo_ids(self, person_id: int) -> list[int]:
+        """A person's photos in the library's display order (newest first), hidden photos left out."""
+        from app.core.photos import _ORDER
+
+        mine = select(Face.photo_id).where(Face.person_id == person_id, Face.forgotten.is_(False))
+        with self._library.db.read_session() as s:
+            return list(s.scalars(select(Photo.id).where(Photo.id.in_(mine), Photo.hidden.is_(False)).order_by(*_ORDER)))
+
+    def face_infos(self, *, person_id: int | None = None, photo_id: int | None = None) -> list[FaceInfo]:
+        """The faces of a person (their face grid) or of a photo (the viewer's boxes), forgotten ones left out."""
+        query = (select(Face, Person.name).outerjoin(Person, Person.id == Face.person_id)
+                 .where(Face.model_id == active_model(self._library), Face.forgotten.is_(False)))
+        if person_id is not None:
+            query = query.where(Face.person_id == person_id)
+        if photo_id is not None:
+            query = query.where(Face.photo_id == photo_id)
+        with self._library.db.read_session() as s:
+            return [
+                FaceInfo(f.id, f.photo_id, f.person_id, name, (f.x, f.y, f.w, f.h), self._crop_path(f.crop),
+                         bool(f.recognisable), bool(f.confirmed))
+                for f, name in s.execute(query.order_by(Face.photo_id, Face.x))
+            ]
+
+    def _crop_path(self, crop: str | None) -> str | None:
+        return str(self._library.layout.faces / crop) if crop else None
+
     # -- operations ----------------------------------------------------------------------------------------
     def rename(self, person_id: int, name: str) -> None:
         """Naming says "these faces are this person": they become anchors a recluster keeps."""
@@ -137,6 +235,67 @@ class PeopleService:
                 if person_id is not None:
                     self._reject(s, [face_id], person_id)
             s.execute(update(Face).where(Face.id.in_(face_ids)).values(person_id=None, confirmed=False))
+
+    def assign(self, assignments: dict[int, int]) -> None:
+        """"This is X": each face (id -> person id) goes to that person, confirmed; one undo step for all (a
+        bulk "Yes" to suggestions). A face taken from another person will not go back to them, and an unnamed
+        person left without faces is removed (undo brings them back)."""
+        assignments = {int(f): int(p) for f, p in assignments.items()}
+        if not assignments:
+            return
+        with self._library.db.write_session() as s:
+            for person_id in set(assignments.values()):
+                self._person(s, person_id)
+            rows = dict(s.execute(select(Face.id, Face.person_id).where(Face.id.in_(list(assignments)))).all())
+            missing = sorted(set(assignments) - set(rows))
+            if missing:
+                raise PeopleError(f"no such faces: {missing}")
+            self._move(s, assignments, rows)
+
+    def name_faces(self, face_ids: Iterable[int], name: str) -> int:
+        """"These faces are <name>": they go to the person of that name, or to a new person named so (the
+        viewer's face boxes). One undo step; returns the person's id."""
+        name, face_ids = name.strip(), sorted(set(face_ids))
+        if not name:
+            raise PeopleError("a name cannot be empty")
+        existing = self.find_named(name)
+        if existing is not None:
+            self.assign({f: existing for f in face_ids})
+            return existing
+        with self._library.db.write_session() as s:
+            rows = dict(s.execute(select(Face.id, Face.person_id).where(Face.id.in_(face_ids))).all())
+            if not face_ids or len(rows) != len(face_ids):
+                raise PeopleError(f"no such faces: {sorted(set(face_ids) - set(rows))}")
+            new = Person(name=name, hidden=False, created_at=time.time())
+            s.add(new)
+            s.flush()
+            self._log(s, "name", sorted({p for p in rows.values() if p is not None}), face_ids, created=[new.id])
+            self._move(s, {f: new.id for f in face_ids}, rows, log=False)
+            return new.id
+
+    def _move(self, s, assignments: dict[int, int], rows: dict[int, int | None], *, log: bool = True) -> None:
+        previous = {p for p in rows.values() if p is not None}
+        if log:
+            self._log(s, "assign", sorted(previous | set(assignments.values())), sorted(assignments))
+        for face in s.scalars(select(Face).where(Face.id.in_(list(assignments)))):
+            target = assignments[face.id]
+            rejected = set(json.loads(face.rejected or "[]")) - {target}
+            if face.person_id is not None and face.person_id != target:
+                rejected.add(face.person_id)
+            face.person_id, face.confirmed, face.rejected = target, True, json.dumps(sorted(rejected))
+        s.flush()
+        self._drop_empty_unnamed(s, previous - set(assignments.values()))
+
+    def reject(self, rejections: dict[int, int]) -> None:
+        """"This is not X" for faces that are not X's (a "No" to a suggestion): each face (id -> person id)
+        records the person as rejected, so it is never suggested or assigned to them again; one undo step."""
+        rejections = {int(f): int(p) for f, p in rejections.items()}
+        if not rejections:
+            return
+        with self._library.db.write_session() as s:
+            self._log(s, "reject", sorted(set(rejections.values())), sorted(rejections))
+            for face in s.scalars(select(Face).where(Face.id.in_(list(rejections)))):
+                face.rejected = json.dumps(sorted(set(json.loads(face.rejected or "[]")) | {rejections[face.id]}))
 
     def hide(self, person_id: int, hidden: bool = True) -> None:
         with self._library.db.write_session() as s:
@@ -198,6 +357,14 @@ class PeopleService:
         return person
 
     @staticmethod
+    def _drop_empty_unnamed(s, people: set[int]) -> None:
+        for person_id in people:
+            person = s.get(Person, person_id)
+            if person is not None and person.name is None and not s.scalar(
+                    select(func.count(Face.id)).where(Face.person_id == person_id)):
+                s.delete(person)
+
+    @staticmethod
     def _face_ids(s, *, person: list[int]) -> list[int]:
         return list(s.scalars(select(Face.id).where(Face.person_id.in_(person))))
 
@@ -218,5 +385,5 @@ class PeopleService:
             {"id": f.id, "person_id": f.person_id, "confirmed": f.confirmed, "rejected": f.rejected}
             for f in s.scalars(select(Face).where(Face.id.in_(face_ids)))
         ]
-        before = {"people": sorted(people), "people_rows": people_rows, "faces": faces, "created": list(created)}
+        before = {"people": sorted(set(people) | set(created)), "people_rows": people_rows, "faces": faces, "created": list(created)}
         s.add(PersonOp(op=op, before=json.dumps(before), created_at=time.time(), undone=False))

@@ -41,8 +41,9 @@ def _values(library: "Library", name: str) -> list[str]:
         if name == "year":
             years = s.scalars(select(func.substr(Photo.taken_at, 1, 4)).distinct().where(Photo.taken_at.is_not(None)))
             return sorted(years, reverse=True)
-        if name == "person":  # offered once person: is a filter of the language
-            return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None), Person.hidden.is_(False)))))
+        if name == "person":
+            return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None), Person.hidden.is_(False)))),
+                          key=str.casefold)
         if name == "event":
             return list(s.scalars(select(Event.title).order_by(Event.start.desc()).limit(200)))
         if name == "tag":

@@ -22,4 +22,4 @@ class QueryError(Exception):
 
 
 class NotAvailableError(QueryError):
-    """A filter of the language whose feature does not exist yet (person:, has:faces, has:voice)."""
+    """A filter of the language whose feature does not exist yet (has:voice)."""

@@ -26,20 +26,18 @@ FILTERS = {
     "date": "date taken (date:2019-06..2019-08, date:2019-06-03)",
     "album": 'photos in an album (album:"Summer 2019")',
     "event": "photos in an event, by id or title (event:12, event:Kyoto)",
-    "has": "has:gps, has:place (has:faces and has:voice come later)",
+    "has": "has:gps, has:place, has:faces, has:voice",
     "type": "file type (type:heic, type:jpeg, type:png)",
-    "person": "a named person (not available yet)",
+    "person": 'a named person (person:Alice, person:"Alice Smith")',
     "tag": 'a tag or keyword, with the tags under it (tag:kyoto, tag:"Places/Japan")',
     "rating": "star rating (rating:4, rating:>=4, rating:3..5, rating:0 for unrated)",
     "is": "is:favourite, is:rejected, is:rotated",
 }
-HAS_VALUES = {"gps", "place"}
+HAS_VALUES = {"gps", "place", "faces", "voice"}
 IS_VALUES = {"favourite": "favourite", "favorite": "favourite", "fav": "favourite", "rejected": "rejected",
              "reject": "rejected", "rotated": "rotated"}
 RATING_PATTERN = re.compile(r"^(?:(>=|<=|>|<|=)?([0-5])|([0-5])?\.\.([0-5])?)$")
-NOT_YET = {("person", None): "people are not recognised yet, so person: finds nothing for now",
-           ("has", "faces"): "faces are not detected yet, so has:faces is not available yet",
-           ("has", "voice"): "voice notes do not exist yet, so has:voice is not available yet"}
+NOT_YET: dict[tuple[str, str | None], str] = {}  # filters the language knows before the feature exists
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -220,7 +218,7 @@ def _check_filter(query: str, t: _Token) -> Filter:
         if (name, value.lower()) in NOT_YET:
             raise NotAvailableError(NOT_YET[(name, value.lower())], query, t.position, t.length)
         if value.lower() not in HAS_VALUES:
-            raise bad(f"has:{value} is not a thing photos can have (has:gps, has:place)")
+            raise bad(f"has:{value} is not a thing photos can have (has:gps, has:place, has:faces, has:voice)")
     if name == "is" and value.lower() not in IS_VALUES:
         raise bad(f"is:{value} is not known (is:favourite, is:rejected, is:rotated)")
     if name == "rating" and (not RATING_PATTERN.match(value.replace(" ", "")) or value.strip() == ".."):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import and_, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.core.db.models import (Album, AlbumPhoto, Event, EventPhoto, Photo, PhotoEdit, PhotoFile, PhotoPlace,
-                                 PhotoTag, Tag)
+from app.core.db.models import (Album, AlbumPhoto, Event, EventPhoto, Face, Person, Photo, PhotoEdit, PhotoFile,
+                                 PhotoPlace, PhotoTag, Tag, VoiceNote)
 from app.core.search.errors import QueryError
 from app.core.search.parse import RATING_PATTERN, IS_VALUES, And, Filter, Not, Or, Word
 
@@ -122,9 +122,20 @@ class SqlBuilder:
             events = select(Event.id).where(Event.title.like(_like(value), escape="\\"))
         return Photo.id.in_(select(EventPhoto.photo_id).where(EventPhoto.event_id.in_(events)))
 
+    def f_person(self, node: Filter):
+        """Photos showing a named person (names compare case-insensitively; forgotten faces never match)."""
+        people = list(self.session.scalars(select(Person.id).where(func.lower(Person.name) == node.value.lower())))
+        if not people:
+            raise self.bad(node, f"there is no person named {node.value!r}")
+        return Photo.id.in_(select(Face.photo_id).where(Face.person_id.in_(people), Face.forgotten.is_(False)))
+
     def f_has(self, node: Filter):
         if node.value.lower() == "gps":
             return and_(Photo.gps_lat.is_not(None), Photo.gps_lon.is_not(None))
+        if node.value.lower() == "faces":
+            return Photo.id.in_(select(Face.photo_id).where(Face.forgotten.is_(False)))
+        if node.value.lower() == "voice":
+            return Photo.id.in_(select(VoiceNote.photo_id))
         return Photo.id.in_(select(PhotoPlace.photo_id))
 
     def f_tag(self, node: Filter):

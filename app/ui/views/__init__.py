@@ -149,11 +149,11 @@ def default_views(context: ViewContext) -> list[View]:
     """Every view, in sidebar order. A new view is one module and one line here."""
     from app.ui.views.activity import ActivityView
     from app.ui.views.albums import AlbumsView
-    from app.ui.views.coming import PeopleView
     from app.ui.views.duplicates import DuplicatesView
     from app.ui.views.events import EventsView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
+    from app.ui.views.people import PeopleView
     from app.ui.views.search import SearchView
     from app.ui.views.tags import TagsView
 
