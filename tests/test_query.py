@@ -91,13 +91,19 @@ def test_errors_point_at_the_bad_part(library, photos, query, message, where):
     assert message in str(info.value) and text.splitlines()[-1] == "  " + where
 
 
-@pytest.mark.parametrize("query", ["has:voice", "dog -has:voice"])
-def test_future_filters_say_not_available(library, photos, query):
-    from app.core.search.errors import NotAvailableError
+def test_has_voice_finds_photos_with_a_voice_note(library, photos, tmp_path):
+    """has:voice was "not available yet" until voice notes existed (issue 12); now it filters on them."""
+    from sqlalchemy import select
+
+    from app.core.db.models import VoiceNote
     from app.core.search.query import run_query
 
-    with pytest.raises(NotAvailableError, match="not available yet|not recognised yet"):
-        run_query(library, query)
+    with library.db.write_session() as s:
+        s.add(VoiceNote(photo_id=photos[1], audio="x.wav", created_at=0.0))
+    assert run_query(library, "has:voice") == [photos[1]]
+    assert photos[1] not in run_query(library, "-has:voice")
+    with library.db.read_session() as s:
+        assert s.scalars(select(VoiceNote.photo_id)).all() == [photos[1]]
 
 
 def test_smart_album_is_live(library, photos):
@@ -162,5 +168,5 @@ def test_completion_of_filter_names_and_values(library, photos):
     assert complete(library, "-album:sum") == ['-album:"Summer 2019"']
     assert complete(library, "camera:eos") == ['camera:"Canon EOS 5D"', 'camera:"Canon EOS R"']
     assert complete(library, "year:") == ["year:2020", "year:2019"]
-    assert complete(library, "has:") == ["has:faces", "has:gps", "has:place"]
+    assert complete(library, "has:") == ["has:faces", "has:gps", "has:place", "has:voice"]
     assert complete(library, "dog ") == []
