@@ -449,3 +449,24 @@ def test_corpus_heic_copy_still_imports(tmp_path, layout, corpus):
     shutil.copy(corpus / "heic" / "HMD_Nokia_8.3_5G_hdr.heif", copy)
     analysis = analyse_file(copy, layout, IngestSettings())
     assert (analysis.width, analysis.height) == (4608, 3456)
+
+
+def test_an_import_checks_the_next_slice_of_thumbnails_and_wraps_around(imported, monkeypatch):
+    """A re-import of a big library checks CHECK_SLICE photos, where the last check stopped, not every photo;
+    so a broken thumbnail outside this import's slice is made again by a later import."""
+    from app.core.ingest import repair
+
+    library, photos = imported
+    monkeypatch.setattr(repair, "CHECK_SLICE", 2)
+    by_id = sorted(photos.values(), key=lambda p: p.id)
+    folder = Path(by_id[0].path).parent
+
+    def reimport_and_repaired() -> list[int]:
+        library.importer.import_paths([folder], progress=False)
+        return [p.id for p in by_id if _decodes(p.thumbnail)]
+
+    Path(by_id[2].thumbnail).unlink()  # the import that made the library checked all 3 and wrapped to the start
+    assert reimport_and_repaired() == [by_id[0].id, by_id[1].id]  # photos 1-2 checked: 3 still broken
+    assert reimport_and_repaired() == [p.id for p in by_id]  # photo 3 checked (and the end reached)
+    Path(by_id[0].thumbnail).unlink()
+    assert reimport_and_repaired() == [p.id for p in by_id]  # from the start again

@@ -247,3 +247,31 @@ def test_full_disk_is_a_clear_error_and_the_next_import_retries(tmp_path, librar
     monkeypatch.setattr(thumbnails, "save_jpeg_atomic", real_save)
     summary = library.importer.import_paths([folder], progress=False)
     assert summary.imported == 1 and library.importer.errors() == []
+
+
+def test_a_thumbnail_that_cannot_be_flushed_fails_its_photo_alone(tmp_path, library, monkeypatch):
+    """Thumbnails of a batch are flushed together before its commit; a full disk seen only at that flush fails
+    that photo (listed, nothing of it kept), not the photos imported with it."""
+    import errno
+
+    from app.core.ingest import thumbnails
+    from app.core.ingest.hashing import sha256_file
+
+    folder = tmp_path / "photos"
+    for i in range(4):
+        make_jpeg(folder / f"p{i}.jpg", seed=10 + i)
+    doomed, _ = sha256_file(folder / "p2.jpg")
+    library.config.set("tasks.max_attempts", 1)
+    real_flush = thumbnails._flush_one
+
+    def flush(path):
+        if doomed in path:
+            return OSError(errno.ENOSPC, "No space left on device")
+        return real_flush(path)
+
+    monkeypatch.setattr(thumbnails, "_flush_one", flush)
+    summary = library.importer.import_paths([folder], progress=False)
+    assert (summary.imported, summary.failed) == (3, 1)
+    (error,) = library.importer.errors()
+    assert error.path.endswith("p2.jpg") and error.error_class == "FileBusy" and "No space left" in error.reason
+    assert not [p for p in library.layout.thumbnails.rglob("*.jpg") if doomed in p.name]

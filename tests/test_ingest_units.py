@@ -233,3 +233,66 @@ def test_groups_are_transitive_and_singletons_unlabelled():
     labels = group_labels(hashes_to_array(hexes), 6)
     assert labels[0] == labels[1] == labels[2] >= 0  # 0-1 and 1-2 close, 0-2 not: still one group
     assert labels[3] == -1
+
+
+# -- the per-photo fixed cost: same results, less work ---------------------------------------------------------
+
+
+def test_phash_is_imagehash_bit_for_bit():
+    """pHashes are stored and compared across versions: the faster computation must give imagehash's bits,
+    also on flat and striped pictures whose DCT coefficients tie."""
+    import imagehash
+
+    from app.core.ingest.crop_hash import CROP_FRACTIONS, centre, crop_hashes_hex
+    from app.core.ingest.phash import phash_hex
+
+    rng = np.random.default_rng(5)
+    for i in range(200):
+        width, height = int(rng.integers(8, 300)), int(rng.integers(8, 300))
+        if i % 3 == 0:
+            pixels = (rng.random((height, width, 3)) * 255).astype(np.uint8)
+        elif i % 3 == 1:
+            pixels = np.full((height, width, 3), int(rng.integers(0, 256)), np.uint8)
+        else:
+            pixels = np.tile((np.arange(width) % 256).astype(np.uint8)[None, :, None], (height, 1, 3))
+        image = Image.fromarray(pixels)
+        assert phash_hex(image) == str(imagehash.phash(image))
+        assert crop_hashes_hex(image) == "".join(str(imagehash.phash(centre(image, f))) for f in CROP_FRACTIONS)
+
+
+def test_unflushed_thumbnails_are_whole_and_listed_for_the_caller_to_flush(tmp_path, layout, monkeypatch):
+    from app.core.ingest import thumbnails
+
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    analysis = analyse_file(make_jpeg(tmp_path / "a.jpg"), layout, IngestSettings(), durable=False)
+    assert synced == []  # nothing flushed one by one
+    assert sorted(analysis.unflushed) == sorted(analysis.thumbnails.values())
+    assert all(thumbnails.thumbnail_ok(p, full=True) for p in analysis.unflushed)
+    assert thumbnails.flush_files(list(analysis.unflushed)) == {} and len(synced) == 2
+    again = analyse_file(tmp_path / "a.jpg", layout, IngestSettings(), durable=False)
+    assert again.unflushed == ()  # whole thumbnails are kept, so there is nothing new to flush
+
+
+def test_flush_files_reports_each_failure():
+    from app.core.ingest.thumbnails import flush_files
+
+    errors = flush_files(["/nonexistent/a.jpg", "/nonexistent/b.jpg"])
+    assert set(errors) == {"/nonexistent/a.jpg", "/nonexistent/b.jpg"}
+    assert all(isinstance(e, FileNotFoundError) for e in errors.values())
+
+
+def test_temp_files_are_unique_and_their_folder_is_made_again_if_removed(tmp_path):
+    import shutil
+
+    from app.core.ingest.tempfiles import new_temp_file
+
+    folder = tmp_path / "tmp"
+    names = set()
+    for _ in range(3):
+        for _ in range(5):
+            fd, path = new_temp_file(folder, ".jpg")
+            os.close(fd)
+            names.add(path)
+        shutil.rmtree(folder)  # a user (or a test) removes it while the library is open
+    assert len(names) == 15

@@ -1,7 +1,8 @@
 """`shoebox bench tasks`: the engine's own cost per task, measured with no-op tasks on a throwaway library.
 
-Rows per worker count, then a scaling row: the same number of tasks run with a short and with a very long queue
-behind them. Claiming must not slow down as the queue grows (goal: at 100k queued within 1.5x of 3k queued).
+Rows per worker count, then the queue ladder: the same number of tasks (the smallest rung) run with 3k, 30k and
+100k tasks queued behind them (`--ladder`). Claiming must not slow down as the queue grows (goal: at 100k queued
+within 1.5x of 3k queued).
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ def _register_noop() -> None:
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("tasks", help="engine overhead: no-op tasks per second, and as the queue grows")
-    parser.add_argument("--count", type=int, default=3000, help="tasks queued and run per row (default 3000)")
-    parser.add_argument("--workers", default="1,2,4", help="worker counts to try, comma separated")
+    parser.add_argument("--count", type=int, default=3000, help="tasks queued and run per worker row (default 3000)")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts to try, comma separated ('' skips them)")
     parser.add_argument(
-        "--scale", type=int, default=100_000, metavar="N",
-        help="scaling row: run --count tasks with N queued, against --count queued (1 worker); 0 skips it",
+        "--ladder", default="3000,30000,100000", metavar="N,N,...",
+        help="queue lengths: the smallest number of tasks is run with each many queued (1 worker); '' skips it",
     )
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
@@ -107,31 +108,32 @@ def _queue_filler(library, group: int, n: int) -> None:
 
 def run(args, _library=None) -> int:
     _register_noop()
-    rows = [_measure(args.count, int(w)) for w in args.workers.split(",")]
-    scaling = None
-    if args.scale:
-        short = _measure(args.count, 1)
-        long = _measure(max(args.scale, args.count), 1, run_count=args.count)
-        ratio = long["overhead_ms_per_task"] / short["overhead_ms_per_task"]
-        cpu_ratio = long["cpu_ms_per_task"] / short["cpu_ms_per_task"]
-        scaling = {
-            "short": short, "long": long, "ratio": round(ratio, 2), "cpu_ratio": round(cpu_ratio, 2),
-            "goal": SCALING_GOAL,
-        }
+    rows = [_measure(args.count, int(w)) for w in args.workers.split(",") if w.strip()]
+    counts = sorted(int(n) for n in args.ladder.split(",") if n.strip())
+    ladder = [_measure(queued, 1, run_count=counts[0]) for queued in counts]
+    for rung in ladder:
+        rung["ratio"] = round(rung["overhead_ms_per_task"] / ladder[0]["overhead_ms_per_task"], 2)
+        rung["cpu_ratio"] = round(rung["cpu_ms_per_task"] / ladder[0]["cpu_ms_per_task"], 2)
     if args.json:
-        print(json.dumps({"rows": rows, "scaling": scaling}, indent=2))
+        print(json.dumps({"rows": rows, "ladder": ladder, "goal": SCALING_GOAL}, indent=2))
         return 0
-    print(f"{'workers':>7} {'queued':>7} {'tasks':>6} {'submit/s':>9} {'run tasks/s':>11} {'ms/task':>8} {'cpu ms':>7}")
-    for r in rows + ([scaling["short"], scaling["long"]] if scaling else []):
+    header = f"{'workers':>7} {'queued':>7} {'tasks':>6} {'submit/s':>9} {'run tasks/s':>11} {'ms/task':>8} {'cpu ms':>7}"
+    print(header)
+    for r in rows:
         print(
             f"{r['workers']:>7} {r['queued']:>7} {r['tasks']:>6} {r['submit_per_s']:>9} {r['tasks_per_s']:>11}"
             f" {r['overhead_ms_per_task']:>8} {r['cpu_ms_per_task']:>7}"
         )
-    if scaling:
-        verdict = "ok" if scaling["ratio"] <= SCALING_GOAL else "TOO SLOW"
-        print(
-            f"scaling: {scaling['long']['queued']} queued costs {scaling['ratio']}x the ms/task "
-            f"({scaling['cpu_ratio']}x the CPU) of {scaling['short']['queued']} queued"
-            f" (goal <= {SCALING_GOAL}x): {verdict}"
-        )
+    if ladder:
+        print()
+        print(f"queue ladder: {counts[0]} tasks run with N queued (1 worker); x = ms/task against {counts[0]} queued")
+        print(header + f" {'x':>6} {'cpu x':>6}")
+        for r in ladder:
+            print(
+                f"{r['workers']:>7} {r['queued']:>7} {r['tasks']:>6} {r['submit_per_s']:>9} {r['tasks_per_s']:>11}"
+                f" {r['overhead_ms_per_task']:>8} {r['cpu_ms_per_task']:>7} {r['ratio']:>6} {r['cpu_ratio']:>6}"
+            )
+        worst = max(r["ratio"] for r in ladder)
+        verdict = "ok" if worst <= SCALING_GOAL else "TOO SLOW"
+        print(f"scaling: at most {worst}x the ms/task of {counts[0]} queued (goal <= {SCALING_GOAL}x): {verdict}")
     return 0

@@ -175,14 +175,30 @@ def _check_revision(db: Database) -> str | None:
 
 
 class _Migrations:
+    """The schema revisions this Shoebox knows, and the newest, read from the migration files' top-level
+    `revision` and `down_revision` (without importing Alembic: that import was a tenth of every command's start,
+    and a library already at the newest revision needs nothing else from it)."""
+
     def __init__(self):
-        from alembic.script import ScriptDirectory
+        import ast
+        import importlib.util
 
-        from migrations import alembic_config
-
-        script = ScriptDirectory.from_config(alembic_config())
-        self.known = {rev.revision for rev in script.walk_revisions()}
-        self.head = script.get_current_head()
+        spec = importlib.util.find_spec("migrations")  # finds the package without running it
+        folder = Path(next(iter(spec.submodule_search_locations))) / "versions"
+        self.known: set[str] = set()
+        parents: set[str] = set()
+        for path in folder.glob("*.py"):
+            values = {}
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    if node.targets[0].id in ("revision", "down_revision"):
+                        values[node.targets[0].id] = ast.literal_eval(node.value)
+            if values.get("revision"):
+                self.known.add(values["revision"])
+                down = values.get("down_revision")
+                parents.update(down if isinstance(down, (tuple, list)) else [down] if down else [])
+        heads = self.known - parents
+        self.head = next(iter(heads)) if len(heads) == 1 else None  # several heads: let Alembic decide
 
 
 @functools.cache
@@ -261,7 +277,7 @@ class Library:
         database = Database(path, read_only=read_only)
         try:
             revision = _check_revision(database)
-            if not read_only:
+            if not read_only and (revision is None or revision != _migrations().head):
                 database.upgrade()
             elif revision != _migrations().head:
                 raise LibraryError(

@@ -83,6 +83,8 @@ class FileAnalysis:
     phash_crops: str = ""  # centre-crop pHashes (app.core.ingest.crop_hash)
     # Rating, tags, title, description other programs wrote into the file (app.core.organise.embedded).
     embedded: EmbeddedInfo = EmbeddedInfo()
+    # Thumbnails written but not yet flushed to disk (analyse_file with durable=False): flush before storing.
+    unflushed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -117,10 +119,13 @@ def register_heif() -> None:
             _heif_registered = True
 
 
-def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> FileAnalysis:
-    """Hash, read metadata, make thumbnails and pHash for one file. Thread-safe; touches no database."""
+def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings, *, durable: bool = True) -> FileAnalysis:
+    """Hash, read metadata, make thumbnails and pHash for one file. Thread-safe; touches no database.
+    `durable=False`: the new thumbnails are not flushed to disk; they are listed in `unflushed` for the caller
+    to flush (thumbnails.flush_files) before it stores the analysis."""
     source, decoded = _read_and_decode(os.fspath(path), settings)
-    thumbnail_paths = _save(decoded.thumbs, layout, source.sha256, replace=False)
+    unflushed: list[str] | None = None if durable else []
+    thumbnail_paths = _save(decoded.thumbs, layout, source.sha256, replace=False, written=unflushed)
     return FileAnalysis(
         path=source.path,
         size=source.stat.st_size,
@@ -135,6 +140,7 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings) -> F
         thumbnails=thumbnail_paths,
         phash_crops=crop_hashes_hex(decoded.thumbs["grid"]),
         embedded=decoded.embedded,
+        unflushed=tuple(unflushed or ()),
     )
 
 
@@ -145,9 +151,9 @@ def rebuild_thumbnails(path: str | os.PathLike, layout, settings: IngestSettings
     return _save(decoded.thumbs, layout, source.sha256, replace=True)
 
 
-def _save(thumbs, layout, sha256: str, *, replace: bool) -> dict[str, str]:
+def _save(thumbs, layout, sha256: str, *, replace: bool, written: list[str] | None = None) -> dict[str, str]:
     try:
-        return save_thumbnails(thumbs, layout, sha256, replace=replace)
+        return save_thumbnails(thumbs, layout, sha256, replace=replace, written=written)
     except OSError as exc:  # disk full, library folder not writable: not the photo's fault, so retry later
         raise FileBusy(f"cannot write thumbnails: {exc.strerror or exc}") from exc
 

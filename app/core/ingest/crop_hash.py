@@ -9,8 +9,9 @@ threshold. Measured with `shoebox bench dups` (docs/FORMATS.md, "Near duplicates
 
 from __future__ import annotations
 
-import imagehash
 from PIL import Image
+
+from app.core.ingest.phash import phash_grey
 
 # Fraction cut from each side; the steps are small enough that a crop anywhere from 0 to ~10% per side is
 # within ~2% of scale of one of the levels.
@@ -27,7 +28,8 @@ def centre(image: Image.Image, fraction: float) -> Image.Image:
 def crop_hashes_hex(image: Image.Image) -> str:
     """The pHashes of the centre crops as one string of 16 hex digits per level (computed on the small grid
     thumbnail, like the whole-photo pHash)."""
-    return "".join(str(imagehash.phash(centre(image, f))) for f in CROP_FRACTIONS)
+    grey = image.convert("L")  # per pixel, so cropping before or after it gives the same pixels
+    return "".join(phash_grey(centre(grey, f)) for f in CROP_FRACTIONS)
 
 
 def split(phash: str | None, crops: str | None) -> list[str]:

@@ -1,14 +1,18 @@
 """Thumbnails that went missing or broken (deleted by hand, cut short by an old crash) are made again from the
 photo's original file, so `photos --json` and the grid never point at nothing for good.
 
-Every import queues a check of all photos (cheap: the file is there, not empty, and has a JPEG's first and last
-markers) that queues one `thumbnails` task per broken photo. The GUI calls `regenerate_thumbnails` for photos it
+Every import queues a check (cheap: the file is there, not empty, and has a JPEG's first and last markers) that
+queues one `thumbnails` task per broken photo. An import's check covers the next CHECK_SLICE photos by id after
+where the last one stopped, wrapping around, so a library of any size costs a re-import at most that many checks
+(all 100k photos took ~4 s of CPU, twice the whole re-import's goal) and every photo is still checked within a
+few imports; the check the window queues when a library opens covers every photo. The GUI calls `regenerate_thumbnails` for photos it
 could not show, which also decodes their thumbnails to be sure. A photo whose original is gone (or no longer
 holds its bytes) is marked with the reason in `photos.error`; nothing fails.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 CHECK_TASK, REPAIR_TASK = "thumbnails_check", "thumbnails"
 SIZES = ("grid", "preview")
 _IN_CHUNK = 10_000
+CHECK_SLICE = 10_000  # photos an import's thumbnail check looks at (the next ones after the previous check's)
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,16 @@ def find_broken_thumbnails(
 ) -> list[int]:
     """Photos (all, or these) whose grid or preview thumbnail is missing or broken. `full` decodes each
     thumbnail (slow); otherwise the cheap check runs."""
+    return _broken(library, _hashes(library, photo_ids), full=full)
+
+
+def _broken(library: "Library", rows: list[tuple[int, str]], *, full: bool = False) -> list[int]:
     layout = library.layout
-    broken = []
-    for photo_id, sha256 in _hashes(library, photo_ids):
-        if not all(thumbnail_ok(layout.thumbnail(sha256, size), full=full) for size in SIZES):
-            broken.append(photo_id)
-    return broken
+    return [
+        photo_id
+        for photo_id, sha256 in rows
+        if not all(thumbnail_ok(layout.thumbnail(sha256, size), full=full) for size in SIZES)
+    ]
 
 
 def regenerate_thumbnails(library: "Library", photo_ids: Iterable[int]) -> list[int]:
@@ -102,29 +111,39 @@ def repair_photo(library: "Library", session: Session, photo_id: int) -> RepairO
     return RepairOutcome(photo_id, False, reason, retry)
 
 
-def submit_thumbnail_check(store: "TaskStore", session: Session, group_id: int | None = None) -> int | None:
-    """Queue the check of every photo's thumbnails (once: a live check makes this a no-op). In an import's
-    group, the repairs it queues belong to that import too: cancelling the import cancels them."""
+def submit_thumbnail_check(
+    store: "TaskStore", session: Session, group_id: int | None = None, *, every_photo: bool = False
+) -> int | None:
+    """Queue a check of the photos' thumbnails: the next CHECK_SLICE photos, or `every_photo` (once: a live
+    check makes this a no-op). In an import's group, the repairs it queues belong to that import too:
+    cancelling the import cancels them."""
+    payload = {"all": True} if every_photo else {}
     return store.submit(
-        CHECK_TASK, {}, priority=Priority.NORMAL, group_id=group_id, dedupe_key=CHECK_TASK, session=session
+        CHECK_TASK, payload, priority=Priority.NORMAL, group_id=group_id, dedupe_key=CHECK_TASK, session=session
     )
 
 
 def schedule_thumbnail_check(library: "Library") -> int | None:
     """Queue the background check of every photo's thumbnails (the window does this when a library opens)."""
     with library.db.write_session() as session:
-        return submit_thumbnail_check(library.tasks.store, session)
+        return submit_thumbnail_check(library.tasks.store, session, every_photo=True)
 
 
 @task_handler(CHECK_TASK)
 def check_thumbnails(ctx: TaskContext) -> None:
-    broken = find_broken_thumbnails(ctx.library)  # file work before the session takes the write lock
+    if ctx.payload.get("all"):
+        broken, next_after = find_broken_thumbnails(ctx.library), 0  # file work before the write lock
+    else:
+        after = _last_check_end(ctx.library)
+        rows = _hashes(ctx.library, None, after_id=after, limit=CHECK_SLICE)
+        broken = _broken(ctx.library, rows)
+        next_after = rows[-1][0] if len(rows) == CHECK_SLICE else 0  # at the end: from the start next time
     ctx.check_cancelled()
     for photo_id in broken:
         ctx.submit(
             REPAIR_TASK, {"photo_id": photo_id}, priority=Priority.NORMAL, dedupe_key=f"{REPAIR_TASK}:{photo_id}"
         )
-    record_result(ctx, broken=len(broken))
+    record_result(ctx, broken=len(broken), next_after_id=next_after)
     if broken:
         log.info("%d photos have missing or broken thumbnails; regenerating them", len(broken))
 
@@ -152,14 +171,38 @@ def _note(session: Session, photo_id: int, reason: str | None) -> None:
     session.flush()
 
 
-def _hashes(library: "Library", photo_ids: Iterable[int] | None) -> list[tuple[int, str]]:
-    """(id, sha256) of these photos; of all photos except those already found unrepairable while every file
-    of theirs is missing (when a file comes back, its import rebuilds the thumbnails anyway)."""
+def _last_check_end(library: "Library") -> int:
+    """The photo id the last finished check stopped after (0: none, or it reached the end)."""
+    from app.core.db.models import Task
+    from app.core.tasks.states import TaskState
+
+    with library.db.read_session() as s:
+        payload = s.scalar(
+            select(Task.payload)
+            .where(Task.type == CHECK_TASK, Task.state == TaskState.DONE)
+            .order_by(Task.id.desc())
+            .limit(1)
+        )
+    try:
+        return int(json.loads(payload or "{}").get("next_after_id") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return 0
+
+
+def _hashes(
+    library: "Library", photo_ids: Iterable[int] | None, *, after_id: int = 0, limit: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, sha256) of these photos; of all photos (by id, after `after_id`, at most `limit`) except those
+    already found unrepairable while every file of theirs is missing (when a file comes back, its import
+    rebuilds the thumbnails anyway)."""
     query = select(Photo.id, Photo.sha256).order_by(Photo.id)
     with library.db.read_session() as s:
         if photo_ids is None:
             known_lost = (Photo.status == "missing") & Photo.error.is_not(None)
-            return [tuple(row) for row in s.execute(query.where(~known_lost))]
+            query = query.where(~known_lost, Photo.id > after_id)
+            if limit is not None:
+                query = query.limit(limit)
+            return [tuple(row) for row in s.execute(query)]
         ids = list(photo_ids)
         rows = []
         for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement

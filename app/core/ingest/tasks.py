@@ -8,22 +8,24 @@ counts (see Importer.summary).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import bindparam, false, func, insert, or_, select, update
 
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
-from app.core.ingest.analyse import FileBusy, FileRejected, IngestSettings, analyse_file
+from app.core.ingest.analyse import FileAnalysis, FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest import crop_backfill
 from app.core.ingest.duplicates import update_groups
 from app.core.ingest.errors import CONTENT_FAILURES, IngestError
 from app.core.ingest.scan import is_under, walk_files
 from app.core.ingest.sniff import looks_like_image_name, sniff
+from app.core.ingest.thumbnails import flush_files
 from app.core.ingest.store import clear_failures, mark_missing, store_analysis, store_failure
 from app.core.tasks import Priority, TaskContext, prune, task_handler
 from app.core.tasks.errors import TaskCancelled
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 DUPLICATES_POLL_S = 0.02
 SCAN_BATCH = 500  # files queued per committed transaction of a scan
+# Ingest tasks one worker claims, and commits, together: enough that the claim, the commit and the thumbnail
+# flush cost little per photo; few enough that progress moves in small steps and a cancel lands quickly.
+INGEST_BATCH = 32
 # Failures decided by the file's bytes (CONTENT_FAILURES) are skipped on re-import while the file is unchanged.
 # Anything else (a full disk, an I/O error, permissions, an unexpected error) is tried again by the next import.
 
@@ -44,7 +49,7 @@ _SET_PAYLOAD = update(_TASKS).where(_TASKS.c.id == bindparam("task_id")).values(
 def record_result(ctx: TaskContext, **result) -> None:
     """Keep this task's outcome in its payload, committed with its `done` (the summary reads it back)."""
     payload = {**ctx.payload, **result}
-    ctx.session.execute(_SET_PAYLOAD, {"task_id": ctx.task.id, "payload": json.dumps(payload)})
+    ctx.session.connection().execute(_SET_PAYLOAD, {"task_id": ctx.task.id, "payload": json.dumps(payload)})
 
 
 def _under(column, root: str):
@@ -240,32 +245,76 @@ def _gone(path: str, in_blocked) -> bool:
     return False
 
 
-@task_handler(TaskKind.INGEST)
-def ingest_file(ctx: TaskContext) -> None:
+@dataclass(frozen=True)
+class _Ingested:
+    """One file's prepared ingest: its analysis, or why it is recorded as failed."""
+
+    path: str
+    folder_id: int | None
+    analysis: FileAnalysis | None = None
+    failure: tuple[str, str] | None = None  # (error class, reason)
+
+
+def _analyse(ctx: TaskContext) -> _Ingested:
+    """The file work of one ingest task (no database): hash, metadata, thumbnails (written, flushed later)."""
     path = ctx.payload["path"]
     folder_id = ctx.payload.get("folder_id")
     carried = ctx.payload.get("settings")  # read once by the scan; tasks queued by older versions lack it
     settings = IngestSettings(**carried) if carried else IngestSettings.from_config(ctx.library.config)
     ctx.check_cancelled()
     try:
-        analysis = analyse_file(path, ctx.library.layout, settings)
+        analysis = analyse_file(path, ctx.library.layout, settings, durable=False)
     except FileRejected as exc:
-        _record_failure(ctx, path, folder_id, exc.error_class, exc.reason)
-        return
+        return _Ingested(path, folder_id, failure=(exc.error_class, exc.reason))
     except FileBusy as exc:
         if ctx.task.attempts < ctx.task.max_attempts:
             raise  # the engine retries later with backoff
-        _record_failure(ctx, path, folder_id, exc.error_class, str(exc))
-        return
+        return _Ingested(path, folder_id, failure=(exc.error_class, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a decoder bug on odd input must not lose the file silently
         if ctx.task.attempts < ctx.task.max_attempts:
             raise
         log.warning("ingest of %s failed unexpectedly", path, exc_info=True)
-        _record_failure(ctx, path, folder_id, type(exc).__name__, f"unexpected error: {exc}")
+        return _Ingested(path, folder_id, failure=(type(exc).__name__, f"unexpected error: {exc}"))
+    return _Ingested(path, folder_id, analysis=analysis)
+
+
+def _flush(items: list[tuple[TaskContext, _Ingested]]) -> list:
+    """Flush the new thumbnails of a whole batch to disk in one pass, before its commit refers to them. A file
+    that cannot be flushed (a full disk) fails its photo alone, like a thumbnail that could not be written."""
+    paths = [p for _, item in items if item.analysis is not None for p in item.analysis.unflushed]
+    errors = flush_files(paths) if paths else {}
+    results = []
+    for ctx, item in items:
+        failed = [errors[p] for p in item.analysis.unflushed if p in errors] if item.analysis is not None else []
+        if not failed:
+            results.append(item)
+            continue
+        for p in item.analysis.unflushed:  # perhaps incomplete on disk: the next import writes them again
+            with contextlib.suppress(OSError):
+                os.unlink(p)
+        exc = FileBusy(f"cannot write thumbnails: {failed[0].strerror or failed[0]}")
+        exc.__cause__ = failed[0]
+        if ctx.task.attempts < ctx.task.max_attempts:
+            results.append(exc)
+        else:
+            results.append(_Ingested(item.path, item.folder_id, failure=(exc.error_class, str(exc))))
+    return results
+
+
+def _store(ctx: TaskContext, item: _Ingested) -> None:
+    """The database half, in the (batch's) transaction that also marks the task done."""
+    if item.failure is not None:
+        _record_failure(ctx, item.path, item.folder_id, *item.failure)
         return
-    ctx.check_cancelled()
-    outcome = store_analysis(ctx.session, analysis, folder_id)
+    outcome = store_analysis(ctx.session, item.analysis, item.folder_id)
     record_result(ctx, outcome=outcome.kind, was_missing=outcome.was_missing)
+
+
+@task_handler(TaskKind.INGEST, batch=INGEST_BATCH, write=_store, settle=_flush)
+def ingest_file(ctx: TaskContext) -> _Ingested:
+    """Batched (registry.HandlerSpec): files are analysed one by one, their thumbnails flushed together, and
+    their rows written in one transaction per batch."""
+    return _analyse(ctx)
 
 
 def _record_failure(ctx: TaskContext, path: str, folder_id, error_class: str, reason: str) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from app.core.library import Library
 
 # How often check_cancelled() looks at the database, for cancels made by another process.
-_DB_CHECK_INTERVAL_S = 0.5
+DB_CHECK_INTERVAL_S = 0.5
 
 
 class TaskContext:
@@ -29,6 +29,7 @@ class TaskContext:
         *,
         cancel_flag: Callable[[], bool] = lambda: False,
         on_progress: Callable[[int, float], None] = lambda task_id, value: None,
+        cancel_poll: Callable[[int], bool] | None = None,
     ):
         self.library = library
         self.task = task
@@ -36,7 +37,10 @@ class TaskContext:
         self._store = store
         self._cancel_flag = cancel_flag
         self._on_progress = on_progress
+        # Asks the database whether this task was cancelled (by another process); a batch shares one.
+        self._cancel_poll = cancel_poll
         self._session: Session | None = None
+        self._shared = False  # the session belongs to a batch (runner.run_batch), which commits it
         self._last_db_check = time.monotonic()
 
     @property
@@ -45,13 +49,20 @@ class TaskContext:
             self._session = self._store.db.new_write_session()
         return self._session
 
+    def share_session(self, session: Session | None) -> None:
+        """Use a batch's session (None: back to a session of this task's own). The batch commits it."""
+        if session is not None and self._session is not None and not self._shared:
+            raise RuntimeError(f"task {self.task.id}: a batched task's prepare half used the database")
+        self._session = session
+        self._shared = session is not None
+
     def check_cancelled(self) -> None:
         if self._cancel_flag():
             raise TaskCancelled()
         now = time.monotonic()
-        if now - self._last_db_check >= _DB_CHECK_INTERVAL_S:
+        if now - self._last_db_check >= DB_CHECK_INTERVAL_S:
             self._last_db_check = now
-            if self._store.cancel_requested(self.task.id):
+            if (self._cancel_poll or self._store.cancel_requested)(self.task.id):
                 raise TaskCancelled()
 
     def set_progress(self, value: float) -> None:
@@ -69,6 +80,9 @@ class TaskContext:
 
     def close(self, *, commit: bool) -> None:
         if self._session is None:
+            return
+        if self._shared:  # the batch's: committed or rolled back by the batch
+            self.share_session(None)
             return
         try:
             if commit:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
 from app.core.tasks.errors import EngineError, TaskDeferred, describe_engine_failure, is_lock_contention
-from app.core.tasks.registry import load_handler_modules, throttled_types
-from app.core.tasks.runner import DEFERRED, Outcome, give_back, run_task
+from app.core.tasks.registry import batch_sizes, load_handler_modules, throttled_types
+from app.core.tasks.runner import DEFERRED, Outcome, give_back, run_batch, run_task
 from app.core.tasks.states import LIVE_STATES, TERMINAL_STATES, TaskState
 from app.core.tasks.store import ClaimedTask, GroupStatus, Priority, TaskInfo, TaskStore
 
@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 IDLE_POLL_S = 1.0  # idle workers look for work from other processes and due retries this often
 GROUP_SIGNAL_INTERVAL_S = 0.1
 COUNTS_SIGNAL_INTERVAL_S = 0.25  # counting states scans the task table: not after every task
+# A batch of a batched type (registry.HandlerSpec.batch) is sized to about this much work, judged by how long its
+# tasks took so far: big enough that the fixed cost per batch (claim, commit, flush) is small per task, small
+# enough that progress moves, and a kill or cancel loses little, when each task takes long (large photos).
+BATCH_TARGET_S = 0.2
+# Counting a group's (or the queue's) tasks grows with their number (100k queued: tens of ms). Such a signal
+# waits at least this many times its last computation, so it never takes more than a small share of the time.
+SIGNAL_COST_FACTOR = 20
 
 
 class _WorkerLoop(QRunnable):
@@ -76,8 +83,11 @@ class TaskEngine(QObject):
         self._idle_announced = False
         self._error: str | None = None  # why the last run stopped on its own, if it did
         self._last_group_signal: dict[int, float] = {}
+        self._group_signal_cost: dict[int, float] = {}  # seconds the last group_status of each group took
         self._pending_groups: set[int] = set()
         self._last_counts_signal = 0.0
+        self._counts_signal_cost = 0.0
+        self._task_seconds: dict[str, float] = {}  # per batched type: recent seconds per task (a moving average)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     @property
@@ -229,22 +239,46 @@ class TaskEngine(QObject):
         return self.store.group_status(group_id)
 
     # -- the worker side -----------------------------------------------------------------------------------
-    def _claim(self, min_priority: int) -> ClaimedTask | None:
-        limits = throttled_types()
+    def _claim(self, min_priority: int) -> list[ClaimedTask]:
+        """The next task, or a batch of tasks of one batched type (registry.HandlerSpec.batch); [] if none."""
+        limits, batches = throttled_types(), batch_sizes()
+        tasks: list[ClaimedTask] = []
         with self._lock:
             excluded = [t for t, limit in limits.items() if self._running_by_type[t] >= limit]
             try:
                 task = self.store.claim(exclude_types=excluded, min_priority=min_priority)
+                tasks = [task] if task is not None else []
+                size = self._batch_size(task.type, batches.get(task.type, 1)) if task is not None else 1
+                if size > 1:
+                    tasks += self.store.claim_more(task, size - 1)
             except Exception as exc:
                 if not is_lock_contention(exc):
                     raise  # a full disk, a damaged database: the worker loop stops the engine
-                log.warning("could not claim a task (another process holds the database); will retry")
-                return None
-            if task is not None:
-                self._running_by_type[task.type] += 1
+                if tasks:  # the first is ours: run it alone
+                    log.debug("could not claim the rest of a batch", exc_info=True)
+                else:
+                    log.warning("could not claim a task (another process holds the database); will retry")
+            if tasks:
+                self._running_by_type[tasks[0].type] += 1  # a batch is one worker's run of its type
                 self._active += 1
                 self._idle_announced = False
-            return task
+            return tasks
+
+    def _batch_size(self, type_: str, largest: int) -> int:
+        """How many tasks of a batched type to claim at once: about BATCH_TARGET_S of work, at most `largest`.
+        The first batch of a type is a single task: its time sizes the next ones."""
+        if largest <= 1:
+            return 1
+        seconds = self._task_seconds.get(type_)
+        if seconds is None:
+            return 1
+        return max(1, min(largest, int(BATCH_TARGET_S / max(seconds, 1e-4))))
+
+    def _note_batch_time(self, type_: str, tasks: int, seconds: float) -> None:
+        per_task = seconds / max(1, tasks)
+        with self._lock:
+            previous = self._task_seconds.get(type_)
+            self._task_seconds[type_] = per_task if previous is None else 0.7 * previous + 0.3 * per_task
 
     def _sleep_until_work(self) -> None:
         with self._lock:  # claims take this lock too: no task can be claimed between the two checks
@@ -271,21 +305,23 @@ class TaskEngine(QObject):
     def _worker_loop(self, min_priority: int) -> None:
         try:
             while not self._stopping:
-                task = self._claim(min_priority)
-                if task is None:
+                tasks = self._claim(min_priority)
+                if not tasks:
                     self._sleep_until_work()
                     continue
                 try:
-                    self._execute(task)
+                    self._execute(tasks)
                 except EngineError as exc:
-                    self._fail(exc)  # stop the other workers first, so that none claims it again at once
-                    give_back(self.store, task)
+                    self._fail(exc)  # stop the other workers first, so that none claims them again at once
+                    for task in tasks:  # those already finished are not running any more: left alone
+                        give_back(self.store, task)
                     return
                 finally:
                     with self._lock:
-                        self._running_by_type[task.type] -= 1
+                        self._running_by_type[tasks[0].type] -= 1
                         self._active -= 1
-                        self._cancel_requested.discard(task.id)
+                        for task in tasks:
+                            self._cancel_requested.discard(task.id)
         except Exception as exc:  # noqa: BLE001 - the engine's own bookkeeping failed: stop, never hang
             self._fail(exc)
 
@@ -312,43 +348,56 @@ class TaskEngine(QObject):
 
         return flag
 
-    def _execute(self, task: ClaimedTask) -> None:
-        self.task_started.emit(task.id, task.type)
-        outcome: Outcome = run_task(
-            self.library,
-            self.store,
-            task,
-            cancel_flag=self._cancel_flag(task.id),
-            on_progress=self.task_progress.emit,
-        )
-        if outcome.state == TaskState.DONE:
-            self.task_finished.emit(task.id, task.type)
-        elif outcome.state in (TaskState.FAILED, TaskState.DEAD):
-            self.task_failed.emit(task.id, task.type, outcome.error or outcome.state)
-        if task.group_id is not None:
-            with self._lock:
-                self._pending_groups.add(task.group_id)
+    def _execute(self, tasks: list[ClaimedTask]) -> None:
+        started = time.monotonic()
+        for task in tasks:
+            self.task_started.emit(task.id, task.type)
+        flags = {task.id: self._cancel_flag(task.id) for task in tasks}
+        if len(tasks) > 1:
+            results = run_batch(self.library, self.store, tasks, cancel_flags=flags, on_progress=self.task_progress.emit)
+        else:
+            outcome = run_task(
+                self.library, self.store, tasks[0], cancel_flag=flags[tasks[0].id], on_progress=self.task_progress.emit
+            )
+            results = [(tasks[0], outcome)]
+        if tasks[0].type in batch_sizes():
+            self._note_batch_time(tasks[0].type, len(tasks), time.monotonic() - started)
+        follow_ups = False
+        for task, outcome in results:
+            if outcome.state == TaskState.DONE:
+                self.task_finished.emit(task.id, task.type)
+            elif outcome.state in (TaskState.FAILED, TaskState.DEAD):
+                self.task_failed.emit(task.id, task.type, outcome.error or outcome.state)
+            if task.group_id is not None:
+                with self._lock:
+                    self._pending_groups.add(task.group_id)
+            follow_ups = follow_ups or outcome.state in (TaskState.DONE, TaskState.FAILED, DEFERRED)
         self._flush_group_signals(force=False)
         self._emit_counts(force=False)
-        if outcome.state in (TaskState.DONE, TaskState.FAILED, DEFERRED):
+        if follow_ups:
             with self._wake:  # a finished task may have submitted follow-ups, or a retry is now scheduled
                 self._wake.notify_all()
 
     def _flush_group_signals(self, *, force: bool) -> None:
-        """Group progress at most every GROUP_SIGNAL_INTERVAL_S per group; idle workers flush the rest, so
-        the final `done == total` signal of a group is never lost to the throttle."""
+        """Group progress at most every GROUP_SIGNAL_INTERVAL_S per group (longer for a group so big that counting
+        it takes a while); idle workers flush the rest, so the final `done == total` signal of a group is never
+        lost to the throttle."""
         now = time.monotonic()
         with self._lock:
             due = [
                 g
                 for g in self._pending_groups
-                if force or now - self._last_group_signal.get(g, 0.0) >= GROUP_SIGNAL_INTERVAL_S
+                if force
+                or now - self._last_group_signal.get(g, 0.0)
+                >= max(GROUP_SIGNAL_INTERVAL_S, SIGNAL_COST_FACTOR * self._group_signal_cost.get(g, 0.0))
             ]
             self._pending_groups.difference_update(due)
             for g in due:
                 self._last_group_signal[g] = now
         for group_id in due:
+            started = time.monotonic()
             status = self.store.group_status(group_id)
+            self._group_signal_cost[group_id] = time.monotonic() - started
             if status is not None:
                 self.group_progress.emit(
                     group_id, status.done + status.failed + status.cancelled, status.total, status.rate
@@ -357,10 +406,13 @@ class TaskEngine(QObject):
     def _emit_counts(self, *, force: bool = True) -> None:
         now = time.monotonic()
         with self._lock:
-            if not force and now - self._last_counts_signal < COUNTS_SIGNAL_INTERVAL_S:
+            interval = max(COUNTS_SIGNAL_INTERVAL_S, SIGNAL_COST_FACTOR * self._counts_signal_cost)
+            if not force and now - self._last_counts_signal < interval:
                 return
             self._last_counts_signal = now
         try:
-            self.queue_changed.emit(self.store.counts())
+            counts = self.store.counts()
+            self._counts_signal_cost = time.monotonic() - now
+            self.queue_changed.emit(counts)
         except Exception:  # noqa: BLE001 - counts are informational
             log.debug("could not read queue counts", exc_info=True)

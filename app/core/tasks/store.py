@@ -88,6 +88,18 @@ def process_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{int(proc.create_time())}"
 
 
+def _claimed(row) -> ClaimedTask:
+    return ClaimedTask(
+        id=row.id,
+        type=row.type,
+        payload=json.loads(row.payload or "{}"),
+        priority=row.priority,
+        attempts=row.attempts,
+        max_attempts=row.max_attempts,
+        group_id=row.group_id,
+    )
+
+
 def _owner_alive(owner: str) -> bool:
     try:
         host, pid, started = owner.split(":")[:3]
@@ -125,6 +137,19 @@ WHERE id = (
 )
 RETURNING id, type, payload, priority, attempts, max_attempts, group_id
 """
+# The rest of a batch (HandlerSpec.batch): the next due tasks of the claimed task's type and priority, oldest
+# first, through the same index.
+_CLAIM_MORE_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks INDEXED BY ix_tasks_waiting
+    WHERE {TASKS_WAITING_SQL} AND priority = :priority AND next_run_at <= :now AND type = :type
+    ORDER BY id ASC
+    LIMIT :n
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
 
 
 _TASKS = Task.__table__
@@ -146,6 +171,7 @@ class TaskStore:
         self.default_max_attempts = default_max_attempts
         self.owner = process_owner()
         self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
+        self._claim_more = text(_CLAIM_MORE_SQL)
         waiting = f"FROM tasks INDEXED BY ix_tasks_waiting_due WHERE {TASKS_WAITING_SQL}"
         self._due_now = text(f"SELECT 1 {waiting} AND next_run_at <= :now LIMIT 1")
         self._next_due = text(f"SELECT min(next_run_at) {waiting}")
@@ -217,17 +243,17 @@ class TaskStore:
             row = s.execute(
                 self._claim, {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
             ).first()
-        if row is None:
-            return None
-        return ClaimedTask(
-            id=row.id,
-            type=row.type,
-            payload=json.loads(row.payload or "{}"),
-            priority=row.priority,
-            attempts=row.attempts,
-            max_attempts=row.max_attempts,
-            group_id=row.group_id,
-        )
+        return _claimed(row) if row is not None else None
+
+    def claim_more(self, like: ClaimedTask, n: int) -> list[ClaimedTask]:
+        """Up to `n` more due tasks of the type and priority of a task just claimed, oldest first: the rest of a
+        batch (registry.HandlerSpec.batch)."""
+        if n < 1:
+            return []
+        params = {"owner": self.owner, "now": time.time(), "priority": like.priority, "type": like.type, "n": n}
+        with self.db.write_session() as s:
+            rows = s.execute(self._claim_more, params).all()
+        return sorted((_claimed(r) for r in rows), key=lambda task: task.id)
 
     def _finish(self, s: Session, task_id: int, **values) -> bool:
         """Move a task we own out of `running`; False if it was taken from us (recovered, requeued)."""
@@ -245,6 +271,37 @@ class TaskStore:
         table: this runs once per task, and the ORM's update path cost a sixth of a small photo's import.)"""
         result = s.execute(_MARK_DONE, {"task_id": task_id, "owner": self.owner, "now": time.time()})
         return result.rowcount == 1
+
+    def mark_done_many(self, s: Session, task_ids: list[int]) -> bool:
+        """mark_done for a batch in one statement; False unless every one of them was still ours to finish."""
+        if not task_ids:
+            return True
+        result = s.execute(
+            update(_TASKS)
+            .where(
+                _TASKS.c.id.in_(task_ids),
+                _TASKS.c.state == TaskState.RUNNING,
+                _TASKS.c.claimed_by == self.owner,
+                _TASKS.c.cancel_requested.is_(False),
+            )
+            .values(state=TaskState.DONE, progress=1.0, finished_at=time.time())
+        )
+        return result.rowcount == len(task_ids)
+
+    def cancel_requested_among(self, task_ids: list[int], s: Session | None = None) -> set[int]:
+        """Which of these tasks were asked to stop; read in the caller's transaction when given one."""
+        if not task_ids:
+            return set()
+        query = select(Task.id).where(Task.id.in_(task_ids), Task.cancel_requested.is_(True))
+        if s is not None:
+            return set(s.scalars(query))
+        with self.db.read_session() as own:
+            return set(own.scalars(query))
+
+    def finish_cancelled(self, s: Session, task_ids: list[int]) -> None:
+        """Mark these running tasks of ours cancelled, in the caller's transaction."""
+        for task_id in task_ids:
+            self._finish(s, task_id, state=TaskState.CANCELLED)
 
     def mark_cancelled(self, task_id: int) -> None:
         with self.db.write_session() as s:
