@@ -5,7 +5,8 @@ It holds no view's logic: each sidebar section is a `View` that brings its sideb
 window wires them to the library, navigates between them (`Place`), shows what the message bridge says, and
 keeps them live: a commit by anyone (this window's import, a CLI in another process) is noticed by
 `LibraryWatcher` and refreshes what shows it, at most once a second; F5 forces it. The window never reads the
-database on the GUI thread: every read goes through `Reader`.
+database on the GUI thread: every read goes through `Reader`. Background work (imports and what follows them)
+runs in a worker process (`BackgroundWorker`), started whenever the queue has work waiting.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core.tasks.states import TaskState
 from app.ui import format as fmt
+from app.ui.background import BackgroundWorker, task_engine
 from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
@@ -40,7 +42,7 @@ from app.ui.import_controller import ImportController, ImportProgress, local_pat
 from app.ui.info_panel import InfoPanel
 from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
-from app.ui.messages import MessageBridge
+from app.ui.messages import ERROR, MessageBridge, UserMessage
 from app.ui.reader import Reader
 from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar
@@ -132,9 +134,12 @@ class MainWindow(QMainWindow):
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.task_dock.hide()
 
+        self.background = BackgroundWorker(self)
+        self.tasks_engine = None  # the library's task engine once made (off the GUI thread); never started here
         self.import_progress = ImportProgress()
         self.imports = ImportController(self.import_progress, self.reader, self.bridge, self,
-                                        show_tasks=self.task_dock.show)
+                                        show_tasks=self.task_dock.show, start_work=self._start_work,
+                                        engine_of=task_engine)
         self.watcher = LibraryWatcher(self)
         self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh)
         self._build_actions()
@@ -311,6 +316,13 @@ class MainWindow(QMainWindow):
         self.imports.finished.connect(lambda _gid: self.refresh())
         self.watcher.changed.connect(self.schedule_refresh)
         self.content.resized.connect(self._fit_messages)
+        self.background.group_progress.connect(self.imports.on_group_progress)
+        self.background.counts.connect(self._on_queue_changed)
+        self.background.counts.connect(self.task_panel.schedule_refresh)
+        self.background.task_failed.connect(self._on_task_failed)
+        self.background.failed.connect(self._on_engine_failed)
+        self.background.crashed.connect(self._on_worker_crashed)
+        self.background.finished.connect(lambda _code: self._read_counts())
 
     # -- library ------------------------------------------------------------------------------------------
     def open_library(self, path: str | Path) -> bool:
@@ -333,6 +345,7 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.set_library(library)
         self.imports.set_library(library)
+        self.background.set_library(library)
         self.watcher.set_library(library)
         # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
         # photos in it (`bench gui` first paint 1.85 s -> 1.2 s); once the window shows, every read is off-thread.
@@ -353,6 +366,8 @@ class MainWindow(QMainWindow):
         if self.library is None:
             return
         self.loader.clear()
+        self.background.set_library(None)  # tasks in flight go back to the queue; they resume next time
+        self.tasks_engine = None
         self.watcher.set_library(None)
         self.imports.set_library(None)
         self.task_panel.set_engine(None)
@@ -366,6 +381,7 @@ class MainWindow(QMainWindow):
         library.close()
 
     def _start_engine(self) -> None:
+        """Make the library's task engine on the reader thread; the worker process runs its queue."""
         library = self.library
         if library is None:
             return
@@ -377,27 +393,45 @@ class MainWindow(QMainWindow):
                 key="library",
             )
             return
-        try:
-            engine = library.tasks
-        except Exception as exc:  # noqa: BLE001 - the app still browses photos without background work
-            self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=exc), exc, key="engine")
+        self.reader.read("engine", lambda: task_engine(library),
+                         lambda engine, error: self._on_engine(library, engine, error))
+
+    def _on_engine(self, library, engine, error) -> None:
+        if library is not self.library:
             return
-        engine.group_progress.connect(self.imports.on_group_progress)
-        engine.queue_changed.connect(self._on_queue_changed)
-        engine.task_failed.connect(self._on_task_failed)
+        if error is not None:  # the app still browses photos without background work
+            self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=error), error,
+                              key="engine")
+            return
+        self.tasks_engine = engine
+        engine.queue_changed.connect(self._on_queue_changed)  # this window's own changes: a submit, a cancel
         engine.failed.connect(self._on_engine_failed)
         self.task_panel.set_engine(engine)
-        engine.start()
-        self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
+        self._read_counts()
         for view in self.views.values():
             view.engine_started()
         from app.core.ingest.repair import schedule_thumbnail_check
 
         self.reader.read("thumbnail-check", lambda: schedule_thumbnail_check(library), self._on_check_queued)
 
+    def _read_counts(self) -> None:
+        """Tasks per state, read off the GUI thread; waiting work starts a worker (see _on_queue_changed)."""
+        engine = self.tasks_engine
+        if engine is not None:
+            self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
+
+    def _start_work(self) -> None:
+        self.background.ensure_running()
+
     def _on_check_queued(self, _task_id, error) -> None:
         if error is not None:
             log.warning("cannot queue the thumbnail check: %s", error)
+        self._read_counts()
+
+    def _on_worker_crashed(self, code: int, details: str) -> None:
+        self.bridge.show(UserMessage(
+            self.tr("Background work stopped unexpectedly (exit code {code}).").format(code=code),
+            ERROR, details, ((self.tr("Resume"), self._resume_engine),), key="engine"))
 
     def _repair_thumbnail(self, key) -> bool:
         """Called on an image worker when a thumbnail file is missing or broken: make it again from the
@@ -418,8 +452,8 @@ class MainWindow(QMainWindow):
         )
 
     def _resume_engine(self) -> None:
-        if self.library is not None and "tasks" in self.library.__dict__:
-            self.library.tasks.start()
+        if self.library is not None:
+            self.background.resume()
 
     # -- navigation and refresh -----------------------------------------------------------------------------
     def navigate(self, place: Place) -> None:
@@ -471,10 +505,11 @@ class MainWindow(QMainWindow):
             self.count_label.setText(text)
 
     # -- imports ------------------------------------------------------------------------------------------
-    def import_paths(self, paths: list[str]) -> int | None:
+    def import_paths(self, paths: list[str]) -> bool:
+        """Queue an import (off the GUI thread; `imports.started(group_id)` follows); True when on its way."""
         if self.library is None:
             self.bridge.warning(self.tr("Open or create a library first (File → Open Library)."), key="library")
-            return None
+            return False
         return self.imports.start(paths)
 
     def choose_import_folder(self) -> None:
@@ -520,6 +555,8 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("{count} failed").format(count=f"{dead:,}"))
         self.tasks_button.setText(self.tr("Tasks: {parts}").format(parts=", ".join(parts)) if parts
                                   else self.tr("No background tasks"))
+        if waiting:
+            self._start_work()
 
     def _on_task_failed(self, task_id: int, task_type: str, message: str) -> None:
         self._failed_tasks.append(f"#{task_id} {task_type}: {message}")
