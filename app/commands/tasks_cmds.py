@@ -133,9 +133,9 @@ def cmd_worker(args, library) -> int:
     """Runs the queue for a window in a process of its own, so decoding and hashing never hold the window's GIL.
 
     The window writes tasks to the database and follows progress there; this process tells it what the
-    database cannot say cheaply (a task failed, the engine stopped, group progress, queue counts) as one JSON
-    object per line on stdout. It stops cleanly (tasks in flight go back to the queue, uncounted) when its
-    stdin closes (the window quit, or died) or reads `stop`, or on SIGTERM."""
+    database cannot say cheaply (a task finished or failed, the engine stopped, group progress, queue counts)
+    as one JSON object per line on stdout. It stops cleanly (tasks in flight go back to the queue, uncounted)
+    when its stdin closes (the window quit, or died) or reads `stop`, or on SIGTERM."""
     import json
     import signal
     import threading
@@ -171,6 +171,7 @@ def cmd_worker(args, library) -> int:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     engine = TaskEngine(library, workers=args.workers) if args.workers else library.tasks
     direct = Qt.ConnectionType.DirectConnection  # sent from the worker threads, not queued behind the loop
+    engine.task_finished.connect(lambda i, t: send("task_finished", id=i, type=t), direct)
     engine.task_failed.connect(lambda i, t, m: send("task_failed", id=i, type=t, message=m), direct)
     engine.group_progress.connect(lambda g, d, t, r: send("group", id=g, done=d, total=t, rate=r), direct)
     engine.queue_changed.connect(lambda counts: send("counts", counts=dict(counts)), direct)

@@ -9,8 +9,10 @@ smooth however busy the import is.
 The window writes tasks to the database (an import's group, a retry) and calls `ensure_running()`; the worker
 runs the queue until it is empty, then exits, and is started again when there is new work. Progress is
 followed through the database (the import controller's reads, the task panel, `LibraryWatcher`); the worker
-also reports, as JSON lines, what the database cannot say cheaply: a task failed, the engine stopped, group
-progress and queue counts. Cancel and retry are database writes, which the worker honours at its next check.
+also reports, as JSON lines, what the database cannot say cheaply (a task finished or failed, the engine
+stopped, group progress, queue counts), and they are emitted as the signals of the window's own `TaskEngine`
+(`relay`), which never runs tasks itself: whoever listened to the engine in the window hears the worker.
+Cancel and retry are database writes, which the worker honours at its next check.
 `stop()` asks the worker to put tasks in flight back in the queue and exit (closing its stdin does the same,
 so a worker never outlives a window that died).
 """
@@ -33,13 +35,10 @@ APP_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the `a
 
 
 class BackgroundWorker(QObject):
-    """One worker process for the open library. Signals carry the worker's events to the GUI thread."""
+    """One worker process for the open library. Its reports are emitted as `relay`'s signals (the window's
+    TaskEngine: task_finished, task_failed, group_progress, queue_changed, failed) on the GUI thread."""
 
     started = Signal(int)  # pid
-    task_failed = Signal(int, str, str)  # task id, type, message
-    group_progress = Signal(int, int, int, float)  # group id, done, total, rate
-    counts = Signal(dict)  # tasks per state
-    failed = Signal(str)  # the worker's engine stopped: it could not record a task's state (e.g. a full disk)
     crashed = Signal(int, str)  # exit code, the end of its stderr: it stopped without saying why
     finished = Signal(int)  # exit code (0: the queue was empty or it was asked to stop)
 
@@ -47,6 +46,7 @@ class BackgroundWorker(QObject):
         super().__init__(parent)
         self.program = program or [sys.executable, "-m", "app.cli"]
         self.library = None
+        self.relay = None  # the object whose signals carry the worker's reports (the window's TaskEngine)
         self.process: QProcess | None = None
         self.stalled = False  # stopped on an error: no automatic restart until resume()
         self._stdout = b""
@@ -58,6 +58,7 @@ class BackgroundWorker(QObject):
     def set_library(self, library) -> None:
         self.stop()
         self.library = library
+        self.relay = None
         self.stalled = False
 
     @property
@@ -146,17 +147,25 @@ class BackgroundWorker(QObject):
             return
         if kind == "started":
             self.started.emit(int(event["pid"]))
+            return
+        if kind == "failed":
+            if self._reported_failure:
+                return
+            self._reported_failure = True
+            self.stalled = True
+        relay = self.relay
+        if relay is None:
+            return
+        if kind == "task_finished":
+            relay.task_finished.emit(int(event["id"]), str(event["type"]))
         elif kind == "task_failed":
-            self.task_failed.emit(int(event["id"]), str(event["type"]), str(event["message"]))
+            relay.task_failed.emit(int(event["id"]), str(event["type"]), str(event["message"]))
         elif kind == "group":
-            self.group_progress.emit(int(event["id"]), int(event["done"]), int(event["total"]), float(event["rate"]))
+            relay.group_progress.emit(int(event["id"]), int(event["done"]), int(event["total"]), float(event["rate"]))
         elif kind == "counts":
-            self.counts.emit(dict(event["counts"]))
+            relay.queue_changed.emit(dict(event["counts"]))
         elif kind == "failed":
-            if not self._reported_failure:
-                self._reported_failure = True
-                self.stalled = True
-                self.failed.emit(str(event["reason"]))
+            relay.failed.emit(str(event["reason"]))
 
     def _on_finished(self, process: QProcess, code: int, status) -> None:
         if process is not self.process:

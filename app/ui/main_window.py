@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: live, yet cheap at 100k photos
 # While this window's own import runs, a refresh (re-reading 100k ids: ~200 ms on the reader thread, much of it
-# holding the GIL the import and the GUI thread also need) comes less often; the progress bar shows it moving.
+# holding the GIL the GUI thread also needs) comes less often; the progress bar shows it moving.
 IMPORT_REFRESH_MS = 3000
 NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
 SIDEBAR_WIDTH = 220
@@ -316,11 +316,6 @@ class MainWindow(QMainWindow):
         self.imports.finished.connect(lambda _gid: self.refresh())
         self.watcher.changed.connect(self.schedule_refresh)
         self.content.resized.connect(self._fit_messages)
-        self.background.group_progress.connect(self.imports.on_group_progress)
-        self.background.counts.connect(self._on_queue_changed)
-        self.background.counts.connect(self.task_panel.schedule_refresh)
-        self.background.task_failed.connect(self._on_task_failed)
-        self.background.failed.connect(self._on_engine_failed)
         self.background.crashed.connect(self._on_worker_crashed)
         self.background.finished.connect(lambda _code: self._read_counts())
 
@@ -404,7 +399,12 @@ class MainWindow(QMainWindow):
                               key="engine")
             return
         self.tasks_engine = engine
-        engine.queue_changed.connect(self._on_queue_changed)  # this window's own changes: a submit, a cancel
+        # The engine never runs here; its signals carry this window's own changes (a submit, a cancel) and,
+        # relayed, what the worker process reports.
+        self.background.relay = engine
+        engine.group_progress.connect(self.imports.on_group_progress)
+        engine.queue_changed.connect(self._on_queue_changed)
+        engine.task_failed.connect(self._on_task_failed)
         engine.failed.connect(self._on_engine_failed)
         self.task_panel.set_engine(engine)
         self._read_counts()
@@ -418,10 +418,14 @@ class MainWindow(QMainWindow):
         """Tasks per state, read off the GUI thread; waiting work starts a worker (see _on_queue_changed)."""
         engine = self.tasks_engine
         if engine is not None:
-            self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
+            self.reader.read("task-counts", engine.counts,
+                             lambda counts, error: error or self._on_queue_changed(counts))
 
     def _start_work(self) -> None:
-        self.background.ensure_running()
+        """A worker process for waiting work (once the engine is there to relay its reports; until then the
+        counts read by _on_engine start it)."""
+        if self.tasks_engine is not None:
+            self.background.ensure_running()
 
     def _on_check_queued(self, _task_id, error) -> None:
         if error is not None:
