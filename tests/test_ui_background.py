@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 
 import psutil
 import pytest
@@ -67,6 +68,26 @@ def test_an_import_from_the_window_runs_in_the_worker_process(window, qtbot, tmp
     assert not window.tasks_engine.running  # ... and never by an engine in this one
     qtbot.waitUntil(lambda: not window.background.running, timeout=60_000)  # the queue is empty: it exits
     assert all(gone(pid) for pid in pids)
+
+    write_photos(tmp_path / "later", 2, seed=5)  # new work starts a new worker
+    first = len(pids)
+    assert window.import_paths([str(tmp_path / "later")])
+    qtbot.waitUntil(lambda: not window.imports.active, timeout=120_000)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 8, timeout=10_000)
+    assert len(pids) > first
+
+
+def test_a_worker_that_dies_is_an_error_with_resume_not_a_restart_loop(window, qtbot):
+    window.background.program = [sys.executable, "-c", "import sys; sys.stderr.write('boom'); sys.exit(3)"]
+    window.background.stop()
+    window.background.stalled = False
+    assert window.background.ensure_running()
+    qtbot.waitUntil(lambda: "Background work stopped unexpectedly (exit code 3)" in messages(window),
+                    timeout=30_000)
+    (bar,) = [b for b in window.message_area.messages() if "exit code 3" in b.text]
+    assert "boom" in bar.message.details
+    assert [label for label, _ in bar.message.actions] == ["Resume"]
+    assert window.background.stalled and not window.background.ensure_running()  # waits for Resume
 
 
 def test_cancel_in_the_task_panel_stops_the_import(window, qtbot, tmp_path):
