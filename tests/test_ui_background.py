@@ -158,3 +158,13 @@ def test_task_panel_buttons_never_wait_for_the_write_lock_on_the_gui_thread(wind
         lock.release()
     qtbot.waitUntil(lambda: "Cancelled" in messages(window), timeout=30_000)
     assert "could not be changed" not in messages(window)
+
+
+def test_without_a_worker_process_the_queue_runs_in_the_window(window, qtbot, tmp_path):
+    """A build that cannot start the worker (no Python to run it) still imports, in the window's process."""
+    window.background.program = [str(tmp_path / "no-such-program")]
+    write_photos(tmp_path / "holiday", 2)
+    assert window.import_paths([str(tmp_path / "holiday")])
+    qtbot.waitUntil(lambda: not window.imports.active, timeout=120_000)
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 2, timeout=10_000)
+    assert window.tasks_engine.running and "stopped unexpectedly" not in messages(window)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 STOP_WAIT_MS = 15_000  # a task in flight stops at its next check; a 12-megapixel decode takes a second or two
 STDERR_KEPT = 8_000  # the end of the worker's stderr, shown as details when it stops unexpectedly
+FAILED_TO_START = -1  # the exit code `crashed` gives when no worker process could be started at all
 APP_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the `app` package this window runs
 
 
@@ -190,7 +191,7 @@ class BackgroundWorker(QObject):
         self.stalled = True
         reason = process.errorString()
         log.warning("background worker could not start: %s", reason)
-        self.crashed.emit(-1, reason)
+        self.crashed.emit(FAILED_TO_START, reason)
 
 
 def task_engine(library):

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.core.tasks.states import TaskState
 from app.ui import format as fmt
-from app.ui.background import BackgroundWorker, task_engine
+from app.ui.background import FAILED_TO_START, BackgroundWorker, task_engine
 from app.ui.browser import PhotoBrowser
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
@@ -433,6 +433,12 @@ class MainWindow(QMainWindow):
         self._read_counts()
 
     def _on_worker_crashed(self, code: int, details: str) -> None:
+        if code == FAILED_TO_START and self.tasks_engine is not None:
+            # No worker process can run here (a packaged build without the CLI, say): the queue runs in this
+            # process as it did before, slower to scroll during imports but never stuck.
+            log.warning("no background worker process (%s); running tasks in the window's process", details)
+            self.tasks_engine.start()
+            return
         self.bridge.show(UserMessage(
             self.tr("Background work stopped unexpectedly (exit code {code}).").format(code=code),
             ERROR, details, ((self.tr("Resume"), self._resume_engine),), key="engine"))
