@@ -75,12 +75,14 @@ def test_a_drop_of_non_files_is_refused(window):
 
 def test_cancel_stops_the_import(window, qtbot, tmp_path):
     write_photos(tmp_path / "many", 30, size=(640, 480))
-    group = window.import_paths([str(tmp_path / "many")])
-    assert group is not None
-    window.import_progress.cancel_button.click()
+    groups: list[int] = []
+    window.imports.started.connect(groups.append)
+    assert window.import_paths([str(tmp_path / "many")])  # queued on the reader thread
+    window.import_progress.cancel_button.click()  # before or after it is: both cancel it
     qtbot.waitUntil(lambda: not window.imports.active, timeout=60_000)
     qtbot.waitUntil(lambda: "Import finished (cancelled)" in messages(window), timeout=5_000)
     assert window.grid_model.rowCount() < 30
+    (group,) = groups
     assert window.library.tasks.group_status(group).live == 0
     # Nothing of any import is left to run (the library-wide thumbnail check queued on open may still be).
     live = [t for state in LIVE_STATES for t in window.library.tasks.list_tasks(state=state)]

@@ -275,7 +275,7 @@ def test_reader_runs_the_newest_request_per_purpose_once(qtbot):
 def test_an_engine_that_stops_on_a_full_disk_says_so_and_can_resume(library, make_window, qtbot):
     """The engine's own bookkeeping failing (a full disk) shows one error with a Resume action."""
     window = make_window(library.root)
-    qtbot.waitUntil(lambda: "tasks" in window.library.__dict__)
+    qtbot.waitUntil(lambda: window.tasks_engine is not None, timeout=30_000)  # made on the reader, wired here
     window.library.tasks.failed.emit("the disk holding the library is full")
     qtbot.waitUntil(lambda: any("disk holding the library is full" in text for text in bars(window)))
     (bar,) = [bar for bar in window.message_area.messages() if "disk" in bar.message.text]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -38,6 +39,12 @@ def register(subparsers) -> None:
     run.add_argument("--workers", type=int, help="worker threads (default: CPU count)")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=cmd_run)
+
+    worker = verbs.add_parser(
+        "worker", help="the window's background worker: run the queue at low CPU priority until it is empty, "
+                       "stdin closes or a 'stop' line arrives; events as JSON lines on stdout")
+    worker.add_argument("--workers", type=int, help="worker threads (default: CPU count)")
+    worker.set_defaults(func=cmd_worker)
 
     prune = verbs.add_parser("prune", help="remove finished tasks (their counts stay in `metrics`) and free the space")
     prune.add_argument("--older-than-days", type=float, default=None,
@@ -120,6 +127,74 @@ def cmd_run(args, library) -> int:
     print(f"queue empty after {time.monotonic() - started:.1f}s: "
           + "  ".join(f"{state}={n}" for state, n in counts.items()))
     return 0
+
+
+def cmd_worker(args, library) -> int:
+    """Runs the queue for a window in a process of its own, so decoding and hashing never hold the window's GIL.
+
+    The window writes tasks to the database and follows progress there; this process tells it what the
+    database cannot say cheaply (a task finished or failed, the engine stopped, group progress, queue counts)
+    as one JSON object per line on stdout. It stops cleanly (tasks in flight go back to the queue, uncounted)
+    when its stdin closes (the window quit, or died) or reads `stop`, or on SIGTERM."""
+    import json
+    import signal
+    import threading
+
+    from PySide6.QtCore import Qt
+
+    from app.core.tasks.engine import TaskEngine
+
+    if library.read_only:
+        print(f"shoebox: {library.read_only_reason}: no background work on a read-only library", file=sys.stderr)
+        return 1
+    _lower_priority()
+    stop = threading.Event()
+    out_lock = threading.Lock()
+
+    def send(event: str, **fields) -> None:
+        line = json.dumps({"event": event, **fields}, default=str)
+        with out_lock:
+            try:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            except (OSError, ValueError):  # the window went away: stop with it
+                stop.set()
+
+    def watch_stdin() -> None:
+        for line in sys.stdin:
+            if line.strip() == "stop":
+                break
+        stop.set()
+
+    threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    engine = TaskEngine(library, workers=args.workers) if args.workers else library.tasks
+    direct = Qt.ConnectionType.DirectConnection  # sent from the worker threads, not queued behind the loop
+    engine.task_finished.connect(lambda i, t: send("task_finished", id=i, type=t), direct)
+    engine.task_failed.connect(lambda i, t, m: send("task_failed", id=i, type=t, message=m), direct)
+    engine.group_progress.connect(lambda g, d, t, r: send("group", id=g, done=d, total=t, rate=r), direct)
+    engine.queue_changed.connect(lambda counts: send("counts", counts=dict(counts)), direct)
+    engine.failed.connect(lambda reason: send("failed", reason=reason), direct)
+    send("started", pid=os.getpid())
+    try:
+        engine.run_until_idle(stop_when=stop.is_set)
+    except EngineError as exc:
+        send("failed", reason=str(exc))
+        return 1
+    send("stopped", reason="stop" if stop.is_set() else "idle")
+    return 0
+
+
+def _lower_priority() -> None:
+    """Background work yields the CPU to the window (and to the user's other programs)."""
+    import psutil
+
+    try:
+        process = psutil.Process()
+        process.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS if sys.platform == "win32" else 10)
+    except (psutil.Error, OSError, AttributeError):
+        pass  # not allowed here: run at normal priority
 
 
 def cmd_prune(args, library) -> int:

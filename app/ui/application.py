@@ -71,10 +71,10 @@ def settle_after_start_up() -> None:
     bursts of collections that held the GIL for 25-45 ms inside single frames (measured with gc.callbacks in
     `bench gui`). Fewer, larger young collections keep every frame under 30 ms.
 
-    While an import runs in this process, its worker threads hold the GIL in 5 ms slices (Python's default
-    switch interval), and the GUI thread waits for one at every return from Qt; 1 ms slices cut the
-    browse-while-importing p99 from 166 to 101 ms and the frames over 50 ms by a third (`bench gui`, loaded
-    2-core machine)."""
+    A thread holding the GIL keeps it for up to 5 ms (Python's default switch interval), and the GUI thread
+    waits for it at every return from Qt. Imports no longer run in this process (app/ui/background.py), but the
+    reader thread's reads do; 1 ms slices keep those waits short (when imports still ran here, they cut the
+    browse-while-importing p99 from 166 to 101 ms, `bench gui` on a loaded 2-core machine)."""
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
     sys.setswitchinterval(0.001)

@@ -1,13 +1,17 @@
 """Imports started from the window (drop, File → Import) and their live progress in the status bar.
 
-The importer turns paths into task groups; the engine's `group_progress` signal and a slow timer ask for the
-numbers and the file being worked on. Those reads (and the summary at the end) run on the window's reader
-thread, coalesced, so a busy import never makes the window wait for the database.
+Queueing an import (`start_import`: the group, its folders and scans in one write) runs on the window's
+reader thread, never the GUI thread: the background worker process may hold the database's write lock for a
+moment. The work itself runs in that worker process (app/ui/background.py), started by `start_work`. Its
+group-progress events and a slow timer ask for the numbers and the file being worked on; those reads (and
+the summary at the end) run on the reader thread too, coalesced, so a busy import never makes the window wait.
 """
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
@@ -61,67 +65,103 @@ def local_paths(urls: list[QUrl]) -> list[str]:
 
 
 class ImportController(QObject):
-    """Emits `photos_changed()` while imports add photos and `finished(group_id)`; outcomes go to the bridge."""
+    """Emits `started(group_id)` once an import is queued, `photos_changed()` while imports add photos and
+    `finished(group_id)`; outcomes go to the bridge."""
 
+    started = Signal(int)
     photos_changed = Signal()
     finished = Signal(int)
 
     def __init__(self, progress: ImportProgress, reader: Reader, messages: MessageBridge, parent=None,
-                 show_tasks=None):
+                 show_tasks=None, start_work: Callable[[], object] = lambda: None,
+                 engine_of: Callable[[object], object] = lambda library: library.tasks):
         super().__init__(parent)
         self.progress = progress
         self.reader = reader
         self.messages = messages
         self.show_tasks = show_tasks
+        self.start_work = start_work  # makes sure a worker process runs the queue
+        self.engine_of = engine_of  # the library's task engine, made where the GUI thread can use it
         self.library = None
         self.groups: dict[int, dict] = {}
+        self._starting = 0  # imports being queued on the reader thread
+        self._cancel_starting = False  # Cancel was pressed while some were
+        self._keys = itertools.count()
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         progress.cancel_button.clicked.connect(self.cancel)
 
     def set_library(self, library) -> None:
         self._timer.stop()
         self.groups.clear()
+        self._starting = 0
+        self._cancel_starting = False
         self.progress.hide()
         self.library = library
 
     @property
     def active(self) -> bool:
-        return bool(self.groups)
+        return bool(self.groups) or self._starting > 0
 
-    def start(self, paths: list[str], *, quiet: bool = False) -> int | None:
-        """Import these files and folders; `quiet` (rescans of watched folders) tells the user only when
-        something changed."""
+    def start(self, paths: list[str], *, quiet: bool = False) -> bool:
+        """Queue an import of `paths` (on the reader thread); True when it is on its way. `quiet` (rescans of
+        watched folders): tell the user only when something changed."""
         if self.library is None or not paths:
-            return None
+            return False
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             self.messages.warning(_tr("Cannot import {count} path(s) that do not exist.").format(count=len(missing)),
                                   details="\n".join(missing), key="import-missing")
         paths = [p for p in paths if Path(p).exists()]
         if not paths:
-            return None
-        try:
-            group_id = self.library.importer.start_import(paths)
-        except Exception as exc:  # noqa: BLE001 - shown to the user with details, the window keeps working
-            self.messages.error(_tr("Could not start the import: {error}").format(error=exc), exc, key="import")
-            return None
-        self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0, "quiet": quiet}
-        engine = self.library.tasks
-        if not engine.running:
-            engine.start()
-        else:
-            engine.wake()
+            return False
+        library, engine_of = self.library, self.engine_of
+
+        def queue() -> int:
+            engine_of(library)
+            return library.importer.start_import(paths)
+
+        self._starting += 1
         self.progress.show_progress(0, 0, 0.0, paths[0])
+        # A key of its own: the reader keeps only the newest request per key, and no import may be dropped.
+        self.reader.read(f"import-start-{next(self._keys)}", queue,
+                         lambda group_id, error: self._queued(library, paths, group_id, error, quiet))
+        return True
+
+    def _queued(self, library, paths: list[str], group_id, error, quiet: bool = False) -> None:
+        if library is not self.library:
+            return
+        self._starting -= 1
+        if error is not None:
+            self.messages.error(_tr("Could not start the import: {error}").format(error=error), error, key="import")
+            if not self.active:
+                self.progress.hide()
+            return
+        self.groups[group_id] = {"paths": paths, "done": 0, "total": 0, "rate": 0.0, "quiet": quiet}
+        self.started.emit(group_id)
+        if self._cancel_starting:
+            self._cancel_starting = self._starting > 0
+            self._cancel_groups([group_id])
+        self.start_work()
         self._timer.start()
-        return group_id
+        self._poll()
 
     def cancel(self) -> None:
+        """Cancel every import of this window (one still being queued too): a database write, which the
+        worker process honours at its next check."""
         if self.library is None:
             return
-        tasks, ids = self.library.tasks, list(self.groups)
-        for state in self.groups.values():
-            state["cancelled"] = True
-        self.reader.read("import-cancel", lambda: [tasks.cancel_group(g) for g in ids], lambda *_: self._poll())
+        if self._starting:
+            self._cancel_starting = True
+        self._cancel_groups(list(self.groups))
+
+    def _cancel_groups(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        library, engine_of = self.library, self.engine_of
+        for group_id in ids:
+            self.groups[group_id]["cancelled"] = True
+        self.reader.read(f"import-cancel-{next(self._keys)}",
+                         lambda: [engine_of(library).cancel_group(g) for g in ids], lambda *_: self._poll())
 
     def on_group_progress(self, group_id: int, _done: int, _total: int, _rate: float) -> None:
         """The engine's group signal (throttled by the engine) makes the numbers move at once."""
@@ -175,7 +215,8 @@ class ImportController(QObject):
             self.progress.show_progress(done, total, rate, current)
         else:
             self._timer.stop()
-            self.progress.hide()
+            if not self._starting:
+                self.progress.hide()
 
     def _report(self, group_id: int, status, quiet: bool = False) -> None:
         importer = self.library.importer

@@ -5,7 +5,8 @@ It holds no view's logic: each sidebar section is a `View` that brings its sideb
 window wires them to the library, navigates between them (`Place`), shows what the message bridge says, and
 keeps them live: a commit by anyone (this window's import, a CLI in another process) is noticed by
 `LibraryWatcher` and refreshes what shows it, at most once a second; F5 forces it. The window never reads the
-database on the GUI thread: every read goes through `Reader`.
+database on the GUI thread: every read goes through `Reader`. Background work (imports and what follows them)
+runs in a worker process (`BackgroundWorker`), started whenever the queue has work waiting.
 """
 
 from __future__ import annotations
@@ -34,17 +35,18 @@ from PySide6.QtWidgets import (
 from app.core.tasks.states import TaskState
 from app.ui import format as fmt
 from app.ui.backup_action import BackupAction
+from app.ui.background import FAILED_TO_START, BackgroundWorker, task_engine
 from app.ui.browser import PhotoBrowser
-from app.ui.folder_watch import WatchedFolders
 from app.ui.details_panel import DetailsPanel
 from app.ui.edits_panel import EditsPanel
+from app.ui.folder_watch import WatchedFolders
 from app.ui.grid_view import MAX_SIZE, MIN_SIZE
 from app.ui.images import ImageLoader
 from app.ui.import_controller import ImportController, ImportProgress, local_paths
 from app.ui.info_panel import InfoPanel
 from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
-from app.ui.messages import MessageBridge
+from app.ui.messages import ERROR, MessageBridge, UserMessage
 from app.ui.organise_actions import OrganiseActions
 from app.ui.reader import Reader
 from app.ui.settings import AppSettings
@@ -57,7 +59,7 @@ log = logging.getLogger(__name__)
 
 LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: live, yet cheap at 100k photos
 # While this window's own import runs, a refresh (re-reading 100k ids: ~200 ms on the reader thread, much of it
-# holding the GIL the import and the GUI thread also need) comes less often; the progress bar shows it moving.
+# holding the GIL the GUI thread also needs) comes less often; the progress bar shows it moving.
 IMPORT_REFRESH_MS = 3000
 NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
 SIDEBAR_WIDTH = 220
@@ -146,9 +148,12 @@ class MainWindow(QMainWindow):
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.task_dock.hide()
 
+        self.background = BackgroundWorker(self)
+        self.tasks_engine = None  # the library's task engine once made (off the GUI thread); never started here
         self.import_progress = ImportProgress()
         self.imports = ImportController(self.import_progress, self.reader, self.bridge, self,
-                                        show_tasks=self.task_dock.show)
+                                        show_tasks=self.task_dock.show, start_work=self._start_work,
+                                        engine_of=task_engine)
         self.watcher = LibraryWatcher(self)
         self.folder_watch = WatchedFolders(self.imports, self.reader, self)
         self.views[Mode.FOLDER].folders_changed.connect(self.folder_watch.update)
@@ -350,6 +355,8 @@ class MainWindow(QMainWindow):
         self.imports.finished.connect(lambda _gid: self.refresh())
         self.watcher.changed.connect(self.schedule_refresh)
         self.content.resized.connect(self._fit_messages)
+        self.background.crashed.connect(self._on_worker_crashed)
+        self.background.finished.connect(lambda _code: self._read_counts())
 
     # -- library ------------------------------------------------------------------------------------------
     def open_library(self, path: str | Path) -> bool:
@@ -373,6 +380,7 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.set_library(library)
         self.imports.set_library(library)
+        self.background.set_library(library)
         self.watcher.set_library(library)
         self.trash.set_library(library)
         # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
@@ -396,6 +404,8 @@ class MainWindow(QMainWindow):
             return
         self.loader.clear()
         self.trash.set_library(None)  # this session's moves go to the system trash now
+        self.background.set_library(None)  # tasks in flight go back to the queue; they resume next time
+        self.tasks_engine = None
         self.watcher.set_library(None)
         self.folder_watch.set_library(None)
         self.imports.set_library(None)
@@ -411,6 +421,7 @@ class MainWindow(QMainWindow):
         library.close()
 
     def _start_engine(self) -> None:
+        """Make the library's task engine on the reader thread; the worker process runs its queue."""
         library = self.library
         if library is None:
             return
@@ -422,29 +433,65 @@ class MainWindow(QMainWindow):
                 key="library",
             )
             return
-        try:
-            engine = library.tasks
-        except Exception as exc:  # noqa: BLE001 - the app still browses photos without background work
-            self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=exc), exc, key="engine")
+        self.reader.read("engine", lambda: task_engine(library),
+                         lambda engine, error: self._on_engine(library, engine, error))
+
+    def _on_engine(self, library, engine, error) -> None:
+        if library is not self.library:
             return
+        if error is not None:  # the app still browses photos without background work
+            self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=error), error,
+                              key="engine")
+            return
+        self.tasks_engine = engine
+        # The engine never runs here; its signals carry this window's own changes (a submit, a cancel) and,
+        # relayed, what the worker process reports.
+        self.background.relay = engine
         engine.group_progress.connect(self.imports.on_group_progress)
         engine.queue_changed.connect(self._on_queue_changed)
         engine.task_failed.connect(self._on_task_failed)
         engine.failed.connect(self._on_engine_failed)
         self.task_panel.set_engine(engine)
-        engine.start()
         self.folder_watch.set_library(library)
         self.folder_watch.rescan_all()  # what changed on disk while the app was closed
-        self.reader.read("task-counts", engine.counts, lambda counts, error: error or self._on_queue_changed(counts))
+        self._read_counts()
         for view in self.views.values():
             view.engine_started()
+        # Voice notes waiting for a transcript, photos waiting for a caption (when a caption model exists).
+        self.reader.read("schedule-notes", lambda: (library.voice.schedule(), library.captions.schedule()),
+                         lambda _result, _error: self._read_counts())
         from app.core.ingest.repair import schedule_thumbnail_check
 
         self.reader.read("thumbnail-check", lambda: schedule_thumbnail_check(library), self._on_check_queued)
 
+    def _read_counts(self) -> None:
+        """Tasks per state, read off the GUI thread; waiting work starts a worker (see _on_queue_changed)."""
+        engine = self.tasks_engine
+        if engine is not None:
+            self.reader.read("task-counts", engine.counts,
+                             lambda counts, error: error or self._on_queue_changed(counts))
+
+    def _start_work(self) -> None:
+        """A worker process for waiting work (once the engine is there to relay its reports; until then the
+        counts read by _on_engine start it)."""
+        if self.tasks_engine is not None:
+            self.background.ensure_running()
+
     def _on_check_queued(self, _task_id, error) -> None:
         if error is not None:
             log.warning("cannot queue the thumbnail check: %s", error)
+        self._read_counts()
+
+    def _on_worker_crashed(self, code: int, details: str) -> None:
+        if code == FAILED_TO_START and self.tasks_engine is not None:
+            # No worker process can run here (a packaged build without the CLI, say): the queue runs in this
+            # process as it did before, slower to scroll during imports but never stuck.
+            log.warning("no background worker process (%s); running tasks in the window's process", details)
+            self.tasks_engine.start()
+            return
+        self.bridge.show(UserMessage(
+            self.tr("Background work stopped unexpectedly (exit code {code}).").format(code=code),
+            ERROR, details, ((self.tr("Resume"), self._resume_engine),), key="engine"))
 
     def _repair_thumbnail(self, key) -> bool:
         """Called on an image worker when a thumbnail file is missing or broken: make it again from the
@@ -465,8 +512,8 @@ class MainWindow(QMainWindow):
         )
 
     def _resume_engine(self) -> None:
-        if self.library is not None and "tasks" in self.library.__dict__:
-            self.library.tasks.start()
+        if self.library is not None:
+            self.background.resume()
 
     # -- navigation and refresh -----------------------------------------------------------------------------
     def navigate(self, place: Place) -> None:
@@ -518,10 +565,11 @@ class MainWindow(QMainWindow):
             self.count_label.setText(text)
 
     # -- imports ------------------------------------------------------------------------------------------
-    def import_paths(self, paths: list[str]) -> int | None:
+    def import_paths(self, paths: list[str]) -> bool:
+        """Queue an import (off the GUI thread; `imports.started(group_id)` follows); True when on its way."""
         if self.library is None:
             self.bridge.warning(self.tr("Open or create a library first (File → Open Library)."), key="library")
-            return None
+            return False
         return self.imports.start(paths)
 
     def choose_import_folder(self) -> None:
@@ -567,6 +615,8 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("{count} failed").format(count=f"{dead:,}"))
         self.tasks_button.setText(self.tr("Tasks: {parts}").format(parts=", ".join(parts)) if parts
                                   else self.tr("No background tasks"))
+        if waiting:
+            self._start_work()
 
     def _on_task_failed(self, task_id: int, task_type: str, message: str) -> None:
         self._failed_tasks.append(f"#{task_id} {task_type}: {message}")

@@ -2,10 +2,14 @@
 
 It reads `library.tasks.list_tasks()` on the window's reader thread when the queue changes (at most twice a
 second, and only while visible), so a busy import does not turn into a flood of queries or a waiting window.
+Cancel and Retry are database writes on the reader thread too (the worker process may hold the write lock
+for a moment); the worker process honours a cancel at its task's next check, and the window starts a worker
+for requeued tasks when the counts show them waiting.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import TYPE_CHECKING
 
@@ -133,6 +137,7 @@ class TaskPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         self._timer = QTimer(self, singleShot=True, interval=500, timeout=self.refresh)
+        self._keys = itertools.count()
 
     def set_engine(self, engine) -> None:
         if self.engine is not None:
@@ -178,29 +183,34 @@ class TaskPanel(QWidget):
         return [self.model.tasks[row].id for row in sorted(rows)]
 
     def cancel_selected(self) -> None:
-        if self.engine is None:
-            return
-        n = sum(self.engine.cancel(task_id) for task_id in self._selected_ids())
-        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
-        self.refresh()
+        ids = self._selected_ids()
+        self._change(lambda engine: sum(engine.cancel(task_id) for task_id in ids),
+                     _tr("Cancelled {count} task(s)."))
 
     def retry_selected(self) -> None:
-        if self.engine is None:
-            return
-        n = sum(self.engine.requeue(task_id) for task_id in self._selected_ids())
-        self.messages.info(self.tr("Queued {count} task(s) again.").format(count=n), key="tasks")
-        self.refresh()
+        ids = self._selected_ids()
+        self._change(lambda engine: sum(engine.requeue(task_id) for task_id in ids),
+                     _tr("Queued {count} task(s) again."))
 
     def retry_dead(self) -> None:
-        if self.engine is None:
-            return
-        n = self.engine.requeue_dead()
-        self.messages.info(self.tr("Queued {count} dead task(s) again.").format(count=n), key="tasks")
-        self.refresh()
+        self._change(lambda engine: engine.requeue_dead(), _tr("Queued {count} dead task(s) again."))
 
     def cancel_all(self) -> None:
-        if self.engine is None:
+        self._change(lambda engine: engine.cancel_all(), _tr("Cancelled {count} task(s)."))
+
+    def _change(self, write, told: str) -> None:
+        """Run `write(engine)` on the reader thread (each under a key of its own: no click is dropped), then
+        say how many tasks it changed and show the new state."""
+        engine = self.engine
+        if engine is None:
             return
-        n = self.engine.cancel_all()
-        self.messages.info(self.tr("Cancelled {count} task(s).").format(count=n), key="tasks")
-        self.refresh()
+
+        def done(count, error) -> None:
+            if error is not None:
+                self.messages.error(_tr("The tasks could not be changed: {error}").format(error=error), error,
+                                    key="tasks")
+            elif engine is self.engine:
+                self.messages.info(told.format(count=count), key="tasks")
+            self.refresh()
+
+        self.reader.read(f"task-change-{next(self._keys)}", lambda: write(engine), done)

@@ -137,12 +137,15 @@ class TaskEngine(QObject):
         on_tick: Callable[[], None] | None = None,
         poll_s: float = 0.02,
         tick_s: float = 0.25,
+        stop_when: Callable[[], bool] | None = None,
     ) -> dict[str, int]:
         """Headless: run the queue until nothing is left to do (retries included); returns the final counts.
 
         `on_tick` (or the tqdm bar with `progress`) is called every `tick_s`; the cheap idle check runs every
-        `poll_s`, so a short queue does not wait out a long polling interval at its end. Raises EngineError
-        when the engine stopped because it could not record a task's state; the queue resumes next time."""
+        `poll_s`, so a short queue does not wait out a long polling interval at its end. `stop_when()` (checked
+        as often) ends the run early: tasks in flight go back to the queue at their next check, uncounted.
+        Raises EngineError when the engine stopped because it could not record a task's state; the queue
+        resumes next time."""
         app = QCoreApplication.instance() or QCoreApplication([])
         if progress and on_tick is None:
             on_tick = self._task_progress_bar()
@@ -158,6 +161,8 @@ class TaskEngine(QObject):
                 with self._lock:
                     active = self._active
                 if self._error is not None or (active == 0 and not self.store.has_live_work()):
+                    break
+                if stop_when is not None and stop_when():
                     break
                 time.sleep(poll_s)
         finally:
