@@ -7,7 +7,7 @@
    ../shared/faces when present) a face must be found, which proves the YuNet/SFace weights are in the bundle;
    with --onnx-model DIR an exported CLIP model is imported and searched with (onnxruntime and faiss).
 2. GUI (Linux, needs Xvfb): start `Shoebox --library L` on a fresh X server, time until the window is painted
-   (first frame with the window on it) and until it settles (no change for a second), save a screenshot.
+   (first frame with the window on it) and until it settles (no change for 3 seconds), save a screenshot.
 Run by packaging/build.py, never by the default test run (it needs a built bundle and takes a minute).
 Exits non-zero with a message when a check fails; prints a JSON summary last.
 """
@@ -31,7 +31,7 @@ SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").is_dir() else ROOT.p
 IS_WIN = sys.platform == "win32"
 CLI_NAME = "shoebox" if sys.platform.startswith("linux") else "shoebox-cli"
 PAINTED_FRACTION = 0.02  # a frame counts as painted once this share of the screen is not the black root
-SETTLE_S = 1.0
+SETTLE_S = 3.0  # thumbnails load on a worker thread; a busy machine takes a while
 GUI_DEADLINE_S = 60.0
 
 
@@ -83,8 +83,9 @@ def check_cli(bundle: Path, library: Path, corpus: Path, faces: Path | None, env
         raise SmokeFailure(f"photos outside the corpus: {outside[:3]}")
     summary = {"imported": imported["imported"], "photos": len(photos)}
     if faces is not None:
-        cli(bundle, env, "--library", str(library), "import", str(faces), "--json")
-        found = cli(bundle, env, "--library", str(library), "faces", "list", "--json")
+        people = library.parent / "faces-library"  # its own library: the screenshot shows the corpus only
+        cli(bundle, env, "--library", str(people), "import", str(faces), "--json")
+        found = cli(bundle, env, "--library", str(people), "faces", "list", "--json")
         if not found:
             raise SmokeFailure(f"no face found in {faces}: are the YuNet/SFace weights in the bundle?")
         summary["faces"] = len(found)
