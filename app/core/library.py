@@ -314,6 +314,15 @@ class Library:
 
         return TaskEngine(self)
 
+    def task_engine(self, *, recover: bool = True):
+        """`tasks`, made now if need be (`recover=False`: without putting stale running tasks back, for a
+        process that does not run the queue itself)."""
+        if "tasks" not in self.__dict__:
+            from app.core.tasks.engine import TaskEngine
+
+            self.__dict__["tasks"] = TaskEngine(self, recover=recover)
+        return self.__dict__["tasks"]
+
     @cached_property
     def importer(self):
         from app.core.ingest.importer import Importer

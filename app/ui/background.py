@@ -195,13 +195,20 @@ class BackgroundWorker(QObject):
 
 
 def task_engine(library):
-    """`library.tasks` for the window: made on the reader thread (it imports every handler module, a second
-    of work) and handed to the GUI thread, where its signals' receivers live. The window never starts it: the
-    worker process runs the queue; the window uses it to queue, cancel, requeue and list tasks."""
+    """`library.tasks` for the window, which never runs it (the worker process runs the queue): the window uses
+    it to queue, cancel, requeue and list tasks, and its signals carry the worker's reports.
+
+    Its signals' receivers live on the GUI thread, so it is made there, without the write that puts stale tasks
+    back (the worker process does that, and the GUI thread must never wait for the write lock). Called off the
+    GUI thread (the reader) before it exists, this only loads the task handler modules, the slow part (about a
+    second), and returns None: the GUI thread then makes the engine at once. (Making it on the reader and
+    moving it to the GUI thread with moveToThread deadlocked inside Qt, rarely.)"""
     from PySide6.QtCore import QCoreApplication, QThread
 
-    engine = library.tasks
     app = QCoreApplication.instance()
-    if app is not None and engine.thread() == QThread.currentThread() and engine.thread() != app.thread():
-        engine.moveToThread(app.thread())
-    return engine
+    if "tasks" in library.__dict__ or app is None or QThread.currentThread() == app.thread():
+        return library.task_engine(recover=False)
+    from app.core.tasks.registry import load_handler_modules
+
+    load_handler_modules()
+    return None

@@ -114,10 +114,10 @@ class ImportController(QObject):
         paths = [p for p in paths if Path(p).exists()]
         if not paths:
             return False
-        library, engine_of = self.library, self.engine_of
+        library = self.library
+        self.engine_of(library)  # made on the GUI thread if the window has not made it yet (see task_engine)
 
         def queue() -> int:
-            engine_of(library)
             return library.importer.start_import(paths)
 
         self._starting += 1

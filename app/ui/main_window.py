@@ -439,6 +439,11 @@ class MainWindow(QMainWindow):
     def _on_engine(self, library, engine, error) -> None:
         if library is not self.library:
             return
+        if error is None and engine is None:
+            try:
+                engine = task_engine(library)  # here, on the GUI thread, its modules loaded by the reader
+            except Exception as exc:  # noqa: BLE001 - reported below like an error on the reader
+                error = exc
         if error is not None:  # the app still browses photos without background work
             self.bridge.error(self.tr("Background tasks cannot run: {error}").format(error=error), error,
                               key="engine")

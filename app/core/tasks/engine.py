@@ -59,11 +59,14 @@ class TaskEngine(QObject):
     idle = Signal()  # no task is running here and none is due for any worker
     failed = Signal(str)  # the engine stopped: it could not record a task's state (message for the user)
 
-    def __init__(self, library: "Library", *, workers: int | None = None, user_workers: int = 1):
+    def __init__(self, library: "Library", *, workers: int | None = None, user_workers: int = 1,
+                 recover: bool = True):
+        """`recover=False`: leave tasks a stopped process left running for the process that runs the queue (the
+        window, whose worker process does it, makes its engine without that write)."""
         super().__init__()
         self.library = library
         self.store = TaskStore(library.db, default_max_attempts=library.config.get("tasks.max_attempts"))
-        recovered = self.store.recover_stale()
+        recovered = self.store.recover_stale() if recover else 0
         if recovered:
             log.info("put %d task(s) left running by a stopped process back in the queue", recovered)
         load_handler_modules()
