@@ -48,6 +48,7 @@ from app.ui.live import LibraryWatcher
 from app.ui.message_bar import MessageArea
 from app.ui.messages import ERROR, MessageBridge, UserMessage
 from app.ui.organise_actions import OrganiseActions
+from app.ui.place_field import PlaceField
 from app.ui.reader import Reader
 from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar
@@ -348,6 +349,7 @@ class MainWindow(QMainWindow):
         self.browser.current_changed.connect(self.info_panel.show_info)
         self.browser.current_changed.connect(self.edits_panel.show_info)
         self.browser.current_changed.connect(self.details_panel.show_info)
+        self.place_field = PlaceField(self.info_panel, self.browser, self.reader, self)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
@@ -383,6 +385,7 @@ class MainWindow(QMainWindow):
         self.background.set_library(library)
         self.watcher.set_library(library)
         self.trash.set_library(library)
+        self.place_field.set_library(library)
         # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
         # photos in it (`bench gui` first paint 1.85 s -> 1.2 s); once the window shows, every read is off-thread.
         self.browser.read_now = not self.isVisible()
@@ -404,6 +407,7 @@ class MainWindow(QMainWindow):
             return
         self.loader.clear()
         self.trash.set_library(None)  # this session's moves go to the system trash now
+        self.place_field.set_library(None)
         self.background.set_library(None)  # tasks in flight go back to the queue; they resume next time
         self.tasks_engine = None
         self.watcher.set_library(None)
