@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Callable
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction
@@ -134,6 +135,28 @@ class View(QObject):
     @staticmethod
     def tr_(text: str) -> str:
         return QCoreApplication.translate("View", text)
+
+
+@contextmanager
+def refilled(item: QTreeWidgetItem) -> Iterator[Callable[..., None]]:
+    """Replace `item`'s children without the sidebar navigating. Yields `keep(child, also=False)`, which
+    selects a new child again when it stands for the place that was selected (or when `also`)."""
+    tree = item.treeWidget()
+    if tree is not None:
+        tree.blockSignals(True)
+    current = tree.currentItem() if tree is not None else None
+    selected = current.data(0, PlaceRole) if current is not None else None
+    item.takeChildren()
+
+    def keep(child: QTreeWidgetItem, also: bool = False) -> None:
+        if tree is not None and (also or child.data(0, PlaceRole) == selected):
+            tree.setCurrentItem(child)
+
+    try:
+        yield keep
+    finally:
+        if tree is not None:
+            tree.blockSignals(False)
 
 
 def sidebar_child(parent: QTreeWidgetItem, text: str, place: Place, tooltip: str = "") -> QTreeWidgetItem:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.ui import format as fmt
 from app.ui.export_dialog import ExportSource, ask_export
 from app.ui.grid_model import PHOTO_IDS_MIME
-from app.ui.views import Mode, Place, PlaceRole, View, sidebar_child
+from app.ui.views import Mode, Place, View, refilled, sidebar_child
 from app.ui.views.cards import CardList
 from app.ui.views.edits import run_edit, undo_last
 
@@ -249,28 +249,8 @@ class AlbumsView(View):
         self.albums = {a.id: a for a in albums}
         self.loaded = True
         item = self.sidebar_item()
-        tree = item.treeWidget()
-        if tree is not None:
-            tree.blockSignals(True)
-        current = tree.currentItem() if tree is not None else None
-        current_place = current.data(0, PlaceRole) if current is not None else None
-        item.takeChildren()
-        for album in albums:
-            smart = album.kind == "smart"
-            child = sidebar_child(item, f"{album.name}  ({len(album.photo_ids):,})", Place(self.mode, album.id),
-                                  _tr("Smart album: {query}").format(query=album.query) if smart else
-                                  _tr("Drop photos here to add them"))
-            if smart:
-                font = QFont(child.font(0))
-                font.setItalic(True)
-                child.setFont(0, font)
-            shown = self.is_current and self.place == Place(self.mode, album.id)  # navigated here from elsewhere
-            if tree is not None and (current_place == Place(self.mode, album.id) or shown):
-                tree.setCurrentItem(child)
-        item.setExpanded(True)
-        if tree is not None:
-            tree.blockSignals(False)
-
+        with refilled(item) as keep:
+            self._fill_sidebar(item, albums, keep)
         cards = self.widget.cards
         cards.clear_cards()
         for album in albums:
@@ -283,6 +263,20 @@ class AlbumsView(View):
             _tr("<h3>No albums yet</h3><p>Make one with the selected photos (Ctrl+Shift+N), or a smart album from "
                 "a search.</p>"))
         self._update_actions()
+
+    def _fill_sidebar(self, item, albums, keep) -> None:
+        """The sidebar's albums (smart ones in italics), with the one shown selected again."""
+        for album in albums:
+            smart = album.kind == "smart"
+            child = sidebar_child(item, f"{album.name}  ({len(album.photo_ids):,})", Place(self.mode, album.id),
+                                  _tr("Smart album: {query}").format(query=album.query) if smart else
+                                  _tr("Drop photos here to add them"))
+            if smart:
+                font = QFont(child.font(0))
+                font.setItalic(True)
+                child.setFont(0, font)
+            keep(child, also=self.is_current and self.place == Place(self.mode, album.id))  # navigated here
+        item.setExpanded(True)
 
     def _update_actions(self) -> None:
         album = self.shown_album()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QInputDialog, QLabel, QMenu, QVBoxLayout, QWidget
 
 from app.ui import format as fmt
 from app.ui.export_dialog import ExportSource, ask_export
-from app.ui.views import Mode, Place, PlaceRole, View, sidebar_child
+from app.ui.views import Mode, Place, View, refilled, sidebar_child
 from app.ui.views.cards import CardList
 from app.ui.views.edits import run_edit
 
@@ -125,21 +125,12 @@ class EventsView(View):
                                         key="sidebar")
             return
         item = self.sidebar_item()
-        tree = item.treeWidget()
-        if tree is not None:
-            tree.blockSignals(True)
-        current = tree.currentItem() if tree is not None else None
-        current_place = current.data(0, PlaceRole) if current is not None else None
         total = sum(count for _year, count in years)
         item.setText(0, _tr("Events  ({total})").format(total=f"{total:,}") if total else self.title)
-        item.takeChildren()
-        for year, count in years:
-            child = sidebar_child(item, f"{year}  ({count:,})", Place(self.mode, year))
-            shown = self.is_current and self.place == Place(self.mode, year)
-            if tree is not None and (current_place == Place(self.mode, year) or shown):
-                tree.setCurrentItem(child)
-        if tree is not None:
-            tree.blockSignals(False)
+        with refilled(item) as keep:
+            for year, count in years:
+                keep(sidebar_child(item, f"{year}  ({count:,})", Place(self.mode, year)),
+                     also=self.is_current and self.place == Place(self.mode, year))
 
     def _show_events(self, result, error) -> None:
         if error is not None:

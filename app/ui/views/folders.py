@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.ui import format as fmt
-from app.ui.views import Mode, Place, PlaceRole, View, sidebar_child
+from app.ui.views import Mode, Place, PlaceRole, View, refilled, sidebar_child
 
 
 def _tr(text: str) -> str:
@@ -63,25 +63,16 @@ class FoldersView(View):
                                         key="sidebar")
             return
         item = self.sidebar_item()
-        tree = item.treeWidget()
-        if tree is not None:
-            tree.blockSignals(True)
-        current = tree.currentItem() if tree is not None else None
-        current_place = current.data(0, PlaceRole) if current is not None else None
-        item.takeChildren()
-        self._folders = {folder.id: folder for folder in folders}
-        for folder in folders:
-            state = "" if folder.online and not folder.paused else (
-                _tr(" · offline") if not folder.online else _tr(" · paused"))
-            tooltip = folder.path + (_tr("\nNot there now (an unplugged drive?): its photos are offline, not "
-                                         "missing.") if not folder.online else "")
-            child = sidebar_child(item, f"{folder_name(folder.path)}  ({folder.photo_count:,}){state}",
-                                  Place(self.mode, folder.id), tooltip)
-            if current_place == Place(self.mode, folder.id) and tree is not None:
-                tree.setCurrentItem(child)
-        item.setExpanded(True)
-        if tree is not None:
-            tree.blockSignals(False)
+        with refilled(item) as keep:
+            self._folders = {folder.id: folder for folder in folders}
+            for folder in folders:
+                state = "" if folder.online and not folder.paused else (
+                    _tr(" · offline") if not folder.online else _tr(" · paused"))
+                tooltip = folder.path + (_tr("\nNot there now (an unplugged drive?): its photos are offline, not "
+                                             "missing.") if not folder.online else "")
+                keep(sidebar_child(item, f"{folder_name(folder.path)}  ({folder.photo_count:,}){state}",
+                                   Place(self.mode, folder.id), tooltip))
+            item.setExpanded(True)
 
     # -- managing folders (the sidebar's right-click menu) -------------------------------------------------------
     def sidebar_actions(self, place: Place) -> list[QAction]:
