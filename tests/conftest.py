@@ -10,6 +10,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app.ui.qt_log import mute_expected_warnings  # noqa: E402
+
+mute_expected_warnings()
+
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 REAL_HOME = Path.home()  # before any test moves it; test_isolation checks that nothing points here
 

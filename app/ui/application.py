@@ -22,9 +22,10 @@ ICON = Path(__file__).resolve().parents[2] / "resources" / "shoebox.svg"
 
 def create_app(argv: list[str]) -> QApplication:
     from app.ui.palette import follow_system_palette
-    from app.ui.qt_log import install_qt_log_handler
+    from app.ui.qt_log import install_qt_log_handler, mute_expected_warnings
 
     install_qt_log_handler()
+    mute_expected_warnings()
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Shoebox")
     app.setOrganizationName("Shoebox")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QLoggingCategory, QtMsgType, qInstallMessageHandler
 
 log = logging.getLogger("qt")
 
@@ -26,3 +26,14 @@ def _handler(kind, context, message: str) -> None:
 def install_qt_log_handler():
     """Route Qt messages into Python logging; returns the previous handler (tests restore it)."""
     return qInstallMessageHandler(_handler)
+
+
+# QtMultimedia probes optional system audio libraries (PipeWire) on load and warns when one is absent, although
+# it then uses the next backend: the warning says nothing a user or a test can act on.
+EXPECTED_WARNINGS = "qt.multimedia.symbolsresolver.warning=false"
+
+
+def mute_expected_warnings() -> None:
+    """Silence Qt categories whose warnings are expected on a normal machine (see EXPECTED_WARNINGS); a
+    QT_LOGGING_RULES environment variable still overrides this."""
+    QLoggingCategory.setFilterRules(EXPECTED_WARNINGS)
