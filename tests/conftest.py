@@ -79,3 +79,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "ml" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """pytest-qt's application never quits, so do what quitting does for the clipboard (see release_clipboard):
+    without it the process crashes at exit after a test copied a photo."""
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        from app.ui.desktop import release_clipboard
+
+        release_clipboard()

@@ -414,3 +414,32 @@ def test_details_section_is_collapsed_then_shows_histogram_and_exif(window, qtbo
     assert "DateTimeOriginal" in details.tags.text() and "Image Make" in details.tags.text()
     select(window, [1])  # follows the current photo while open
     qtbot.waitUntil(lambda: details.loaded_for == window.grid_model.photo_id(1))
+
+
+COPY_THEN_QUIT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QImage
+from app.ui import desktop
+from app.ui.application import create_app
+
+app = create_app(sys.argv)
+image = QImage(16, 16, QImage.Format.Format_RGB32)
+image.fill(QColor("red"))
+desktop.copy_image(image, sys.argv[1])
+QTimer.singleShot(0, app.quit)
+sys.exit(app.exec())
+"""
+
+
+def test_quitting_after_copying_a_photo_exits_cleanly(tmp_path):
+    """Copy a photo, quit: the process ends with status 0, not a crash at exit (it crashed with SIGSEGV when the
+    Python-made clipboard data was deleted after Python had shut down)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", COPY_THEN_QUIT, str(tmp_path / "photo.jpg")], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

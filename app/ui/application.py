@@ -34,6 +34,9 @@ def create_app(argv: list[str]) -> QApplication:
     if ICON.exists():
         app.setWindowIcon(QIcon(str(ICON)))
     follow_system_palette(app)
+    from app.ui.desktop import release_clipboard
+
+    app.aboutToQuit.connect(release_clipboard)
     return app
 
 

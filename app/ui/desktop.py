@@ -65,3 +65,18 @@ def copy_image(image: QImage, path: str) -> None:
         data.setImageData(image)
     data.setUrls([QUrl.fromLocalFile(path)])
     QGuiApplication.clipboard().setMimeData(data)
+
+
+# Platforms whose clipboard is a process-wide static in Qt rather than part of the application object.
+_STATIC_CLIPBOARD_PLATFORMS = ("offscreen", "minimal")
+
+
+def release_clipboard() -> None:
+    """Drop the data this process put on the clipboard while Python still runs, where Qt would otherwise keep it.
+
+    copy_image's QMimeData is made in Python. On the offscreen and minimal platforms (tests, screenshots, headless
+    runs) Qt keeps clipboard data in a static that is destroyed after Python has shut down, and deleting a
+    Python-made object then crashes the process at exit (PySide6 6.11). Desktop platforms own their clipboard
+    through the application object, which goes before Python does, so their clipboard is left alone."""
+    if QGuiApplication.platformName() in _STATIC_CLIPBOARD_PLATFORMS:
+        QGuiApplication.clipboard().clear()
