@@ -333,9 +333,15 @@ class ModelRegistry:
     def install(self, model_id: str, *, shared: bool = False, int8: bool = True,
                 progress: Callable[[str], None] | None = None) -> ModelInfo:
         """Explicit download of a catalogue model (open_clip shows a progress bar), then ONNX export; a caption
-        model (`caption:REPO`) is downloaded by library.captions (the hub's progress bars)."""
+        model (`caption:REPO`) is downloaded by library.captions, a speech model (`speech:whisper-NAME/ct2`) by
+        app.core.voice.models (both with the hub's progress bars)."""
         if model_id.startswith("caption:"):
             self._library.captions.install(model_id, shared=shared, progress=progress)
+            return next(m for m in self.list() if m.id == model_id)
+        if model_id.startswith("speech:"):
+            from app.core.voice.models import install
+
+            install(self._library, model_id, progress)
             return next(m for m in self.list() if m.id == model_id)
         from app.core.ml.clip_torch import TorchClip
 
