@@ -123,10 +123,12 @@ def test_a_recording_is_saved_as_a_note_and_its_temporary_file_goes(qtbot, panel
     levels = []
     panel.recorder.level.connect(levels.append)
     take = panel.recorder.begin(photo)
+    assert panel.recording_bar.isVisibleTo(panel) and not panel.record.isEnabled()
     for start in range(0, len(pcm), 3200):  # 0.1 s chunks, as a device delivers them
         panel.recorder.feed(pcm[start:start + 3200])
     assert panel.elapsed.text() == "0:02" and max(levels) == pytest.approx(8000 / 32768, abs=0.01)
     panel.recorder.stop()
+    assert not panel.recording_bar.isVisibleTo(panel)
     qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
     (note,) = library.voice.list(photo)
     assert note.duration_s == pytest.approx(1.5, abs=0.01) and note.audio.read_bytes()[44:] == pcm
@@ -197,7 +199,8 @@ def test_speech_download_offline_fails_at_once_with_a_clear_message(tmp_path, ca
 
 
 def test_the_window_hosts_the_panel_for_the_current_photo(qtbot, library, tmp_path):
-    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtCore import QItemSelectionModel, QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
 
     from app.bench.gui import generate_library
     from app.ui.main_window import MainWindow
@@ -220,5 +223,12 @@ def test_the_window_hosts_the_panel_for_the_current_photo(qtbot, library, tmp_pa
         qtbot.waitUntil(lambda: panel.loaded_for == 1 and len(panel.rows) == 1)
         select(window.grid_model.index(window.grid_model.row_of(2), 0), flag)
         qtbot.waitUntil(lambda: panel.loaded_for == 2 and not panel.rows)
+        window.browser.open_viewer(window.grid_model.row_of(2))  # an audio file dropped on the viewer: a note
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(tone(tmp_path / "dropped.wav")))])
+        window.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
+        qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+        assert [n.photo_id for n in library.voice.list()] == [1, 2] and not window.imports.active
     finally:
         window.close()

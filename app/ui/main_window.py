@@ -610,6 +610,10 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
+        viewing = self.browser.stack.currentWidget() is self.viewer
+        if viewing and self.voice_panel.attach_dropped(event.mimeData().urls()):  # audio onto a photo: a voice note
+            event.acceptProposedAction()
+            return
         paths = local_paths(event.mimeData().urls())
         if not paths:
             event.ignore()

@@ -88,7 +88,6 @@ def main(out: Path) -> int:
     with wave.open(str(_note_audio(work)), "rb") as w:
         pcm, rate = w.readframes(w.getnframes()), w.getframerate()
     panel.recorder.begin(panel.photo_id, rate=rate)
-    panel.recording_bar.show()
     panel.recorder.feed(pcm[: rate * 2 * 3])  # three seconds
     window.info_panel.ensureWidgetVisible(panel.recording_bar, 0, 0)
     _render(app, window, out / "voice-recording.png")

@@ -116,10 +116,13 @@ class VoicePanel(QWidget):
         self.model_message: str | None = None
         self.setup_worker = Worker(threads=1, parent=self)  # downloads take minutes: never in the reader's way
         self.recorder = NoteRecorder(self)
+        self.recorder.started.connect(self._recording_started)
         self.recorder.level.connect(lambda level: self.level.setValue(int(level * 100)))
         self.recorder.elapsed.connect(lambda seconds: self.elapsed.setText(clock(seconds)))
+        self.recorder.finished.connect(self._recording_ended)
         self.recorder.finished.connect(self.save_recording)
-        self.recorder.failed.connect(self._recording_failed)
+        self.recorder.failed.connect(self._recording_ended)
+        self.recorder.failed.connect(lambda message: self.messages.warning(message, key="voice-record"))
         self.setAcceptDrops(True)
 
         layout = QVBoxLayout(self)
@@ -181,14 +184,15 @@ class VoicePanel(QWidget):
         self.list_layout = QVBoxLayout()
         self.list_layout.setSpacing(4)
         layout.addLayout(self.list_layout)
-        self._update_record_button()
+        self.devices = None  # QMediaDevices, made when a photo first shows (QtMultimedia costs ~0.1 s to start)
+        self.record.setEnabled(False)
         self.setEnabled(False)
 
     # -- following the library and the current photo ------------------------------------------------------------
     def set_library(self, library) -> None:
         if self.recorder.recording:
             self.recorder.cancel()
-            self.recording_bar.hide()
+            self._recording_ended()
         self._stop_player()
         if library is None:
             self.setup_worker.wait()  # a model set-up still running finishes before its library closes
@@ -196,7 +200,6 @@ class VoicePanel(QWidget):
         self.photo_id = None
         self._show_notes([])
         self.loaded_for = None
-        self._update_record_button()
         self.setEnabled(False)
 
     def show_info(self, info, selected: int = 1) -> None:
@@ -221,6 +224,12 @@ class VoicePanel(QWidget):
             self._show_notes([])
             self.loaded_for = None
             return
+        if self.devices is None:
+            from PySide6.QtMultimedia import QMediaDevices
+
+            self.devices = QMediaDevices(self)
+            self.devices.audioInputsChanged.connect(self._update_record_button)  # a headset plugged in
+            self._update_record_button()
         from app.core.voice import models
 
         def read():
@@ -336,6 +345,13 @@ class VoicePanel(QWidget):
         if path:
             self.attach(path)
 
+    def attach_dropped(self, urls) -> bool:
+        """Files dropped elsewhere (the viewer): attached when every one is audio; False leaves them to others."""
+        paths = audio_paths(urls)
+        if not paths or len(paths) != len(urls) or not self.isEnabled():
+            return False
+        return all([self.attach(path) for path in paths])
+
     def dragEnterEvent(self, event) -> None:
         if self.isEnabled() and audio_paths(event.mimeData().urls()):
             event.acceptProposedAction()
@@ -362,15 +378,16 @@ class VoicePanel(QWidget):
     def start_recording(self) -> None:
         if self.photo_id is None or self.library is None:
             return
-        if self.recorder.start(self.photo_id):
-            self.level.setValue(0)
-            self.recording_bar.show()
-            self.record.setEnabled(False)
+        self.recorder.start(self.photo_id)
 
-    def _recording_failed(self, message: str) -> None:
+    def _recording_started(self) -> None:
+        self.level.setValue(0)
+        self.recording_bar.show()
+        self.record.setEnabled(False)
+
+    def _recording_ended(self, *_args) -> None:
         self.recording_bar.hide()
         self._update_record_button()
-        self.messages.warning(message, key="voice-record")
 
     # -- playing ------------------------------------------------------------------------------------------------
     def _ensure_player(self):

@@ -95,9 +95,10 @@ def _format_name(sample_format) -> str:
 
 
 class NoteRecorder(QObject):
-    """`level(0..1)` and `elapsed(seconds)` while recording; `finished(photo_id, wav_path)` after Stop (the
+    """`started`, then `level(0..1)` and `elapsed(seconds)` while recording; `finished(photo_id, wav_path)` after Stop (the
     file is the receiver's to keep or delete); `failed(message)` when the device cannot record."""
 
+    started = Signal()
     level = Signal(float)
     elapsed = Signal(float)
     finished = Signal(int, str)
@@ -122,6 +123,7 @@ class NoteRecorder(QObject):
         os.close(handle)
         self.photo_id = photo_id
         self.take = Take(Path(name), rate, sample_format, channels)
+        self.started.emit()
         self.elapsed.emit(0.0)
         return self.take
 
