@@ -114,6 +114,7 @@ class VoicePanel(QWidget):
         self.player = None
         self.playing: int | None = None
         self.model_message: str | None = None
+        self.model_id: str | None = None  # the library's speech model, read with the notes
         self.setup_worker = Worker(threads=1, parent=self)  # downloads take minutes: never in the reader's way
         self.recorder = NoteRecorder(self)
         self.recorder.started.connect(self._recording_started)
@@ -233,7 +234,7 @@ class VoicePanel(QWidget):
         from app.core.voice import models
 
         def read():
-            return library.voice.list(photo_id), models.missing(library)
+            return library.voice.list(photo_id), models.missing(library), library.voice.model_id()
 
         def done(result, error) -> None:
             if library is not self.library or photo_id != self.photo_id:
@@ -242,7 +243,7 @@ class VoicePanel(QWidget):
                 self.messages.error(_tr("The voice notes could not be read: {error}").format(error=error), error,
                                     key="voice")
                 return
-            notes, missing = result
+            notes, missing, self.model_id = result
             self._show_notes(notes)
             self._show_model_message(missing)
             self.loaded_for = photo_id
@@ -440,9 +441,9 @@ class VoicePanel(QWidget):
     def ask_download(self) -> None:
         from app.core.voice.models import DOWNLOADS_MB
 
-        if self.library is None:
+        model_id = self.model_id
+        if self.library is None or model_id is None:
             return
-        model_id = self.library.voice.model_id()
         name = model_id.removeprefix("speech:whisper-").removesuffix("/ct2")
         size = DOWNLOADS_MB.get(name)
         if size is None:

@@ -95,8 +95,8 @@ def _format_name(sample_format) -> str:
 
 
 class NoteRecorder(QObject):
-    """`started`, then `level(0..1)` and `elapsed(seconds)` while recording; `finished(photo_id, wav_path)` after Stop (the
-    file is the receiver's to keep or delete); `failed(message)` when the device cannot record."""
+    """`started`, then `level(0..1)` and `elapsed(seconds)` while recording; `finished(photo_id, wav_path)` after
+    Stop (the file is the receiver's to keep or delete); `failed(message)` when the device cannot record."""
 
     started = Signal()
     level = Signal(float)

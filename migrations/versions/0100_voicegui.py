@@ -35,7 +35,8 @@ TRIGGERS = [
 
 def upgrade() -> None:
     for name, event, table, ids, meaning in TRIGGERS:
-        op.execute(f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} BEGIN {_mark(ids, meaning)} END")
+        op.execute(f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
+                   f"BEGIN {_mark(ids, meaning)} END")
     op.execute("INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, 1, 1 FROM photo_edits "
                "WHERE title IS NOT NULL OR description IS NOT NULL "
                "ON CONFLICT (photo_id) DO UPDATE SET words = 1, meaning = 1")

@@ -136,8 +136,8 @@ def gpu_likely() -> bool:
     return bool({"CUDAExecutionProvider", "ROCMExecutionProvider"} & set(onnxruntime.get_available_providers()))
 
 
-OFFLINE_CLIP = ("Offline, copy an open_clip checkpoint to this machine and run `shoebox models import FILE --arch ARCH` "
-                "(or import an exported ONNX folder).")
+OFFLINE_CLIP = ("Offline, copy an open_clip checkpoint to this machine and run `shoebox models import FILE "
+                "--arch ARCH` (or import an exported ONNX folder).")
 
 
 def check_online(offline_hint: str = OFFLINE_CLIP) -> None:

@@ -1,8 +1,9 @@
 """Which photos' searchable text changed: triggers fill `search_dirty`, the word index and text vectors empty it.
 
-Migrations 0009_voice and 0100_voicegui (titles and descriptions) create these triggers; `ensure_triggers` recreates any that a later table rebuild dropped
-(SQLite drops a table's triggers with it, as Alembic's batch mode does when it alters a table) and then marks
-every photo, so nothing is missed. Keep this list in step with the migration's copy.
+Migrations 0009_voice and 0100_voicegui (titles and descriptions) create these triggers; `ensure_triggers`
+recreates any that a later table rebuild dropped (SQLite drops a table's triggers with it, as Alembic's batch
+mode does when it alters a table) and then marks every photo, so nothing is missed. Keep this list in step with
+the migrations' copies.
 """
 
 from __future__ import annotations
