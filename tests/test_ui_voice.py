@@ -106,7 +106,12 @@ def test_attach_transcribe_edit_search_play_delete_undo(qtbot, panel, library, t
     assert library.voice.list(photo) == [] and not audio.exists()
     assert panel.playing is None and panel.empty.isVisibleTo(panel)
     (deleted,) = [m for m in panel.messages_seen if m.text == "Voice note deleted."]
-    deleted.actions[0][1]()  # Undo
+    library.organise.set_title([other], "a later change")
+    deleted.actions[0][1]()  # the message's Undo never reverses a later change
+    qtbot.waitUntil(lambda: panel.busy == 0 and any("no longer the last change" in m.text for m in panel.messages_seen))
+    assert not panel.rows and library.photos.get(other).title == "a later change"
+    library.undo.undo_last()
+    deleted.actions[0][1]()  # now it is the last change again
     qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
     assert audio.exists() and next(iter(panel.rows.values())).note.transcript == "Grandpa's zeppelin over the lake"
 

@@ -331,10 +331,12 @@ class VoicePanel(QWidget):
         self._write(lambda lib: lib.voice.remove(note_id), _tr("The voice note could not be deleted: {error}"),
                     after=lambda _result: self.messages.info(
                         _tr("Voice note deleted."), key="voice",
-                        actions=[(_tr("Undo"), self.undo_delete)]))
+                        actions=[(_tr("Undo"), lambda: self.undo_delete(note_id))]))
 
-    def undo_delete(self) -> None:
-        self._write(lambda lib: lib.undo.undo_last(), _tr("The voice note could not be restored: {error}"))
+    def undo_delete(self, note_id: int) -> None:
+        """The message's Undo: brings this note back while its removal is still the last change."""
+        self._write(lambda lib: lib.undo.undo_last(label=f"remove voice note {note_id}"),
+                    _tr("The voice note could not be restored: {error}"))
 
     # -- attaching a file ---------------------------------------------------------------------------------------
     def choose_file(self) -> None:
