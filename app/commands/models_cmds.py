@@ -16,7 +16,8 @@ def register(subparsers) -> None:
     listing.set_defaults(func=cmd_list)
 
     install = sub.add_parser("install", help="download a model (needs internet; shows progress): a CLIP model "
-                                             "for smart search, or caption:OWNER/NAME (a BLIP caption model)")
+                                             "for smart search, caption:OWNER/NAME (a BLIP caption model) or "
+                                             "speech:whisper-NAME/ct2 (voice notes)")
     install.add_argument("model_id")
     install.add_argument("--shared", action="store_true", help="into the per-user folder shared by all libraries")
     install.set_defaults(func=cmd_install)
