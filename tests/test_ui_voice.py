@@ -22,6 +22,7 @@ from app.ui.voice_recorder import Take, microphone_available, to_mono_int16
 from tests.speech_audio import make_photos, speak, speech_model_or_skip
 
 SENTENCE = "The red boat sailed across the quiet lake at sunset"
+WAIT = 120_000  # ms: a deadline for conditions, generous for a busy 2-core machine (reached in well under a second)
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints",
                                        "Selecting when no model has been set")
@@ -65,7 +66,7 @@ def panel(qtbot, library):
 
 def open_photo(qtbot, panel, photo_id: int) -> None:
     panel.show_info(Current(photo_id))
-    qtbot.waitUntil(lambda: panel.loaded_for == photo_id)
+    qtbot.waitUntil(lambda: panel.loaded_for == photo_id, timeout=WAIT)
 
 
 def test_attach_transcribe_edit_search_play_delete_undo(qtbot, panel, library, tmp_path):
@@ -80,39 +81,40 @@ def test_attach_transcribe_edit_search_play_delete_undo(qtbot, panel, library, t
     if not microphone_available():  # this machine, CI: the button says why instead of failing
         assert not panel.record.isEnabled() and "No microphone" in panel.record.toolTip()
     assert panel.attach(speak(SENTENCE, tmp_path / "note.wav"))
-    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0, timeout=WAIT)
     (row,) = panel.rows.values()
     assert row.note.pending and row.transcript.placeholderText() == "Transcribing…"
 
     library.tasks.run_until_idle()  # the worker process's part in the window
-    qtbot.waitUntil(lambda: "lake" in row.transcript.toPlainText().lower(), timeout=20_000)  # the watcher's refresh
+    qtbot.waitUntil(lambda: "lake" in row.transcript.toPlainText().lower(), timeout=WAIT)  # the watcher's refresh
     assert not row.note.pending and row.note.model == "speech:whisper-tiny.en/ct2"
 
     row.transcript.setPlainText("Grandpa's zeppelin over the lake")
     row.transcript.left.emit()  # as when the user leaves the field
-    qtbot.waitUntil(lambda: panel.busy == 0 and row.note.transcript_edited)
+    qtbot.waitUntil(lambda: panel.busy == 0 and row.note.transcript_edited, timeout=WAIT)
     assert [i for i, _ in library.text_index.words("zeppelin")] == [photo]
     assert hybrid_search(library, "zeppelin").hits[0].photo_id == photo
 
     row.play.click()
     loaded = {QMediaPlayer.MediaStatus.LoadedMedia, QMediaPlayer.MediaStatus.BufferingMedia,
               QMediaPlayer.MediaStatus.BufferedMedia, QMediaPlayer.MediaStatus.EndOfMedia}
-    qtbot.waitUntil(lambda: panel.player.mediaStatus() in loaded, timeout=20_000)
+    qtbot.waitUntil(lambda: panel.player.mediaStatus() in loaded, timeout=WAIT)
     assert panel.player.duration() > 2000 and panel.playing == row.note.id
 
     audio = row.note.audio
     row.delete.click()
-    qtbot.waitUntil(lambda: not panel.rows and panel.busy == 0)
+    qtbot.waitUntil(lambda: not panel.rows and panel.busy == 0, timeout=WAIT)
     assert library.voice.list(photo) == [] and not audio.exists()
     assert panel.playing is None and panel.empty.isVisibleTo(panel)
     (deleted,) = [m for m in panel.messages_seen if m.text == "Voice note deleted."]
     library.organise.set_title([other], "a later change")
     deleted.actions[0][1]()  # the message's Undo never reverses a later change
-    qtbot.waitUntil(lambda: panel.busy == 0 and any("no longer the last change" in m.text for m in panel.messages_seen))
+    qtbot.waitUntil(lambda: panel.busy == 0 and any("no longer the last change" in m.text
+                                                    for m in panel.messages_seen), timeout=WAIT)
     assert not panel.rows and library.photos.get(other).title == "a later change"
     library.undo.undo_last()
     deleted.actions[0][1]()  # now it is the last change again
-    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0, timeout=WAIT)
     assert audio.exists() and next(iter(panel.rows.values())).note.transcript == "Grandpa's zeppelin over the lake"
 
     open_photo(qtbot, panel, other)  # notes belong to their photo
@@ -134,7 +136,7 @@ def test_a_recording_is_saved_as_a_note_and_its_temporary_file_goes(qtbot, panel
     assert panel.elapsed.text() == "0:02" and max(levels) == pytest.approx(8000 / 32768, abs=0.01)
     panel.recorder.stop()
     assert not panel.recording_bar.isVisibleTo(panel)
-    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0, timeout=WAIT)
     (note,) = library.voice.list(photo)
     assert note.duration_s == pytest.approx(1.5, abs=0.01) and note.audio.read_bytes()[44:] == pcm
     assert not take.path.exists()
@@ -172,9 +174,9 @@ def test_missing_speech_model_is_said_and_a_folder_on_disk_fixes_it(qtbot, panel
     assert panel.model_box.isVisibleTo(panel) and "not on this computer" in panel.model_label.text()
     assert panel.download_button.isEnabled() and panel.locate_button.isEnabled()
     panel.attach(tone(tmp_path / "tone.wav"))  # a note is still kept, waiting for a model
-    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+    qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0, timeout=WAIT)
     panel.import_model(shipped)
-    qtbot.waitUntil(lambda: panel.busy == 0 and not panel.model_box.isVisibleTo(panel), timeout=60_000)
+    qtbot.waitUntil(lambda: panel.busy == 0 and not panel.model_box.isVisibleTo(panel), timeout=WAIT)
     assert library.voice.model_id() == f"speech:{shipped.name}/ct2"
     assert any("is ready" in m.text for m in panel.messages_seen)
     library.tasks.run_until_idle()  # the waiting note is transcribed with it
@@ -187,7 +189,7 @@ def test_a_folder_that_is_not_a_model_is_refused_and_changes_nothing(qtbot, pane
     (photo,) = make_photos(library, ["IMG_1.jpg"])
     open_photo(qtbot, panel, photo)
     panel.import_model(tmp_path / "empty")
-    qtbot.waitUntil(lambda: panel.busy == 0)
+    qtbot.waitUntil(lambda: panel.busy == 0, timeout=WAIT)
     assert any("not a CTranslate2 Whisper model folder" in m.text for m in panel.messages_seen)
     assert library.voice.model_id() == "speech:whisper-tiny.en/ct2"
 
@@ -219,21 +221,21 @@ def test_the_window_hosts_the_panel_for_the_current_photo(qtbot, library, tmp_pa
         assert window.open_library(library.root)
         window.show()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.browser.loaded and window.grid_model.rowCount() == 2)
+        qtbot.waitUntil(lambda: window.browser.loaded and window.grid_model.rowCount() == 2, timeout=WAIT)
         panel = window.voice_panel
         assert panel.parent() is not None and window.info_panel.isAncestorOf(panel)
         select = window.grid_view.selectionModel().setCurrentIndex
         flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
         select(window.grid_model.index(window.grid_model.row_of(1), 0), flag)
-        qtbot.waitUntil(lambda: panel.loaded_for == 1 and len(panel.rows) == 1)
+        qtbot.waitUntil(lambda: panel.loaded_for == 1 and len(panel.rows) == 1, timeout=WAIT)
         select(window.grid_model.index(window.grid_model.row_of(2), 0), flag)
-        qtbot.waitUntil(lambda: panel.loaded_for == 2 and not panel.rows)
+        qtbot.waitUntil(lambda: panel.loaded_for == 2 and not panel.rows, timeout=WAIT)
         window.browser.open_viewer(window.grid_model.row_of(2))  # an audio file dropped on the viewer: a note
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(tone(tmp_path / "dropped.wav")))])
         window.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                     Qt.KeyboardModifier.NoModifier))
-        qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0)
+        qtbot.waitUntil(lambda: len(panel.rows) == 1 and panel.busy == 0, timeout=WAIT)
         assert [n.photo_id for n in library.voice.list()] == [1, 2] and not window.imports.active
     finally:
         window.close()
