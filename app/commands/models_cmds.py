@@ -15,7 +15,9 @@ def register(subparsers) -> None:
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=cmd_list)
 
-    install = sub.add_parser("install", help="download a model (needs internet; shows progress) and export it")
+    install = sub.add_parser("install", help="download a model (needs internet; shows progress): a CLIP model "
+                                             "for smart search, caption:OWNER/NAME (a BLIP caption model) or "
+                                             "speech:whisper-NAME/ct2 (voice notes)")
     install.add_argument("model_id")
     install.add_argument("--shared", action="store_true", help="into the per-user folder shared by all libraries")
     install.set_defaults(func=cmd_install)
@@ -75,12 +77,16 @@ def _run(action) -> int:
     except ModelError as exc:
         print(f"shoebox models: {exc}", file=sys.stderr)
         return 1
-    print(f"installed {info.id} in {info.folder} ({', '.join(info.runtimes)})")
+    print(f"installed {info.id} in {info.folder}" + (f" ({', '.join(info.runtimes)})" if info.runtimes else ""))
     return 0
 
 
 def cmd_install(args, library) -> int:
-    return _run(lambda: library.models.install(args.model_id, shared=args.shared, progress=_say))
+    code = _run(lambda: library.models.install(args.model_id, shared=args.shared, progress=_say))
+    if code == 0 and args.model_id.startswith("caption:"):
+        print("it is the caption model now: photos are captioned in the background while the app runs "
+              "(`shoebox captions run` to do it now)")
+    return code
 
 
 def cmd_import(args, library) -> int:

@@ -49,8 +49,9 @@ class UndoLog:
     def __init__(self, library: "Library"):
         self._library = library
 
-    def undo_last(self) -> str:
-        """Reverse the newest edit not undone yet; returns its label ("rename album 3")."""
+    def undo_last(self, label: str | None = None) -> str:
+        """Reverse the newest edit not undone yet; returns its label ("rename album 3"). With `label`, only when
+        the newest edit is that one (a message's Undo button must not reverse a later edit)."""
         for name in UNDO_MODULES:
             importlib.import_module(name)
         with self._library.db.write_session() as s:
@@ -59,6 +60,8 @@ class UndoLog:
             if entry is None:
                 raise NothingToUndo("nothing to undo")
             payload = json.loads(entry.payload)
+            if label is not None and payload["label"] != label:
+                raise NothingToUndo(f"{label} is no longer the last change (Edit → Undo steps back through them)")
             _REVERSERS[entry.action](s, payload)
             entry.undone = True
             return payload["label"]

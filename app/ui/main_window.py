@@ -54,6 +54,7 @@ from app.ui.settings import AppSettings
 from app.ui.sidebar import Sidebar
 from app.ui.task_panel import TaskPanel
 from app.ui.trash_action import TrashAction
+from app.ui.voice_panel import VoicePanel
 from app.ui.views import Mode, Place, View, ViewContext, default_views
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,8 @@ class MainWindow(QMainWindow):
         self._share_undo_key()
         self.edits_panel = EditsPanel(self.organise)
         self.info_panel.add_section(self.edits_panel)
+        self.voice_panel = VoicePanel(self.reader, self.bridge)
+        self.info_panel.add_section(self.voice_panel)
         self.details_panel = DetailsPanel(self.reader)
         self.info_panel.add_section(self.details_panel)
         self.info_dock = self._dock(self.tr("Info"), "InfoDock", self.info_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -349,6 +352,8 @@ class MainWindow(QMainWindow):
         self.browser.current_changed.connect(self.info_panel.show_info)
         self.browser.current_changed.connect(self.edits_panel.show_info)
         self.browser.current_changed.connect(self.details_panel.show_info)
+        self.browser.current_changed.connect(self.voice_panel.show_info)
+        self.watcher.changed.connect(self.voice_panel.library_changed)
         self.place_field = PlaceField(self.info_panel, self.browser, self.reader, self)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
@@ -386,6 +391,7 @@ class MainWindow(QMainWindow):
         self.watcher.set_library(library)
         self.trash.set_library(library)
         self.place_field.set_library(library)
+        self.voice_panel.set_library(library)
         # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
         # photos in it (`bench gui` first paint 1.85 s -> 1.2 s); once the window shows, every read is off-thread.
         self.browser.read_now = not self.isVisible()
@@ -408,6 +414,7 @@ class MainWindow(QMainWindow):
         self.loader.clear()
         self.trash.set_library(None)  # this session's moves go to the system trash now
         self.place_field.set_library(None)
+        self.voice_panel.set_library(None)
         self.background.set_library(None)  # tasks in flight go back to the queue; they resume next time
         self.tasks_engine = None
         self.watcher.set_library(None)
@@ -603,6 +610,10 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event) -> None:
+        viewing = self.browser.stack.currentWidget() is self.viewer
+        if viewing and self.voice_panel.attach_dropped(event.mimeData().urls()):  # audio onto a photo: a voice note
+            event.acceptProposedAction()
+            return
         paths = local_paths(event.mimeData().urls())
         if not paths:
             event.ignore()

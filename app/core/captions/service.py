@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
 MODEL_KEY = "caption.model_id"
 DEFAULT_CAPTION_MODEL = "caption:Salesforce/blip-image-captioning-base"
-NO_MODEL = ("no caption model is installed, so photos have no captions yet: download a BLIP model folder once "
-            "(e.g. Salesforce/blip-image-captioning-base, ~990 MB) and run `shoebox captions import FOLDER`")
+NO_MODEL = ("no caption model is installed, so photos have no captions yet: `shoebox models install "
+            f"{DEFAULT_CAPTION_MODEL}` downloads one (~990 MB, once), or `shoebox captions import FOLDER` uses a BLIP "
+            "folder saved with save_pretrained")
 
 
 class CaptionError(Exception):
@@ -73,7 +74,6 @@ class CaptionService:
 
     def import_model(self, source: "str | Path", model_id: str | None = None) -> str:
         """Copy a BLIP folder (save_pretrained layout) into the library, check that it loads, make it active."""
-        from app.core.ml.caption_blip import BlipCaptioner
         from app.core.ml.registry import model_slug
 
         source = Path(source)
@@ -82,16 +82,56 @@ class CaptionService:
         model_id = model_id or f"caption:{source.name}"
         if not model_id.startswith("caption:"):
             model_id = "caption:" + model_id
-        BlipCaptioner(model_id, source)  # refuses a folder that does not load, before anything is copied
         target = self._library.layout.models / model_slug(model_id)
         temp = target.with_name(target.name + ".part")
         shutil.rmtree(temp, ignore_errors=True)
-        shutil.copytree(source, temp)
-        (temp / "model.json").write_text(json.dumps({"id": model_id, "kind": "caption", "source": str(source)}))
+        try:
+            shutil.copytree(source, temp)
+            self._adopt(temp, target, model_id, str(source))
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        return model_id
+
+    def install(self, model_id: str = DEFAULT_CAPTION_MODEL, *, shared: bool = False, progress=None) -> str:
+        """Download a BLIP model from the Hugging Face hub (`shoebox models install caption:OWNER/NAME`; the hub
+        shows progress bars), check that it loads and make it active. Offline it fails in seconds, saying how
+        to import a folder instead. Nothing else in the captions code goes online."""
+        from app.core.ml import registry
+        from app.core.ml.caption_blip import download_blip
+
+        repo = model_id.removeprefix("caption:")
+        if not model_id.startswith("caption:") or repo.count("/") != 1:
+            raise ModelError(f"{model_id} is not a caption model id (caption:OWNER/NAME of a BLIP model on the "
+                             f"Hugging Face hub, e.g. {DEFAULT_CAPTION_MODEL})")
+        say = progress or (lambda message: None)
+        registry.check_online(f"Offline, save {repo} with save_pretrained on a computer that has internet, copy the "
+                              "folder here and run `shoebox captions import FOLDER`.")
+        base = registry.shared_models_dir() if shared else self._library.layout.models
+        target = base / registry.model_slug(model_id)
+        temp = target.with_name(target.name + ".part")
+        shutil.rmtree(temp, ignore_errors=True)
+        size = next((e.size_mb for e in registry.CATALOG if e.id == model_id), None)
+        say(f"downloading {repo}" + (f" (~{size} MB)" if size else ""))
+        try:
+            download_blip(repo, temp)
+            say("checking that the model loads")
+            self._adopt(temp, target, model_id, f"Hugging Face {repo}")
+        except BaseException:
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
+        return model_id
+
+    def _adopt(self, temp: Path, target: Path, model_id: str, source: str) -> None:
+        """A complete model folder in `temp` becomes `target` and the active caption model, once it loads; a
+        folder that does not load raises ModelError before anything else changes."""
+        from app.core.ml.caption_blip import BlipCaptioner
+
+        BlipCaptioner(model_id, temp)
+        (temp / "model.json").write_text(json.dumps({"id": model_id, "kind": "caption", "source": source}))
         shutil.rmtree(target, ignore_errors=True)
         temp.rename(target)
         self._library.config.set(MODEL_KEY, model_id)
-        return model_id
 
     def load(self):
         from app.core.ml.caption_blip import BlipCaptioner

@@ -44,3 +44,34 @@ class BlipCaptioner:
         with torch.inference_mode():
             out = self._model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=1, do_sample=False)
         return [t.strip() for t in self._processor.batch_decode(out, skip_special_tokens=True)]
+
+
+# A BLIP repository's processor and config files, and its weights as safetensors (repos also hold the same weights
+# as pytorch_model.bin and tf_model.h5: taking one copy saves a gigabyte).
+CONFIG_PATTERNS = ["*.json", "*.txt"]
+WEIGHT_PATTERNS = (["*.safetensors"], ["pytorch_model.bin"])
+
+
+def download_blip(repo: str, folder: "str | Path") -> None:
+    """Fetch a BLIP model from the Hugging Face hub into `folder` (save_pretrained layout), one copy of the
+    weights, with the hub client's progress bars. Only `shoebox models install caption:...` calls this."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError as exc:
+        raise ModelError("downloading a caption model needs huggingface_hub (pip install shoebox[ml])") from exc
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        for weights in WEIGHT_PATTERNS:
+            snapshot_download(repo, local_dir=str(folder), allow_patterns=CONFIG_PATTERNS + weights)
+            if any(folder.glob(weights[0])):
+                break
+        else:
+            raise ModelError(f"{repo} has no model weights Shoebox can read (model.safetensors or pytorch_model.bin)")
+    except ModelError:
+        raise
+    except Exception as exc:  # the hub client's own errors: not found, gated, connection lost
+        raise ModelError(f"cannot download {repo}: {exc}") from exc
+    import shutil
+
+    shutil.rmtree(folder / ".cache", ignore_errors=True)  # the hub client's bookkeeping, not part of the model

@@ -60,6 +60,15 @@ CATALOG: list[CatalogEntry] = [
         "clip:ViT-B-32/openai", IMAGE_TEXT, "ViT-B-32", "openai", 512, 605,
         "open_clip pretrained tag (OpenAI CLIP weights)", "the original CLIP",
     ),
+    # Caption models (app/core/captions): installed through library.captions, which makes them the caption model.
+    CatalogEntry(
+        "caption:Salesforce/blip-image-captioning-base", "caption", "BLIP", "base", 0, 990,
+        "Hugging Face Salesforce/blip-image-captioning-base (BSD-3-Clause)", "photo captions (BLIP base)",
+    ),
+    CatalogEntry(
+        "caption:Salesforce/blip-image-captioning-large", "caption", "BLIP", "large", 0, 1880,
+        "Hugging Face Salesforce/blip-image-captioning-large (BSD-3-Clause)", "better photo captions, ~3x slower",
+    ),
     CatalogEntry(
         "clip:ViT-B-16/laion2b_s34b_b88k", IMAGE_TEXT, "ViT-B-16", "laion2b_s34b_b88k", 512, 599,
         "open_clip pretrained tag (Hugging Face laion/CLIP-ViT-B-16-laion2B-s34B-b88K)",
@@ -127,17 +136,18 @@ def gpu_likely() -> bool:
     return bool({"CUDAExecutionProvider", "ROCMExecutionProvider"} & set(onnxruntime.get_available_providers()))
 
 
-def _check_online() -> None:
+OFFLINE_CLIP = ("Offline, copy an open_clip checkpoint to this machine and run `shoebox models import FILE "
+                "--arch ARCH` (or import an exported ONNX folder).")
+
+
+def check_online(offline_hint: str = OFFLINE_CLIP) -> None:
     """Fail in seconds with a clear message, instead of after the hub client's minute of retries."""
     import socket
 
     try:
         socket.create_connection((DOWNLOAD_HOST, 443), timeout=5).close()
     except OSError as exc:
-        raise ModelError(
-            f"cannot reach {DOWNLOAD_HOST} to download the model ({exc}). Offline, copy an open_clip checkpoint "
-            "to this machine and run `shoebox models import FILE --arch ARCH` (or import an exported ONNX folder)."
-        ) from exc
+        raise ModelError(f"cannot reach {DOWNLOAD_HOST} to download the model ({exc}). {offline_hint}") from exc
 
 
 class ModelRegistry:
@@ -322,14 +332,24 @@ class ModelRegistry:
 
     def install(self, model_id: str, *, shared: bool = False, int8: bool = True,
                 progress: Callable[[str], None] | None = None) -> ModelInfo:
-        """Explicit download of a catalogue model (open_clip shows a progress bar), then ONNX export."""
+        """Explicit download of a catalogue model (open_clip shows a progress bar), then ONNX export; a caption
+        model (`caption:REPO`) is downloaded by library.captions, a speech model (`speech:whisper-NAME/ct2`) by
+        app.core.voice.models (both with the hub's progress bars)."""
+        if model_id.startswith("caption:"):
+            self._library.captions.install(model_id, shared=shared, progress=progress)
+            return next(m for m in self.list() if m.id == model_id)
+        if model_id.startswith("speech:"):
+            from app.core.voice.models import install
+
+            install(self._library, model_id, progress)
+            return next(m for m in self.list() if m.id == model_id)
         from app.core.ml.clip_torch import TorchClip
 
         entry = next((e for e in CATALOG if e.id == model_id), None)
-        if entry is None:
+        if entry is None or entry.kind != IMAGE_TEXT:
             raise ModelError(f"unknown model {model_id}; known: {', '.join(e.id for e in CATALOG)}")
         say = progress or (lambda message: None)
-        _check_online()
+        check_online()
         target = self._target(model_id, shared)
         cache = target.parent / ".download-cache"
         say(f"downloading {entry.arch}/{entry.tag} (~{entry.size_mb} MB)")

@@ -1,8 +1,9 @@
 """Which photos' searchable text changed: triggers fill `search_dirty`, the word index and text vectors empty it.
 
-Migration 0009_voice creates these triggers; `ensure_triggers` recreates any that a later table rebuild dropped
-(SQLite drops a table's triggers with it, as Alembic's batch mode does when it alters a table) and then marks
-every photo, so nothing is missed. Keep this list in step with the migration's copy.
+Migrations 0009_voice and 0100_voicegui (titles and descriptions) create these triggers; `ensure_triggers`
+recreates any that a later table rebuild dropped (SQLite drops a table's triggers with it, as Alembic's batch
+mode does when it alters a table) and then marks every photo, so nothing is missed. Keep this list in step with
+the migrations' copies.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ def _mark(select_ids: str, meaning: int) -> str:
             f"meaning = max(meaning, excluded.meaning);")
 
 
-# (trigger name, event, table, ids to mark, marks the meaning text); the same as in migration 0009_voice.
+# (trigger name, event, table, ids to mark, marks the meaning text); the same as in migrations 0009_voice and
+# 0100_voicegui.
 TRIGGERS = [
     ("photos_ins", "AFTER INSERT", "photos", "SELECT NEW.id AS photo_id", 0),
     ("photos_del", "AFTER DELETE", "photos", "SELECT OLD.id AS photo_id", 1),
@@ -48,6 +50,13 @@ TRIGGERS = [
     ("captions_ins", "AFTER INSERT", "captions", "SELECT NEW.photo_id AS photo_id", 1),
     ("captions_upd", "AFTER UPDATE OF text", "captions", "SELECT NEW.photo_id AS photo_id", 1),
     ("captions_del", "AFTER DELETE", "captions", "SELECT OLD.photo_id AS photo_id", 1),
+    # The user's title and description; a rating or rotation alone marks nothing.
+    ("edits_ins", "AFTER INSERT", "photo_edits",
+     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT NULL OR NEW.description IS NOT NULL", 1),
+    ("edits_upd", "AFTER UPDATE OF title, description", "photo_edits",
+     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT OLD.title OR NEW.description IS NOT OLD.description", 1),
+    ("edits_del", "AFTER DELETE", "photo_edits",
+     "SELECT OLD.photo_id AS photo_id WHERE OLD.title IS NOT NULL OR OLD.description IS NOT NULL", 1),
 ]
 
 

@@ -3,11 +3,12 @@
 Both are derived data, like the FAISS indexes: the word index is its own SQLite file in the library's index/
 folder (`text.sqlite`, rebuilt from the database when missing or damaged), the meaning vectors are rows of
 `embeddings` under the text model's id with their own FAISS index. `sync_words()` runs before every word query
-and indexes the photos that triggers marked in `search_dirty`; `sync_meaning()` embeds the notes and captions of
-marked photos (a few inline so a new note is found at once, the rest by the BULK `text-embed` chain).
+and indexes the photos that triggers marked in `search_dirty`; `sync_meaning()` embeds the titles, descriptions,
+notes and captions of marked photos (a few inline so a new note is found at once, the rest by the BULK
+`text-embed` chain).
 
 Columns of the word index (BM25 weights in COLUMN_WEIGHTS): file and folder names, camera, place names, people's
-names, album and event titles, voice-note transcripts, captions.
+names, album and event titles, voice-note transcripts, captions, the user's titles and descriptions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from sqlalchemy import delete, select, text, update
 
 from app.core.db.models import (Album, AlbumPhoto, Caption, Embedding, Event, EventPhoto, Face, Person, Photo,
-                                PhotoFile, PhotoPlace, SearchDirty, VoiceNote)
+                                PhotoEdit, PhotoFile, PhotoPlace, SearchDirty, VoiceNote)
 from app.core.search.dirty import ensure_triggers
 
 if TYPE_CHECKING:
@@ -32,11 +33,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("names", "camera", "places", "people", "albums", "notes", "captions")
-COLUMN_WEIGHTS = (2.0, 1.0, 3.0, 4.0, 3.0, 5.0, 3.0)
+COLUMNS = ("names", "camera", "places", "people", "albums", "notes", "captions", "descriptions")
+COLUMN_WEIGHTS = (2.0, 1.0, 3.0, 4.0, 3.0, 5.0, 3.0, 5.0)
 CHUNK = 2000  # photos per transaction when catching up
 INLINE_MEANING = 64  # photos embedded inline before a query; more go to the text-embed task
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: titles and descriptions
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Words that match nearly every note or caption: left out of word queries (unless the query is only these), so
 # that "a dog at the beach" does not rank by "a", "at" and "the". Meaning search still sees the whole query.
@@ -168,7 +169,7 @@ class TextIndex:
             return s.scalar(select(text("count(*)")).select_from(SearchDirty).where(SearchDirty.meaning.is_(True))) or 0
 
     def sync_meaning(self, limit: int | None = INLINE_MEANING, check=lambda: None) -> int:
-        """Embed the meaning text (notes and captions) of up to `limit` marked photos; returns how many."""
+        """Embed the meaning text (title, description, notes, caption) of up to `limit` marked photos; returns how many."""
         from app.core.ml.text_minilm import TEXT_MODEL_ID, load_text_encoder
 
         if self._library.read_only:
@@ -292,12 +293,18 @@ def documents(s, ids: list[int]) -> dict[int, tuple[str, ...]]:
                             .where(EventPhoto.photo_id.in_(ids))))
     add("notes", s.execute(select(VoiceNote.photo_id, VoiceNote.transcript).where(VoiceNote.photo_id.in_(ids))))
     add("captions", s.execute(select(Caption.photo_id, Caption.text).where(Caption.photo_id.in_(ids))))
+    add("descriptions", s.execute(select(PhotoEdit.photo_id, PhotoEdit.title, PhotoEdit.description)
+                                  .where(PhotoEdit.photo_id.in_(ids))))
     return {i: tuple(_join(dict.fromkeys(p[c])) for c in COLUMNS) for i, p in parts.items()}
 
 
 def meaning_texts(s, ids: list[int]) -> dict[int, str]:
-    """The text whose meaning is embedded per photo: its notes' transcripts and its caption."""
+    """The text whose meaning is embedded per photo: its title and description, its notes' transcripts and its
+    caption."""
     texts: dict[int, list[str]] = {}
+    for photo_id, title, description in s.execute(select(PhotoEdit.photo_id, PhotoEdit.title, PhotoEdit.description)
+                                                  .where(PhotoEdit.photo_id.in_(ids))):
+        texts[photo_id] = [t for t in (title, description) if t]
     for photo_id, transcript in s.execute(select(VoiceNote.photo_id, VoiceNote.transcript)
                                           .where(VoiceNote.photo_id.in_(ids)).order_by(VoiceNote.id)):
         if transcript:

@@ -45,15 +45,12 @@ def transcribe_request(library: "Library") -> dict | None:
 
 
 def load_backend(library: "Library"):
-    """The speech backend of the library's chosen model (the bundled default unless imported otherwise)."""
-    from app.core.ml.speech import DEFAULT_SPEECH_MODEL, load_speech
-    from app.core.ml.registry import model_slug
+    """The speech backend of the library's chosen model (the bundled default unless another was installed)."""
+    from app.core.ml.speech import load_speech
+    from app.core.voice.models import model_folder
 
     model_id = library.voice.model_id()
-    if model_id == DEFAULT_SPEECH_MODEL:
-        return load_speech(model_id)
-    folder = library.layout.models / model_slug(model_id)
-    return load_speech(model_id, folder if folder.exists() else None)
+    return load_speech(model_id, model_folder(library, model_id))
 
 
 @task_handler(TASK_TYPE, max_concurrency=1)

@@ -1,0 +1,47 @@
+"""voicegui: photo titles and descriptions mark their photo for the word index and the meaning vectors
+
+The user's own title and description (photo_edits) are searchable like notes and captions: these triggers mark a
+photo in `search_dirty` when either changes (the same entries are in app/core/search/dirty.py). Photos that
+already have a title or description are marked once, so that their text is indexed and embedded.
+
+Revision ID: 0100_voicegui
+Revises: 0009_voice
+"""
+from alembic import op
+
+
+revision = "0100_voicegui"
+down_revision = "0009_voice"
+branch_labels = None
+depends_on = None
+
+
+def _mark(select_ids: str, meaning: int) -> str:
+    return (f"INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, 1, {meaning} FROM ({select_ids}) "
+            f"WHERE photo_id IS NOT NULL ON CONFLICT (photo_id) DO UPDATE SET words = 1, "
+            f"meaning = max(meaning, excluded.meaning);")
+
+
+# (trigger name, event, table, ids to mark, marks meaning text): a rating or rotation alone marks nothing.
+TRIGGERS = [
+    ("edits_ins", "AFTER INSERT", "photo_edits",
+     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT NULL OR NEW.description IS NOT NULL", 1),
+    ("edits_upd", "AFTER UPDATE OF title, description", "photo_edits",
+     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT OLD.title OR NEW.description IS NOT OLD.description", 1),
+    ("edits_del", "AFTER DELETE", "photo_edits",
+     "SELECT OLD.photo_id AS photo_id WHERE OLD.title IS NOT NULL OR OLD.description IS NOT NULL", 1),
+]
+
+
+def upgrade() -> None:
+    for name, event, table, ids, meaning in TRIGGERS:
+        op.execute(f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
+                   f"BEGIN {_mark(ids, meaning)} END")
+    op.execute("INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, 1, 1 FROM photo_edits "
+               "WHERE title IS NOT NULL OR description IS NOT NULL "
+               "ON CONFLICT (photo_id) DO UPDATE SET words = 1, meaning = 1")
+
+
+def downgrade() -> None:
+    for name, *_ in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS search_dirty_{name}")
