@@ -4,13 +4,13 @@ The user's own title and description (photo_edits) are searchable like notes and
 photo in `search_dirty` when either changes (the same entries are in app/core/search/dirty.py). Photos that
 already have a title or description are marked once, so that their text is indexed and embedded.
 
-Revision ID: 0100_voicegui
+Revision ID: 0010_voicegui
 Revises: 0009_voice
 """
 from alembic import op
 
 
-revision = "0100_voicegui"
+revision = "0010_voicegui"
 down_revision = "0009_voice"
 branch_labels = None
 depends_on = None
