@@ -1,6 +1,6 @@
 """Which photos' searchable text changed: triggers fill `search_dirty`, the word index and text vectors empty it.
 
-Migrations 0009_voice and 0100_voicegui (titles and descriptions) create these triggers; `ensure_triggers`
+Migrations 0009_voice and 0010_voicegui (titles and descriptions) create these triggers; `ensure_triggers`
 recreates any that a later table rebuild dropped (SQLite drops a table's triggers with it, as Alembic's batch
 mode does when it alters a table) and then marks every photo, so nothing is missed. Keep this list in step with
 the migrations' copies.
@@ -19,7 +19,7 @@ def _mark(select_ids: str, meaning: int) -> str:
 
 
 # (trigger name, event, table, ids to mark, marks the meaning text); the same as in migrations 0009_voice and
-# 0100_voicegui.
+# 0010_voicegui.
 TRIGGERS = [
     ("photos_ins", "AFTER INSERT", "photos", "SELECT NEW.id AS photo_id", 0),
     ("photos_del", "AFTER DELETE", "photos", "SELECT OLD.id AS photo_id", 1),
