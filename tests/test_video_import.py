@@ -144,3 +144,27 @@ def test_video_names_are_sniffed_and_audio_brands_are_not():
     assert sniff_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00M4A mp42", ".m4a") is None
     assert sniff_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", ".heic") == "heif"
     assert sniff_bytes(b"\x1aE\xdf\xa3\x9fB\x86\x81\x01B\xf7\x81\x01B\xf2\x81\x04B\xf3\x81\x08B\x82\x84webm", "") == "video"
+
+
+def test_clips_are_exported_like_photos_and_filtered_by_type(library, tmp_path):
+    from app.core.exchange.export import Exporter
+    from app.core.search.query import run_query
+
+    src = tmp_path / "src"
+    clip = write_clip(src / "clip.mp4", [solid(RED), solid(GREEN)], metadata={"creation_time": "2021-03-04T05:06:07Z"})
+    Image.new("RGB", (120, 90), GREY).save(src / "still.jpg")
+    library.importer.import_paths([src], progress=False)
+    ids = {p.path.rsplit("/", 1)[-1]: p.id for p in library.photos.list()}
+
+    assert run_query(library, "type:video") == [ids["clip.mp4"]]
+    assert run_query(library, "type:mp4") == [ids["clip.mp4"]]
+    assert run_query(library, "type:photo") == [ids["still.jpg"]]
+
+    summary = Exporter(library, template="{name}", sidecars=True).export(list(ids.values()), tmp_path / "out")
+    assert not summary.failed and len(summary.written) == 2
+    assert (tmp_path / "out" / "clip.mp4").read_bytes() == clip.read_bytes()
+    assert (tmp_path / "out" / "clip.xmp").is_file()
+    # Small copies: photos become resized JPEGs, a clip is copied as it is (it has no JPEG version).
+    small = Exporter(library, template="{name}", max_size=32).export(list(ids.values()), tmp_path / "small")
+    assert not small.failed and sorted(small.written) == ["clip.mp4", "still.jpg"]
+    assert (tmp_path / "small" / "clip.mp4").read_bytes() == clip.read_bytes()
