@@ -168,3 +168,18 @@ def test_clips_are_exported_like_photos_and_filtered_by_type(library, tmp_path):
     small = Exporter(library, template="{name}", max_size=32).export(list(ids.values()), tmp_path / "small")
     assert not small.failed and sorted(small.written) == ["clip.mp4", "still.jpg"]
     assert (tmp_path / "small" / "clip.mp4").read_bytes() == clip.read_bytes()
+
+
+def test_a_clips_lost_thumbnails_and_keyframes_are_made_again_from_the_clip(library, tmp_path):
+    from app.core.ingest.repair import find_broken_thumbnails, regenerate_thumbnails
+
+    write_clip(tmp_path / "src" / "clip.mov", [solid(RED), solid(BLUE)])
+    library.importer.import_paths([tmp_path / "src"], progress=False)
+    (clip,) = library.photos.list()
+    lost = [library.layout.thumbnail(clip.sha256, "grid"), library.layout.keyframe(clip.sha256, 1)]
+    for path in lost:
+        path.unlink()
+    assert find_broken_thumbnails(library) == [clip.id]
+    assert regenerate_thumbnails(library, [clip.id]) == [clip.id]
+    assert all(path.is_file() for path in lost)
+    assert library.photos.get(clip.id).status == "ok"
