@@ -183,3 +183,13 @@ def test_a_clips_lost_thumbnails_and_keyframes_are_made_again_from_the_clip(libr
     assert regenerate_thumbnails(library, [clip.id]) == [clip.id]
     assert all(path.is_file() for path in lost)
     assert library.photos.get(clip.id).status == "ok"
+
+
+def test_a_clip_that_fades_in_from_black_gets_a_lit_poster(tmp_path):
+    from app.core.ingest.video import read_video
+
+    clip = write_clip(tmp_path / "fade.mp4", [solid((0, 0, 0)), solid((200, 200, 30))])
+    video = read_video(clip.read_bytes(), mtime_ns=None, longest_side=256)
+    assert len(video.keyframes) == 1 and video.keyframes[0].image.getpixel((5, 5))[0] > 150
+    dark = write_clip(tmp_path / "night.mp4", [solid((0, 0, 0))])  # all dark: it keeps its dark keyframe
+    assert len(read_video(str(dark), mtime_ns=None, longest_side=256).keyframes) == 1

@@ -35,7 +35,8 @@ MIN_SCENE_S = 1.0
 PICK_S = 1.0  # a scene's keyframe is this far into it (or its last sample, if shorter)
 PER_MINUTE = 6  # at most this many keyframes per minute of clip...
 MIN_KEYFRAMES = 4  # ...but a short clip may keep this many
-DARK = 16  # a keyframe this dark on average (a fade from black) is dropped when the clip has others
+DARK = 24  # a keyframe this dark on average (a fade from black) is dropped when the clip has others (the
+# brightness is read from the histograms: all-black frames measure 16, the middle of the darkest bin)
 TRUNCATED_SLACK_S = 1.0  # frames may end this much (plus a key frame gap) before the declared length
 _BINS = 8
 _HIST_SIZE = (32, 32)  # frames are shrunk to this before their histograms are taken
