@@ -85,6 +85,8 @@ def test_the_viewer_plays_a_clip(window_with_clip, qtbot):
     player.seek.setSliderPosition(3000)
     player.seek.sliderReleased.emit()
     qtbot.waitUntil(lambda: abs(media.position() - 3000) < 600, timeout=10_000)
+    viewer.show_row(0)  # shown again (after an edit, a refresh): the clip goes on where it was, still paused
+    assert media.position() > 2000 and media.playbackState() == QMediaPlayer.PlaybackState.PausedState
 
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)  # back to the grid: the player lets go of the file
     assert media.source().isEmpty() and viewer.stack.currentWidget() is viewer.canvas

@@ -71,13 +71,13 @@ class VideoPlayer(QWidget):
 
     # -- what the viewer calls ------------------------------------------------------------------------------
     def load(self, path: str, *, autoplay: bool = True) -> None:
-        """Show this clip (from the start); it plays at once unless `autoplay` is False."""
+        """Show this clip from the start; it plays at once unless `autoplay` is False. The clip already shown
+        goes on as it is (the viewer shows its row again after an edit, a rating, a refresh)."""
+        if path == self._path:
+            return
         self.message.hide()
-        if path != self._path:
-            self._path = path
-            self.player.setSource(QUrl.fromLocalFile(path))
-        else:
-            self.player.setPosition(0)
+        self._path = path
+        self.player.setSource(QUrl.fromLocalFile(path))
         if autoplay:
             self.player.play()
 

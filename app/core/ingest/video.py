@@ -81,21 +81,19 @@ def read_video(source: bytes | str, *, mtime_ns: int | None, longest_side: int, 
             raise FileRejected(IngestError.UNSUPPORTED_VIDEO, "the video's codec cannot be decoded here")
         duration = _duration(container, stream)
         tags = _tags(container, stream)
+        fmt = _format_name(container, suffix)
+        width, height = stream.codec_context.width, stream.codec_context.height
         try:
             scenes, times, rotation, gap = _scan(container, stream, duration)
+            if not times:
+                raise FileRejected(IngestError.CORRUPT_VIDEO, "no frame of this video can be decoded")
+            if duration > 0 and times[-1] < duration - gap - TRUNCATED_SLACK_S:
+                raise FileRejected(IngestError.TRUNCATED_VIDEO, f"the file is cut short: its frames end at "
+                                   f"{times[-1]:.1f} s of {duration:.1f} s")
+            duration = duration or times[-1]
+            keyframes = [_keyframe(s, rotation, longest_side) for s in _choose(scenes, duration)]
         except (av.error.FFmpegError, OSError, ValueError, MemoryError) as exc:
             raise FileRejected(IngestError.CORRUPT_VIDEO, f"cannot decode this video: {_message(exc)}") from None
-        fmt = _format_name(container, suffix)
-    if not times:
-        raise FileRejected(IngestError.CORRUPT_VIDEO, "no frame of this video can be decoded")
-    last = times[-1]
-    if duration > 0 and last < duration - gap - TRUNCATED_SLACK_S:
-        raise FileRejected(
-            IngestError.TRUNCATED_VIDEO, f"the file is cut short: its frames end at {last:.1f} s of {duration:.1f} s"
-        )
-    duration = duration or last
-    keyframes = [_keyframe(s, rotation, longest_side) for s in _choose(scenes, duration)]
-    width, height = stream.codec_context.width, stream.codec_context.height
     if rotation % 180:
         width, height = height, width
     return VideoInfo(fmt, width, height, round(duration, 3), _metadata(tags, mtime_ns), keyframes)
