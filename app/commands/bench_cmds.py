@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "events": ("app.bench.events", "event segmentation: quality on a synthetic year vs fixed gaps, and speed"),
     "faces": ("app.bench.faces", "face clustering: recluster time, assign p95, pairwise F1, memory"),
     "speech": ("app.bench.speech", "voice-note transcription: real-time factor and word error rate"),
+    "video": ("app.bench.video", "video clips: read speed (realtime x) and keyframes per scene"),
 }
 
 

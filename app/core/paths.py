@@ -68,6 +68,10 @@ class LibraryLayout:
         """Thumbnails are sharded by the first two hex digits of the content hash: thumbnails/grid/ab/abcd….jpg."""
         return self.thumbnails / size / sha256[:2] / f"{sha256}.jpg"
 
+    def keyframe(self, sha256: str, index: int) -> Path:
+        """A video clip's keyframes (app.core.ingest.video), beside the thumbnails: thumbnails/keyframes/ab/abcd…-0.jpg."""
+        return self.thumbnails / "keyframes" / sha256[:2] / f"{sha256}-{index}.jpg"
+
     def create(self) -> None:
         for folder in (self.root, *self.folders):
             folder.mkdir(parents=True, exist_ok=True)

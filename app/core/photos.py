@@ -44,6 +44,8 @@ class PhotoInfo(PhotoMetadata):
     title: Optional[str] = None
     description: Optional[str] = None
     tags: list[str] = field(default_factory=list)
+    media: str = "photo"  # photo | video (a short clip)
+    duration_s: Optional[float] = None  # videos: length in seconds
 
     def to_json(self) -> dict:
         """The stable `photos --json` object (the metadata fields come first). What asdict gives, built
@@ -109,6 +111,8 @@ class PhotoService:
             thumbnail=self._thumbnail(photo.sha256, "grid"),
             preview=self._thumbnail(photo.sha256, "preview"),
             missing_paths=missing,
+            media=photo.media,
+            duration_s=photo.duration_s,
             **metadata_of(photo),
             **(edits.__dict__ if edits is not None else {}),
         )

@@ -1,12 +1,32 @@
 """Small marks on a grid cell for the user's edits: a heart for favourites, stars for ratings, and a dimmed cell
-with a cross for rejected photos (as in digiKam and Lightroom). Painted from PhotoInfo only: no extra reads."""
+with a cross for rejected photos (as in digiKam and Lightroom); a video clip's length in its corner. Painted from
+PhotoInfo only: no extra reads."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter
 
-HEART, STAR, CROSS = "♥", "★", "✕"
+HEART, STAR, CROSS, PLAY = "♥", "★", "✕", "▶"
+
+
+def paint_video_badge(painter: QPainter, cell: QRect, info) -> None:
+    """"▶ 0:06" at the bottom right of a video clip's picture."""
+    if getattr(info, "media", "photo") != "video":
+        return
+    from app.ui.format import duration
+
+    painter.save()
+    font = QFont(painter.font())
+    font.setBold(True)
+    font.setPixelSize(max(10, min(14, max(cell.width(), cell.height()) // 16)))
+    painter.setFont(font)
+    text = f"{PLAY} {duration(getattr(info, 'duration_s', None))}".strip()
+    metrics = painter.fontMetrics()
+    height = metrics.height() + 4
+    width = metrics.horizontalAdvance(text) + 10
+    _pill(painter, cell.right() - width - 4, cell.bottom() - height - 4, height, text, QColor(255, 255, 255))
+    painter.restore()
 
 
 def paint_edit_badges(painter: QPainter, cell: QRect, info) -> None:

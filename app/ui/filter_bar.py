@@ -14,7 +14,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("FilterBar", text)
 
 
-TYPES = ("jpeg", "heic", "png", "tiff", "webp", "gif")
+TYPES = ("jpeg", "heic", "png", "tiff", "webp", "gif", "video")
 
 
 class FilterBar(QWidget):

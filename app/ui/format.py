@@ -48,3 +48,13 @@ def position(lat: float | None, lon: float | None, alt: float | None = None) -> 
 
 def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def duration(seconds: float | None) -> str:
+    """A clip's length as players show it: 0:06, 12:34, 1:02:03 ("" when unknown)."""
+    if seconds is None or seconds < 0:
+        return ""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, QRect, QRec
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QStyle, QStyledItemDelegate
 
-from app.ui.badges import paint_edit_badges
+from app.ui.badges import paint_edit_badges, paint_video_badge
 from app.ui.format import month_label
 from app.ui.grid_model import InfoRole, ThumbnailRole
 
@@ -56,6 +56,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             _badge(painter, cell, f"×{len(info.paths)}", palette)
         if info is not None:
             paint_edit_badges(painter, target, info)
+            paint_video_badge(painter, target, info)
 
         if selected:
             pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)

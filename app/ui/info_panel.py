@@ -110,7 +110,9 @@ class InfoPanel(QScrollArea):
         self.values["Date"].setText(fmt.date_time(info.taken_at, info.tz_offset) + source)
         self.values["Camera"].setText(camera or _tr("Unknown"))
         self.values["Lens"].setText(info.lens or _tr("Unknown"))
-        self.values["Dimensions"].setText(f"{dims}{', ' + info.format if info.format else ''}")
+        length = fmt.duration(getattr(info, "duration_s", None)) if getattr(info, "media", "photo") == "video" else ""
+        self.values["Dimensions"].setText(f"{dims}{', ' + info.format if info.format else ''}"
+                                          f"{', ' + length if length else ''}")
         self.values["File size"].setText(fmt.file_size(info.size))
         self.values["Location"].setText(fmt.position(info.gps_lat, info.gps_lon, info.gps_alt))
         self.values["Files"].setText("\n".join(files) or _tr("None"))

@@ -1,7 +1,8 @@
 """The single-photo viewer: shows the grid thumbnail at once, then the preview, then the full-resolution file.
 
 Each stage is decoded off the GUI thread; arrivals for a photo the user has already left are ignored, and the
-next photo's preview is fetched ahead so that the arrow keys feel instant.
+next photo's preview is fetched ahead so that the arrow keys feel instant. A video clip plays in a VideoPlayer
+(app.ui.video_player) in the canvas's place.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPen, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from app.ui.grid_model import PhotoGridModel, thumbnail_key
 from app.ui.images import ImageLoader, rotated
@@ -213,11 +214,14 @@ class ViewerPage(QWidget):
         bar.addWidget(self.position)
 
         self.canvas = ImageCanvas()  # details show in the window's info panel, which follows row_changed
+        self.video_player = None  # made when the first clip is shown (QtMultimedia loads then)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.canvas)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.stack, 1)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close_viewer,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -241,6 +245,7 @@ class ViewerPage(QWidget):
             self.canvas.set_image(None)
             return
         self.title.setText(Path(info.path).name if info.path else self.tr("Photo {id}").format(id=info.id))
+        self._show_media(info)
         self.canvas.rotation = info.rotation
         if self.canvas.source is None or self._shown_id != info.id:
             self.canvas.set_photo_size(info.width, info.height)  # a new photo starts fitted
@@ -269,7 +274,29 @@ class ViewerPage(QWidget):
 
     def close_viewer(self) -> None:
         self.stop_slideshow()
+        self._show_media(None)
         self.closed.emit(self.row)
+
+    # -- video clips --------------------------------------------------------------------------------------
+    @staticmethod
+    def _is_video(info) -> bool:
+        return getattr(info, "media", "photo") == "video"
+
+    def _show_media(self, info) -> None:
+        """A clip plays in the player (its poster stays on the canvas behind); anything else stops it."""
+        present = [p for p in info.paths if p not in info.missing_paths] if info is not None else []
+        if info is None or not self._is_video(info) or not present:
+            if self.video_player is not None:
+                self.video_player.stop()
+            self.stack.setCurrentWidget(self.canvas)
+            return
+        if self.video_player is None:
+            from app.ui.video_player import VideoPlayer
+
+            self.video_player = VideoPlayer()
+            self.stack.addWidget(self.video_player)
+        self.stack.setCurrentWidget(self.video_player)
+        self.video_player.load(present[0], autoplay=not self.slideshow.isActive())
 
     # -- slideshow (space starts and pauses it) -----------------------------------------------------------
     def toggle_slideshow(self) -> None:
@@ -292,7 +319,9 @@ class ViewerPage(QWidget):
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
-        if key == Qt.Key.Key_Space:
+        if key == Qt.Key.Key_Space and self.stack.currentWidget() is self.video_player:
+            self.video_player.toggle_play()
+        elif key == Qt.Key.Key_Space:
             self.toggle_slideshow()
         elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
             self.canvas.zoom_by(ZOOM_STEP)
@@ -319,6 +348,8 @@ class ViewerPage(QWidget):
         return ("preview" if stage == 1 else "full", photo_id)
 
     def _request_full(self, info) -> None:
+        if self._is_video(info):
+            return  # the player shows the clip itself
         present = [p for p in info.paths if p not in info.missing_paths]
         if present:
             self.loader.request(self._key(2, info.id), present[0], FULL_MAX_SIDE)

@@ -94,6 +94,9 @@ class Photo(_metadata_columns(), Base):
     # "threshold:phash:crops" when near-duplicate grouping last saw this photo: NULL means new (grouped
     # incrementally), a different value means its hashes changed (the groups are rebuilt).
     dup_key: Mapped[Optional[str]] = mapped_column(String(64))
+    # photo | video (a short clip: app.core.ingest.video; its keyframes are `VideoKeyframe` rows).
+    media: Mapped[str] = mapped_column(String(8), default="photo", server_default="photo")
+    duration_s: Mapped[Optional[float]] = mapped_column(Float)  # videos only
 
     duplicate_group: Mapped[Optional[DuplicateGroup]] = relationship(back_populates="photos")
     files: Mapped[list["PhotoFile"]] = relationship(
@@ -214,6 +217,30 @@ class Embedding(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
     runtime: Mapped[str] = mapped_column(String(32))  # torch | onnx-fp32 | onnx-int8
     device: Mapped[str] = mapped_column(String(16))  # cpu | cuda | mps
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class VideoKeyframe(Base):
+    """A video clip's keyframe (one per scene, app.core.ingest.video): its picture is layout.keyframe(sha, frame);
+    the clip's poster is frame 0."""
+
+    __tablename__ = "video_keyframes"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time_s: Mapped[float] = mapped_column(Float)
+
+
+class KeyframeEmbedding(Base):
+    """The image vector of one keyframe of a clip, so smart search finds a clip by any of its scenes; the clip's
+    own `Embedding` is the mean of these (app.core.keyframes)."""
+
+    __tablename__ = "keyframe_embeddings"
+
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
     created_at: Mapped[float] = mapped_column(Float)
 
 

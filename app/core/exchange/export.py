@@ -3,6 +3,7 @@
 - Originals are copied byte for byte and each copy's sha256 is checked against the bytes read (and a change on
   disk since import is reported); `max_size` writes resized JPEGs instead (EXIF orientation and the user's
   rotation applied). A copied original keeps its bytes: its sidecar carries the user's rotation (tiff:Orientation).
+  Video clips are always copied as they are (a clip has no smaller JPEG version).
 - Every file is written to a temporary name in the destination, flushed to disk, verified, then renamed: a
   file that carries its final name is complete. A .zip is built as `<name>.zip.part` and renamed at the end.
 - Names come from a template (app.core.exchange.names): safe on every OS, never outside the destination.
@@ -122,7 +123,7 @@ class Exporter:
             source = next((f.path for f in photo.files if not f.missing), None)
             original = Path(source or (photo.files[0].path if photo.files else f"photo-{photo.id}")).name
             stem, dot, ext = original.rpartition(".") if "." in original else (original, "", "")
-            if self.max_size:
+            if self._resized(photo):
                 dot, ext = ".", "jpg"
             values = {"date": (photo.taken_at or "undated")[:10], "time": (photo.taken_at or "")[11:19].replace(":", ""),
                       "name": stem + dot + ext, "stem": stem, "ext": ext, "album": self.album_name or "",
@@ -130,6 +131,10 @@ class Exporter:
             items.append(_Item(photo, source, names.allocate(render(self.template, values)),
                                edits.get(photo.id, PhotoEdits())))
         return items
+
+    def _resized(self, photo: Photo) -> bool:
+        """Written as a resized JPEG (max_size), not copied: photos only."""
+        return bool(self.max_size) and photo.media != "video"
 
     # -- running -----------------------------------------------------------------------------------------------
     def export(self, photo_ids: Iterable[int], destination: Path | str) -> ExportSummary:
@@ -155,7 +160,7 @@ class Exporter:
         if not os.path.isfile(item.source):
             summary.failed.append((item.photo.id, f"{item.source} is gone"))
             return None
-        if not self.max_size:
+        if not self._resized(item.photo):
             return Path(item.source)
         try:
             return _resized_jpeg(item.source, self.max_size, item.edits.rotation)

@@ -6,6 +6,9 @@ they are added as deltas; anything else (deleted photos, another model) means a 
 outgrows exact search, an approximate index is built on a background thread from a snapshot while the old one
 keeps answering, then the rows that arrived meanwhile are added and it is swapped in under the lock. Saves are
 debounced so a burst of embed batches writes the file once.
+
+Video clips add one vector per keyframe (`KeyframeEmbedding`, keyed app.core.keyframes.vector_id); a search maps
+those back to the clip and keeps its best keyframe, so callers only ever see photo ids.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sqlalchemy import func, select
 
-from app.core.db.models import Embedding
+from app.core.db.models import Embedding, KeyframeEmbedding
 from app.core.index.vector_index import IndexSpec, VectorIndex
 from app.core.ml.registry import model_slug
 
@@ -56,24 +59,43 @@ class IndexManager:
         self._save_timer: threading.Timer | None = None
         self._builder: threading.Thread | None = None
         self.background = True  # tests and benchmarks may build in the foreground
+        self._has_keyframes = False  # clips' keyframe vectors are in the index (search maps them back)
 
     # -- database side ---------------------------------------------------------------------------------------
+    def _keyframe_totals(self, s, newest: float | None = None) -> tuple[int, int, float]:
+        """(count, sum of vector ids, newest) of the model's keyframe vectors (created at or before `newest`)."""
+        kf = KeyframeEmbedding
+        query = select(func.count(), func.coalesce(func.sum(kf.photo_id + (kf.frame + 1) * (1 << 32)), 0),
+                       func.coalesce(func.max(kf.created_at), 0.0)).where(kf.model_id == self.model_id)
+        if newest is not None:
+            query = query.where(kf.created_at <= newest)
+        count, id_sum, latest = s.execute(query).one()
+        return int(count), int(id_sum), float(latest)
+
     def _db_fingerprint(self) -> Fingerprint:
         with self._library.db.read_session() as s:
             count, id_sum, newest = s.execute(
                 select(func.count(), func.coalesce(func.sum(Embedding.photo_id), 0),
                        func.coalesce(func.max(Embedding.created_at), 0.0)).where(Embedding.model_id == self.model_id)
             ).one()
-        return Fingerprint(int(count), int(id_sum), float(newest))
+            kf_count, kf_sum, kf_newest = self._keyframe_totals(s)
+        self._has_keyframes = kf_count > 0
+        return Fingerprint(int(count) + kf_count, int(id_sum) + kf_sum, max(float(newest), kf_newest))
 
     def _rows(self, newer_than: float | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+        from app.core.keyframes import vector_id
+
         query = select(Embedding.photo_id, Embedding.vector, Embedding.created_at).where(
             Embedding.model_id == self.model_id
         )
+        kf = KeyframeEmbedding
+        frames = select(kf.photo_id, kf.frame, kf.vector, kf.created_at).where(kf.model_id == self.model_id)
         if newer_than is not None:
             query = query.where(Embedding.created_at > newer_than)
+            frames = frames.where(kf.created_at > newer_than)
         with self._library.db.read_session() as s:
             rows = s.execute(query).all()
+            rows += [(vector_id(r[0], r[1]), r[2], r[3]) for r in s.execute(frames)]
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.float32), newer_than or 0.0
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -125,6 +147,8 @@ class IndexManager:
                     Embedding.model_id == self.model_id, Embedding.created_at <= newest
                 )
             ).one()
+            kf_count, kf_sum, _ = self._keyframe_totals(s, newest)
+        count, id_sum = count + kf_count, id_sum + kf_sum
         if count != self._index.size:
             return Fingerprint(-1, 0, newest)  # disagreement: forces a rebuild
         return Fingerprint(int(count), int(id_sum), newest)
@@ -173,9 +197,24 @@ class IndexManager:
 
     # -- queries ---------------------------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Best first (photo id, cosine); a clip once, by its best keyframe."""
         with self._lock:
             index = self.sync()
-            return index.search(vector, k) if index is not None else []
+            if index is None:
+                return []
+            if not self._has_keyframes:
+                return index.search(vector, k)
+            from app.core.keyframes import photo_of
+
+            want = k
+            while True:  # keyframes of one clip take several places: ask for more until k photos are found
+                found = index.search(vector, want)
+                best: dict[int, float] = {}
+                for vid, score in found:
+                    best.setdefault(photo_of(vid), score)
+                if len(best) >= k or len(found) < want:
+                    return list(best.items())[:k]
+                want *= 2
 
     @property
     def kind(self) -> str | None:

@@ -6,6 +6,9 @@ Decoding is bounded twice: by pixels (`ingest.max_pixels`, checked from the head
 memory (`ingest.decode_memory_mb`, a budget all workers share, see budget.py).
 
 Errors are `FileRejected` (the bytes are bad and will stay bad) or `FileBusy` (try again later); errors.py.
+
+Video clips take the same path: hashed the same way, decoded by app.core.ingest.video instead of Pillow; their
+poster (the first keyframe) makes the thumbnails and their keyframes are written beside them.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from app.core.ingest.hashing import sha256_bytes, sha256_stream
 from app.core.ingest.heif import heif_truncation
 from app.core.ingest.metadata import PhotoMetadata, read_metadata
 from app.core.ingest.phash import phash_hex
-from app.core.ingest.sniff import HEADER_BYTES, RAW_EXTENSIONS, sniff_bytes
+from app.core.ingest.sniff import HEADER_BYTES, RAW_EXTENSIONS, VIDEO_EXTENSIONS, sniff_bytes
 from app.core.organise.embedded import EmbeddedInfo, read_embedded
 from app.core.ingest.thumbnails import decode_cost, decode_upright, make_thumbnails, prepare_decode, save_thumbnails
 
 __all__ = ["FileBusy", "FileRejected", "IngestSettings", "FileAnalysis", "analyse_file", "rebuild_thumbnails"]
 
+# What decoding a video clip holds at most (a few frames and keyframes): reserved from the decode budget.
+VIDEO_DECODE_BYTES = 192 * MB
 # Files up to this size are read into memory once, so the hash and the decoder see the very same bytes.
 IN_MEMORY_MAX = 64 * MB
 # Pillow's reader for each sniffed kind: opened directly, so Pillow's process-wide pixel guard (meant for other
@@ -85,6 +90,9 @@ class FileAnalysis:
     embedded: EmbeddedInfo = EmbeddedInfo()
     # Thumbnails written but not yet flushed to disk (analyse_file with durable=False): flush before storing.
     unflushed: tuple[str, ...] = ()
+    media: str = "photo"  # photo | video
+    duration_s: float | None = None  # videos
+    keyframes: tuple[float, ...] = ()  # videos: when each keyframe (layout.keyframe(sha, i)) is, in seconds
 
 
 @dataclass
@@ -106,6 +114,7 @@ class _Decoded:
     metadata: PhotoMetadata
     thumbs: dict[str, Image.Image]
     embedded: EmbeddedInfo = EmbeddedInfo()
+    video: object = None  # app.core.ingest.video.VideoInfo for a clip
 
 
 def register_heif() -> None:
@@ -126,6 +135,9 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings, *, d
     source, decoded = _read_and_decode(os.fspath(path), settings)
     unflushed: list[str] | None = None if durable else []
     thumbnail_paths = _save(decoded.thumbs, layout, source.sha256, replace=False, written=unflushed)
+    video = decoded.video
+    if video is not None:
+        _save_keyframes(video, layout, source.sha256, replace=False, written=unflushed)
     return FileAnalysis(
         path=source.path,
         size=source.stat.st_size,
@@ -141,6 +153,9 @@ def analyse_file(path: str | os.PathLike, layout, settings: IngestSettings, *, d
         phash_crops=crop_hashes_hex(decoded.thumbs["grid"]),
         embedded=decoded.embedded,
         unflushed=tuple(unflushed or ()),
+        media="video" if video is not None else "photo",
+        duration_s=video.duration_s if video is not None else None,
+        keyframes=tuple(k.time_s for k in video.keyframes) if video is not None else (),
     )
 
 
@@ -148,6 +163,8 @@ def rebuild_thumbnails(path: str | os.PathLike, layout, settings: IngestSettings
     """Write a photo's thumbnails again from an original file, which must still hold the photo's bytes
     (FileRejected `FileChanged` otherwise). Existing thumbnails are replaced."""
     source, decoded = _read_and_decode(os.fspath(path), settings, expect_sha256=sha256)
+    if decoded.video is not None:
+        _save_keyframes(decoded.video, layout, source.sha256, replace=True)
     return _save(decoded.thumbs, layout, source.sha256, replace=True)
 
 
@@ -156,6 +173,15 @@ def _save(thumbs, layout, sha256: str, *, replace: bool, written: list[str] | No
         return save_thumbnails(thumbs, layout, sha256, replace=replace, written=written)
     except OSError as exc:  # disk full, library folder not writable: not the photo's fault, so retry later
         raise FileBusy(f"cannot write thumbnails: {exc.strerror or exc}") from exc
+
+
+def _save_keyframes(video, layout, sha256: str, *, replace: bool, written: list[str] | None = None) -> None:
+    from app.core.ingest.video import save_keyframes
+
+    try:
+        save_keyframes([k.image for k in video.keyframes], layout, sha256, replace=replace, written=written)
+    except OSError as exc:
+        raise FileBusy(f"cannot write keyframes: {exc.strerror or exc}") from exc
 
 
 def _read_and_decode(path: str, settings: IngestSettings, expect_sha256: str | None = None):
@@ -199,6 +225,8 @@ def _read(path: str) -> _Source:
                 raise FileRejected(
                     IngestError.UNSUPPORTED_RAW, "a camera RAW layout Pillow cannot read (`shoebox import --help` lists what can)"
                 )
+            if kind is None and Path(path).suffix.lower() in VIDEO_EXTENSIONS:
+                raise FileRejected(IngestError.CORRUPT_VIDEO, "the file header matches no supported video type")
             if kind is None:
                 raise FileRejected(IngestError.NOT_AN_IMAGE, "the file header matches no supported image type")
             f.seek(0)
@@ -244,8 +272,29 @@ def _check_complete(source: _Source) -> None:
         raise FileRejected(IngestError.TRUNCATED_IMAGE, f"the file is cut short: {reason}")
 
 
+def _decode_video(source: _Source, settings: IngestSettings) -> _Decoded:
+    """A clip: its keyframes decoded within the shared decode budget (a fixed share: the frame size is not known
+    before the container is opened); the first keyframe is the poster that makes the thumbnails."""
+    from app.core.ingest.video import read_video
+
+    need = VIDEO_DECODE_BYTES + len(source.data or b"")
+    try:
+        with DECODE_BUDGET.reserve(need, max(need, settings.decode_memory_mb * MB)):
+            video = read_video(
+                source.data if source.data is not None else source.path,
+                mtime_ns=source.stat.st_mtime_ns, longest_side=settings.preview_px, suffix=Path(source.path).suffix,
+            )
+    except MemoryError:
+        raise FileBusy("not enough memory to decode this video now", IngestError.OUT_OF_MEMORY) from None
+    thumbs = make_thumbnails(video.keyframes[0].image, settings.sizes)
+    return _Decoded(format=video.format, width=video.width, height=video.height, metadata=video.metadata,
+                    thumbs=thumbs, video=video)
+
+
 def _decode(source: _Source, settings: IngestSettings) -> _Decoded:
     kind = source.kind
+    if kind == "video":
+        return _decode_video(source, settings)
     limit = settings.max_pixels
     try:
         _check_complete(source)

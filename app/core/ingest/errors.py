@@ -27,6 +27,9 @@ class IngestError(StrEnum):
     FILE_BUSY = "FileBusy"  # an I/O error, a full disk, a file still being written
     FILE_CHANGED = "FileChanged"  # replaced again and again while it was being read
     OUT_OF_MEMORY = "OutOfMemory"
+    CORRUPT_VIDEO = "CorruptVideo"  # a video container or stream that cannot be read
+    TRUNCATED_VIDEO = "TruncatedVideo"  # its frames end well before the length its container declares
+    UNSUPPORTED_VIDEO = "UnsupportedVideo"  # no picture track, or a codec the bundled FFmpeg cannot decode
 
 
 # Failures decided by the file's bytes (and the library's limits): an unchanged file is not tried again.
@@ -40,6 +43,9 @@ CONTENT_FAILURES = frozenset(
         IngestError.TRUNCATED_IMAGE,
         IngestError.DECOMPRESSION_BOMB,
         IngestError.TOO_LARGE,
+        IngestError.CORRUPT_VIDEO,
+        IngestError.TRUNCATED_VIDEO,
+        IngestError.UNSUPPORTED_VIDEO,
     }
 )
 

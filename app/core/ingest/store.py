@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.core.db.models import FailedFile, Photo, PhotoFile
+from app.core.db.models import FailedFile, Photo, PhotoFile, VideoKeyframe
 from app.core.db.types import text_safe
 from app.core.ingest.analyse import FileAnalysis
 from app.core.organise.service import store_embedded
@@ -68,6 +68,8 @@ def store_analysis(session: Session, analysis: FileAnalysis, folder_id: int | No
         photo_id = found.id
         conn.execute(_UPDATE_PHOTO, {"photo_id_": photo_id, **content})
         outcome = DUPLICATE
+    if analysis.keyframes:
+        _store_keyframes(conn, photo_id, analysis.keyframes)
 
     row = conn.execute(_FILE_BY_PATH, {"path_": analysis.path}).first()
     file_id = row.id if row is not None else None
@@ -144,6 +146,15 @@ def mark_missing(session: Session, file_ids: list[int]) -> int:
     return len(file_ids)
 
 
+_KEYFRAMES = VideoKeyframe.__table__
+
+
+def _store_keyframes(conn, photo_id: int, times: tuple[float, ...]) -> None:
+    """A clip's keyframe rows (content-derived like its thumbnails: any copy may write them again)."""
+    conn.execute(delete(_KEYFRAMES).where(_KEYFRAMES.c.photo_id == photo_id))
+    conn.execute(insert(_KEYFRAMES), [{"photo_id": photo_id, "frame": i, "time_s": t} for i, t in enumerate(times)])
+
+
 def _content_values(analysis: FileAnalysis, *, has_date: bool) -> dict:
     """Content-derived columns: the same for every copy of the bytes, so any copy may (re)write them."""
     meta = analysis.metadata
@@ -159,6 +170,8 @@ def _content_values(analysis: FileAnalysis, *, has_date: bool) -> dict:
         "format": analysis.format[:16],
         "phash": analysis.phash,
         "phash_crops": analysis.phash_crops,
+        "media": analysis.media,
+        "duration_s": analysis.duration_s,
         "error": None,
         "status": "ok",
     }

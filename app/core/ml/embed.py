@@ -127,8 +127,12 @@ def load_image(library: "Library", photo_id: int, sha256: str) -> Image.Image | 
 def embed_rows(library: "Library", encoder, model_id: str, rows: Iterable[tuple[int, str]],
                ctx: TaskContext | None = None) -> tuple[list[Embedding], list[EmbedFailure]]:
     """Embedding rows for the photos that could be decoded and failure rows for the others (not yet added to a
-    session)."""
+    session). A video clip is embedded by its keyframes: its rows include their KeyframeEmbedding rows
+    (app.core.keyframes)."""
+    from app.core.keyframes import clip_rows, frames_of, load_keyframes
+
     rows = list(rows)
+    clips = frames_of(library, [photo_id for photo_id, _sha in rows])
     out: list[Embedding] = []
     failed: list[EmbedFailure] = []
     now = time.time()
@@ -136,11 +140,16 @@ def embed_rows(library: "Library", encoder, model_id: str, rows: Iterable[tuple[
         if ctx is not None:
             ctx.check_cancelled()
             ctx.set_progress(start / max(len(rows), 1))
-        ids, images = [], []
+        groups, images = [], []  # (photo id, keyframe numbers or None for a photo), the pictures in order
         for photo_id, sha in rows[start : start + BATCH]:
+            frames = load_keyframes(library, sha, clips[photo_id]) if photo_id in clips else []
+            if frames:
+                groups.append((photo_id, [frame for frame, _img in frames]))
+                images += [img for _frame, img in frames]
+                continue
             img = load_image(library, photo_id, sha)
             if img is not None:
-                ids.append(photo_id)
+                groups.append((photo_id, None))
                 images.append(img)
             else:
                 failed.append(EmbedFailure(
@@ -150,7 +159,15 @@ def embed_rows(library: "Library", encoder, model_id: str, rows: Iterable[tuple[
         if not images:
             continue
         vectors = np.ascontiguousarray(encoder.encode_images(images), dtype=np.float32)
-        for photo_id, vector in zip(ids, vectors):
+        at = 0
+        for photo_id, frames in groups:
+            if frames is not None:
+                out += clip_rows(photo_id, model_id, frames, vectors[at:at + len(frames)], runtime=encoder.runtime,
+                                 device=encoder.device)
+                at += len(frames)
+                continue
+            vector = vectors[at]
+            at += 1
             out.append(
                 Embedding(photo_id=photo_id, model_id=model_id, dim=len(vector),
                           vector=vector.tobytes(), runtime=encoder.runtime, device=encoder.device, created_at=now)

@@ -3,7 +3,9 @@
 One task per photo (BULK priority, one at a time: the model is the bottleneck and holds memory), keyed
 `faces:<model>:<photo>`, so a re-queue is a no-op and a killed run resumes with the photos still lacking a
 `face_scans` row. Detection runs on the stored 1440 px preview (upright, already decoded), or the original
-decoded upright at that size; boxes are scaled back to the photo's upright pixels.
+decoded upright at that size; boxes are scaled back to the photo's upright pixels. A video clip is searched on
+each of its keyframes (app.core.keyframes); a face much like one already found on an earlier keyframe of the
+same clip (SAME_FACE) is the same person seen again and is not stored twice.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ TASK_TYPE = "faces"
 DETECT_PX = 1440  # the preview's long side: big enough for faces down to ~1/40 of the picture
 CROP_PX = 160
 CROP_MARGIN = 0.25
+SAME_FACE = 0.6  # cosine between two faces of one clip above which they are one person seen twice
 
 
 def task_key(model_id: str, photo_id: int) -> str:
@@ -123,30 +126,41 @@ def scan_photo(library: "Library", photo_id: int, model_id: str) -> list[Face] |
         if photo is None:
             return None
         sha, width, height = photo.sha256, photo.width, photo.height
-    image = load_upright(library, photo_id, sha, max(width or 0, height or 0) or None)
-    if image is None:
-        log.warning("photo %s: nothing decodable to find faces in", photo_id)
-        return None
-    scale = (width / image.width) if width else 1.0
+    from app.core.keyframes import frames_of, load_keyframes
+
+    clip = frames_of(library, [photo_id]).get(photo_id)
+    images = [image for _frame, image in load_keyframes(library, sha, clip)] if clip else []
+    if not images:
+        image = load_upright(library, photo_id, sha, max(width or 0, height or 0) or None)
+        if image is None:
+            log.warning("photo %s: nothing decodable to find faces in", photo_id)
+            return None
+        images = [image]
     min_size = float(library.config.get("faces.min_size_px"))
     min_blur = float(library.config.get("faces.min_blur"))
     now = time.time()
     faces = []
-    for i, found in enumerate(face_backend(model_id).analyse(image)):
-        name = crop_name(sha, model_id, i)
-        save_crop(library, image, found.box, name)
-        size = min(found.box[2], found.box[3])
-        x, y, w, h = (v * scale for v in found.box)
-        faces.append(
-            Face(
-                photo_id=photo_id, model_id=model_id, x=x, y=y, w=w, h=h,
-                landmarks=json.dumps([[px * scale, py * scale] for px, py in found.landmarks]),
-                score=found.score, size_px=size, blur=found.blur,
-                recognisable=size >= min_size and found.blur >= min_blur,
-                embedding=found.embedding.tobytes(), crop=name, person_id=None, confirmed=False, rejected="[]",
-                forgotten=False, created_at=now,
+    seen: list = []  # the embeddings kept so far (a clip's keyframes show the same people again)
+    for image in images:
+        scale = (width / image.width) if width else 1.0
+        for found in face_backend(model_id).analyse(image):
+            if len(images) > 1 and any(float(found.embedding @ other) > SAME_FACE for other in seen):
+                continue
+            seen.append(found.embedding)
+            name = crop_name(sha, model_id, len(faces))
+            save_crop(library, image, found.box, name)
+            size = min(found.box[2], found.box[3])
+            x, y, w, h = (v * scale for v in found.box)
+            faces.append(
+                Face(
+                    photo_id=photo_id, model_id=model_id, x=x, y=y, w=w, h=h,
+                    landmarks=json.dumps([[px * scale, py * scale] for px, py in found.landmarks]),
+                    score=found.score, size_px=size, blur=found.blur,
+                    recognisable=size >= min_size and found.blur >= min_blur,
+                    embedding=found.embedding.tobytes(), crop=name, person_id=None, confirmed=False, rejected="[]",
+                    forgotten=False, created_at=now,
+                )
             )
-        )
     return faces
 
 

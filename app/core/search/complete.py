@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.core.db.models import Album, Event, Person, Photo, PhotoPlace, PhotoTag, Tag
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
-from app.core.search.sql import TYPE_FORMATS
+from app.core.search.sql import MEDIA_TYPES, TYPE_FORMATS
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -55,7 +55,7 @@ def _values(library: "Library", name: str) -> list[str]:
     if name == "has":
         return sorted(HAS_VALUES)
     if name == "type":
-        return sorted(TYPE_FORMATS)
+        return sorted([*TYPE_FORMATS, *MEDIA_TYPES])
     return []
 
 

@@ -27,7 +27,7 @@ FILTERS = {
     "album": 'photos in an album (album:"Summer 2019")',
     "event": "photos in an event, by id or title (event:12, event:Kyoto)",
     "has": "has:gps, has:place, has:faces, has:voice",
-    "type": "file type (type:heic, type:jpeg, type:png)",
+    "type": "file type (type:heic, type:jpeg, type:png, type:video)",
     "person": 'a named person (person:Alice, person:"Alice Smith")',
     "tag": 'a tag or keyword, with the tags under it (tag:kyoto, tag:"Places/Japan")',
     "rating": "star rating (rating:4, rating:>=4, rating:3..5, rating:0 for unrated)",

@@ -19,7 +19,11 @@ from app.core.search.parse import RATING_PATTERN, IS_VALUES, And, Filter, Not, O
 # type: values -> Photo.format as the decoder names it (Pillow's format names).
 TYPE_FORMATS = {"heic": ("HEIF", "HEIC", "AVIF"), "heif": ("HEIF", "HEIC"), "jpeg": ("JPEG", "MPO"),
                 "jpg": ("JPEG", "MPO"), "png": ("PNG",), "tiff": ("TIFF",), "tif": ("TIFF",), "gif": ("GIF",),
-                "webp": ("WEBP",), "avif": ("AVIF",), "bmp": ("BMP",)}
+                "webp": ("WEBP",), "avif": ("AVIF",), "bmp": ("BMP",),
+                # video clips, by container (app.core.ingest.video names them); `type:video` is any clip
+                "mp4": ("MP4",), "mov": ("MOV",), "m4v": ("M4V",), "3gp": ("3GP", "3G2"), "webm": ("WEBM",),
+                "mkv": ("MKV",)}
+MEDIA_TYPES = ("photo", "video")  # type:video (every clip), type:photo (every still)
 
 _MAX_ALBUM_DEPTH = 8  # smart albums that name each other
 
@@ -165,6 +169,8 @@ class SqlBuilder:
 
     def f_type(self, node: Filter):
         value = node.value.lower().lstrip(".")
+        if value in MEDIA_TYPES:
+            return Photo.media == value
         formats = TYPE_FORMATS.get(value)
         if formats is None:
             raise self.bad(node, f"unknown file type {node.value!r} (types: {', '.join(sorted(TYPE_FORMATS))})")
