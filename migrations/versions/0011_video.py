@@ -3,15 +3,15 @@ keyframe's image vector, so smart search finds a clip by any of its scenes
 
 Plain ADD COLUMN on photos (no table rebuild), so the search triggers of 0009_voice on it stay.
 
-Revision ID: 0100_video
-Revises: 0009_voice
+Revision ID: 0011_video
+Revises: 0010_voicegui
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0100_video"
-down_revision = "0009_voice"
+revision = "0011_video"
+down_revision = "0010_voicegui"
 branch_labels = None
 depends_on = None
 
