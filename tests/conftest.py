@@ -18,6 +18,13 @@ CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 REAL_HOME = Path.home()  # before any test moves it; test_isolation checks that nothing points here
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _gui_application(qapp):
+    """One QApplication for the whole run, made before any test: the task engine makes a bare QCoreApplication
+    when none exists, and a GUI test running after it in the same process would then get no fonts (Qt aborts)."""
+    return qapp
+
+
 @pytest.fixture(autouse=True)
 def _private_user_dirs(tmp_path_factory, monkeypatch):
     """No test sees (or writes) the developer's own models, settings or default library: HOME, the XDG
