@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -16,6 +18,24 @@ mute_expected_warnings()
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 REAL_HOME = Path.home()  # before any test moves it; test_isolation checks that nothing points here
+
+
+# pytest-qt waits 5 s by default; on a loaded 2-core CI machine a window's first paint or a background task can
+# take longer. A wait still ends the moment its condition holds, so a generous default costs a passing test nothing.
+GENEROUS_WAIT_MS = 60_000
+
+
+def _generous_default_timeout(wait):
+    @functools.wraps(wait)
+    def patient(*args, **kwargs):
+        kwargs.setdefault("timeout", GENEROUS_WAIT_MS)
+        return wait(*args, **kwargs)
+
+    return patient
+
+
+for _name in ("waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitExposed", "waitActive"):
+    setattr(QtBot, _name, _generous_default_timeout(getattr(QtBot, _name)))
 
 
 @pytest.fixture(scope="session", autouse=True)
