@@ -16,7 +16,29 @@ if sys.stderr is None:
 
 CLI_NAMES = ("shoebox", "shoebox-cli")
 
-if os.path.basename(sys.argv[0]) in CLI_NAMES:
+
+def multimedia_check() -> int:
+    """`SHOEBOX_CHECK_MULTIMEDIA=1 Shoebox`: print as JSON what QtMultimedia's FFmpeg backend decodes. Only a
+    loaded media plugin lists anything, so packaging/smoke_test.py uses it to prove QtMultimedia,
+    QtMultimediaWidgets and the plugin are in the bundle (voice notes and video clips need them)."""
+    import json
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtMultimedia import QMediaFormat
+    from PySide6.QtMultimediaWidgets import QVideoWidget  # noqa: F401 - the module is in the bundle
+
+    app = QCoreApplication(sys.argv[:1])  # noqa: F841 - the media plugin needs an application object
+    decode = QMediaFormat.ConversionMode.Decode
+    fmt = QMediaFormat()
+    print(json.dumps({"audio": [c.name for c in fmt.supportedAudioCodecs(decode)],
+                      "video": [c.name for c in fmt.supportedVideoCodecs(decode)],
+                      "files": [f.name for f in fmt.supportedFileFormats(decode)]}))
+    return 0
+
+
+if os.environ.get("SHOEBOX_CHECK_MULTIMEDIA"):
+    main = multimedia_check
+elif os.path.basename(sys.argv[0]) in CLI_NAMES:
     from app.cli import main
 else:
     from app.__main__ import main

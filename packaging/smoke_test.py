@@ -110,6 +110,25 @@ def check_cli(bundle: Path, library: Path, corpus: Path, faces: Path | None, env
     return summary
 
 
+def check_multimedia(bundle: Path, env: dict) -> dict:
+    """QtMultimedia, QtMultimediaWidgets and the FFmpeg media plugin are in the bundle (entry_gui.py's
+    SHOEBOX_CHECK_MULTIMEDIA lists what the loaded backend decodes): voice notes and video clips need them."""
+    exe = bundle / ("Shoebox.exe" if IS_WIN else "Shoebox")
+    proc = subprocess.run([str(exe)], env={**env, "SHOEBOX_CHECK_MULTIMEDIA": "1", "QT_QPA_PLATFORM": "offscreen"},
+                          capture_output=True, text=True, timeout=300)
+    try:
+        codecs = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise SmokeFailure(f"the QtMultimedia check printed no JSON (exit {proc.returncode}):\n"
+                           f"{proc.stderr[-3000:]}") from None
+    missing = {"Wave", "AAC"} - set(codecs["audio"]) or {"MPEG4", "Wave"} - set(codecs["files"])
+    if missing:
+        raise SmokeFailure(f"QtMultimedia decodes no {sorted(missing)} (is the FFmpeg media plugin in the bundle?): "
+                           f"{codecs}; {proc.stderr[-2000:]}")
+    return {"audio_codecs": len(codecs["audio"]), "video_codecs": len(codecs["video"]),
+            "file_formats": len(codecs["files"])}
+
+
 def read_xwd(path: Path):
     """The screen Xvfb keeps in an XWD file (-fbdir) as a PIL image; reading it costs no X round trip."""
     from PIL import Image
@@ -277,8 +296,11 @@ def main() -> int:
         (tmp / "home").mkdir()
         library = tmp / "library"
         try:
+            multimedia = None if args.gui_only else check_multimedia(bundle, clean_env(tmp / "home"))
             result = {} if args.gui_only else {"cli": check_cli(bundle, library, corpus, faces, clean_env(tmp / "home"), args.allow_failed,
                                      Path(args.onnx_model).resolve() if args.onnx_model else None)}
+            if multimedia:
+                result["multimedia"] = multimedia
             if sys.platform.startswith("linux") and not args.no_gui:
                 result["gui"] = check_gui(bundle, library, tmp, Path(args.screenshot).resolve(),
                                           Path(args.gui_exe).resolve() if args.gui_exe else None)
