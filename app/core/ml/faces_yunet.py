@@ -168,6 +168,8 @@ def _session(path: Path, free_input: str | None = None):
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # the files' leftover initializers make onnxruntime chatty
+    # Faces run in the background worker beside other tasks: idle threads sleep instead of spinning on a core.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     model = for_onnxruntime(path.read_bytes(), free_input)
     return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
