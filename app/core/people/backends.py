@@ -32,7 +32,7 @@ def pair_distance(library, model_id: str) -> float:
 
 
 def face_backend(model_id: str):
-    """The backend object for a model id (lazy: onnxruntime and the weights load on its first use)."""
+    """The backend object for a model id (lazy: cv2 and the weights load on its first use)."""
     with _LOCK:
         if model_id not in _LOADED:
             if model_id != DEFAULT_MODEL:
