@@ -28,7 +28,8 @@ from app import __version__  # noqa: E402
 
 # Wheels keep their bundled libraries in "<distribution>.libs"; count them with the package that loads them.
 LIBS_OWNER = {"opencv_python_headless.libs": "cv2", "faiss_cpu.libs": "faiss", "numpy.libs": "numpy",
-              "scipy.libs": "scipy", "pillow.libs": "PIL", "pillow_heif.libs": "pillow_heif"}
+              "scipy.libs": "scipy", "pillow.libs": "PIL", "pillow_heif.libs": "pillow_heif",
+              "pi_heif.libs": "pi_heif"}
 
 
 def run_pyinstaller() -> None:
@@ -52,8 +53,8 @@ def part_of(path: Path, bundle: Path) -> str:
         return rel[0]
     top = rel[1]
     if len(rel) == 2:  # a loose file in _internal/
-        if top.startswith("_pillow_heif"):
-            return "pillow_heif"
+        if top.startswith(("_pillow_heif", "_pi_heif")):
+            return top[1:].split(".", 1)[0]
         return "Python runtime" if top.startswith(("libpython", "base_library")) else "system libraries"
     return LIBS_OWNER.get(top, top)
 

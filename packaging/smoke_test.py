@@ -8,6 +8,9 @@
    with --onnx-model DIR an exported CLIP model is imported and searched with (onnxruntime and faiss).
 2. GUI (Linux, needs Xvfb): start `Shoebox --library L` on a fresh X server, time until the window is painted
    (first frame with the window on it) and until it settles (no change for 3 seconds), save a screenshot.
+   The window queues a thumbnail check when it opens a library and runs it in its background worker, a
+   `shoebox tasks worker` process started from the bundle's own CLI executable: that check must get done
+   while the window runs (only the worker runs tasks), which proves the packaged worker starts.
 Run by packaging/build.py, never by the default test run (it needs a built bundle and takes a minute).
 Exits non-zero with a message when a check fails; prints a JSON summary last.
 """
@@ -107,6 +110,25 @@ def check_cli(bundle: Path, library: Path, corpus: Path, faces: Path | None, env
     return summary
 
 
+def check_multimedia(bundle: Path, env: dict) -> dict:
+    """QtMultimedia, QtMultimediaWidgets and the FFmpeg media plugin are in the bundle (entry_gui.py's
+    SHOEBOX_CHECK_MULTIMEDIA lists what the loaded backend decodes): voice notes and video clips need them."""
+    exe = bundle / ("Shoebox.exe" if IS_WIN else "Shoebox")
+    proc = subprocess.run([str(exe)], env={**env, "SHOEBOX_CHECK_MULTIMEDIA": "1", "QT_QPA_PLATFORM": "offscreen"},
+                          capture_output=True, text=True, timeout=300)
+    try:
+        codecs = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise SmokeFailure(f"the QtMultimedia check printed no JSON (exit {proc.returncode}):\n"
+                           f"{proc.stderr[-3000:]}") from None
+    missing = {"Wave", "AAC"} - set(codecs["audio"]) or {"MPEG4", "Wave"} - set(codecs["files"])
+    if missing:
+        raise SmokeFailure(f"QtMultimedia decodes no {sorted(missing)} (is the FFmpeg media plugin in the bundle?): "
+                           f"{codecs}; {proc.stderr[-2000:]}")
+    return {"audio_codecs": len(codecs["audio"]), "video_codecs": len(codecs["video"]),
+            "file_formats": len(codecs["files"])}
+
+
 def read_xwd(path: Path):
     """The screen Xvfb keeps in an XWD file (-fbdir) as a PIL image; reading it costs no X round trip."""
     from PIL import Image
@@ -142,7 +164,50 @@ def free_display() -> int:
     raise SmokeFailure("no free X display number")
 
 
-def check_gui(bundle: Path, library: Path, tmp: Path, screenshot: Path, exe: Path | None = None) -> dict:
+WORKER_TASK = "thumbnails_check"  # queued by the window on opening a library (app.core.ingest.repair)
+WORKER_DEADLINE_S = 120.0
+
+
+def done_tasks(bundle: Path, library: Path, env: dict, task_type: str) -> set[int]:
+    return {t["id"] for t in cli(bundle, env, "--library", str(library), "tasks", "list", "--json")
+            if t["type"] == task_type and t["state"] == "done"}
+
+
+def worker_processes(parent: int) -> list[str]:
+    """Command lines of the `tasks worker` children of a process (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != parent:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended meanwhile
+        args = [a.decode(errors="replace") for a in cmdline if a]
+        if args[-2:] == ["tasks", "worker"]:
+            found.append(" ".join(args))
+    return found
+
+
+def check_worker(bundle: Path, library: Path, app: subprocess.Popen, env: dict, before: set[int],
+                 log: Path) -> dict:
+    """The window's background worker started (from the bundle's CLI) and ran the check the window queued."""
+    started, seen = time.monotonic(), []
+    while time.monotonic() - started < WORKER_DEADLINE_S:
+        if app.poll() is not None:
+            raise SmokeFailure(f"Shoebox exited {app.returncode}:\n{log.read_text()[-3000:]}")
+        seen = seen or worker_processes(app.pid)
+        new = done_tasks(bundle, library, env, WORKER_TASK) - before
+        if new:
+            return {"worker_ran": sorted(new), "worker_cmdline": seen[0] if seen else None}
+        time.sleep(0.5)
+    raise SmokeFailure(f"the window's background worker did not run the {WORKER_TASK} task within "
+                       f"{WORKER_DEADLINE_S:.0f} s (worker processes seen: {seen}); window log:\n"
+                       f"{log.read_text()[-3000:]}")
+
+
+def check_gui(bundle: Path, library: Path, tmp: Path, screenshot: Path, exe: Path | None = None,
+              worker: bool = True) -> dict:
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         raise SmokeFailure("Xvfb is not installed (apt-get install xvfb)")
@@ -162,6 +227,7 @@ def check_gui(bundle: Path, library: Path, tmp: Path, screenshot: Path, exe: Pat
         runtime = tmp / "runtime"
         runtime.mkdir(mode=0o700)
         env = clean_env(tmp / "home", DISPLAY=f":{display}", XDG_RUNTIME_DIR=str(runtime))
+        before = done_tasks(bundle, library, env, WORKER_TASK) if worker and library.exists() else set()
         log = open(tmp / "gui.log", "w")
         started = time.monotonic()
         app = subprocess.Popen([str(exe or bundle / "Shoebox"), "--library", str(library)], env=env, stdout=log,
@@ -189,8 +255,12 @@ def check_gui(bundle: Path, library: Path, tmp: Path, screenshot: Path, exe: Pat
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         image = read_xwd(framebuffer)
         image.save(screenshot)
-        return {"painted_s": round(painted_s, 2), "painted_cpu_s": round(painted_cpu_s, 2),"settled_s": None if settled_s is None else round(settled_s, 2),
-                "screen_painted": round(painted_fraction(image), 2), "screenshot": str(screenshot)}
+        result = {"painted_s": round(painted_s, 2), "painted_cpu_s": round(painted_cpu_s, 2),
+                  "settled_s": None if settled_s is None else round(settled_s, 2),
+                  "screen_painted": round(painted_fraction(image), 2), "screenshot": str(screenshot)}
+        if worker and exe is None:
+            result.update(check_worker(bundle, library, app, env, before, tmp / "gui.log"))
+        return result
     finally:
         for proc in (app, server):
             if proc is not None and proc.poll() is None:
@@ -226,8 +296,11 @@ def main() -> int:
         (tmp / "home").mkdir()
         library = tmp / "library"
         try:
+            multimedia = None if args.gui_only else check_multimedia(bundle, clean_env(tmp / "home"))
             result = {} if args.gui_only else {"cli": check_cli(bundle, library, corpus, faces, clean_env(tmp / "home"), args.allow_failed,
                                      Path(args.onnx_model).resolve() if args.onnx_model else None)}
+            if multimedia:
+                result["multimedia"] = multimedia
             if sys.platform.startswith("linux") and not args.no_gui:
                 result["gui"] = check_gui(bundle, library, tmp, Path(args.screenshot).resolve(),
                                           Path(args.gui_exe).resolve() if args.gui_exe else None)

@@ -168,3 +168,24 @@ def test_without_a_worker_process_the_queue_runs_in_the_window(window, qtbot, tm
     qtbot.waitUntil(lambda: not window.imports.active, timeout=120_000)
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 2, timeout=10_000)
     assert window.tasks_engine.running and "stopped unexpectedly" not in messages(window)
+
+
+@pytest.mark.parametrize("cli_name", ["shoebox", "shoebox-cli", "shoebox-cli.exe"])
+def test_packaged_build_starts_its_own_cli_for_the_worker(tmp_path, monkeypatch, cli_name):
+    """In a PyInstaller bundle sys.executable is the window's executable (no `-m`): the worker is the bundle's
+    CLI beside it (packaging/shoebox.spec names it per OS)."""
+    from app.ui import background
+
+    (tmp_path / "Shoebox").write_bytes(b"")
+    (tmp_path / cli_name).write_bytes(b"")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "Shoebox"))
+    assert background.worker_program() == [str(tmp_path / cli_name)]
+    assert background.BackgroundWorker().program == [str(tmp_path / cli_name)]
+
+
+def test_a_checkout_or_virtualenv_runs_the_worker_with_this_python():
+    from app.ui import background
+
+    assert not getattr(sys, "frozen", False)
+    assert background.worker_program() == [sys.executable, "-m", "app.cli"]

@@ -33,6 +33,22 @@ STOP_WAIT_MS = 15_000  # a task in flight stops at its next check; a 12-megapixe
 STDERR_KEPT = 8_000  # the end of the worker's stderr, shown as details when it stops unexpectedly
 FAILED_TO_START = -1  # the exit code `crashed` gives when no worker process could be started at all
 APP_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the `app` package this window runs
+# A packaged build's CLI beside the window's executable (packaging/shoebox.spec): `shoebox-cli` on Windows and
+# macOS, `shoebox` on Linux (a link to the window's executable that runs the CLI when called by that name).
+# shoebox-cli first: on a file system that ignores case, `shoebox` would find the window's own `Shoebox`.
+BUNDLED_CLI = ("shoebox-cli.exe", "shoebox-cli", "shoebox")
+
+
+def worker_program() -> list[str]:
+    """The command that runs `shoebox` from this process. In a PyInstaller bundle sys.executable is the
+    bundle's window executable, which knows no `-m`: the bundle's own CLI executable beside it runs the worker."""
+    if getattr(sys, "frozen", False):
+        folder = Path(sys.executable).parent
+        for name in BUNDLED_CLI:
+            if (folder / name).is_file():
+                return [str(folder / name)]
+        log.warning("no CLI executable beside %s: background work cannot start", sys.executable)
+    return [sys.executable, "-m", "app.cli"]
 
 
 class BackgroundWorker(QObject):
@@ -45,7 +61,7 @@ class BackgroundWorker(QObject):
 
     def __init__(self, parent=None, *, program: list[str] | None = None):
         super().__init__(parent)
-        self.program = program or [sys.executable, "-m", "app.cli"]
+        self.program = program or worker_program()
         self.library = None
         self.relay = None  # the object whose signals carry the worker's reports (the window's TaskEngine)
         self.process: QProcess | None = None

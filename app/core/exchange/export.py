@@ -296,10 +296,10 @@ class Exporter:
 def _resized_jpeg(path: str, max_size: int, rotation: int = 0) -> bytes:
     from PIL import Image, ImageOps
 
-    try:
-        from pillow_heif import register_heif_opener  # HEIC originals
+    from app.core.ingest.analyse import register_heif
 
-        register_heif_opener()
+    try:
+        register_heif()  # HEIC originals
     except ImportError:
         pass
     with Image.open(path) as image:

@@ -118,11 +118,15 @@ class _Decoded:
 
 
 def register_heif() -> None:
-    """Teach Pillow HEIC/HEIF once per process (pillow-heif plugs into Image.open)."""
+    """Teach Pillow HEIC/HEIF once per process (pillow-heif plugs into Image.open). The packaged app ships
+    pi-heif instead: the same libheif and API, decoding only, without pillow-heif's 23 MB x265 encoder."""
     global _heif_registered
     with _heif_lock:
         if not _heif_registered:
-            from pillow_heif import register_heif_opener
+            try:
+                from pillow_heif import register_heif_opener
+            except ImportError:
+                from pi_heif import register_heif_opener
 
             register_heif_opener()
             _heif_registered = True
