@@ -48,3 +48,17 @@ def position(lat: float | None, lon: float | None, alt: float | None = None) -> 
 
 def count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def period_label(period: str) -> str:
+    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '' -> 'No date'."""
+    if len(period) == 10:
+        try:
+            day = datetime.strptime(period, "%Y-%m-%d")
+        except ValueError:
+            return period
+        return f"{WEEKDAYS[day.weekday()]} {day.day} {month_label(period)}"
+    return month_label(period)
