@@ -319,8 +319,12 @@ class PhotoGridView(QAbstractItemView):
     def isIndexHidden(self, index) -> bool:  # noqa: N802
         return False
 
-    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - the sticky header moves too: repaint
-        self.viewport().update()
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802
+        """Move what is painted (only the uncovered strip is painted again), and the sticky header's band,
+        which must not move with the content."""
+        self.viewport().scroll(dx, dy)
+        if self._header:
+            self.viewport().update(0, 0, self.viewport().width(), self._header + max(0, dy))
 
     def scrollTo(self, index: QModelIndex, hint=QAbstractItemView.ScrollHint.EnsureVisible) -> None:  # noqa: N802
         rect = self.rectForIndex(index)
@@ -428,18 +432,20 @@ class PhotoGridView(QAbstractItemView):
         if model is None or not model.rowCount():
             return
         offset, height = self.verticalOffset(), self.viewport().height()
+        exposed = event.rect()  # a scroll paints only the strip it uncovered
+        low, high = offset + exposed.top(), offset + exposed.bottom() + 1
         option = QStyleOptionViewItem()
         self.initViewItemOption(option)
         selection = self.selectionModel()
         current = self.currentIndex()
         focused = self.hasFocus()
-        g = max(0, bisect_right(self._tops, offset) - 1)
-        while g < len(self._groups) and self._tops[g] < offset + height:
+        g = max(0, bisect_right(self._tops, low) - 1)
+        while g < len(self._groups) and self._tops[g] < high:
             group, top = self._groups[g], self._tops[g] - offset
-            if self._header and top + self._header > 0:
+            if self._header and self._tops[g] + self._header > low:
                 self._paint_header(painter, group, top)
-            first_line = max(0, (offset - self._tops[g] - self._header) // self._side)
-            last_line = (offset + height - self._tops[g] - self._header) // self._side
+            first_line = max(0, (low - self._tops[g] - self._header) // self._side)
+            last_line = (high - 1 - self._tops[g] - self._header) // self._side
             start = group.start + first_line * self._columns
             end = min(group.end, group.start + (last_line + 1) * self._columns)
             for row in range(start, end):
