@@ -135,3 +135,17 @@ def test_the_layout_maps_rows_and_points_both_ways(qtbot):
     last = view.visualRect(model.index(8, 0)).center()
     QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, last)
     assert sorted(i.row() for i in view.selectionModel().selectedIndexes()) == list(range(2, 9))
+
+
+def test_the_timeline_strip_jumps_to_the_month_pressed(window, qtbot):
+    view = window.grid_view
+    bar = view.timeline_bar
+    qtbot.waitUntil(bar.isVisible)
+    assert bar.geometry().left() > view.viewport().geometry().right()  # beside the photos, not over them
+    groups = view.groups()
+    target = groups[len(groups) // 2]
+    y = bar.months[[g for _y, g in bar.months].index(target)][0] * bar.height() // bar.height_of_content + 1
+    QTest.mousePress(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, y))
+    QTest.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, y))
+    qtbot.waitUntil(lambda: view.sticky_period() == target.period)
+    assert bar.month_at(y) == target

@@ -23,11 +23,13 @@ from app.ui import format as fmt
 from app.ui.badges import paint_edit_badges
 from app.ui.format import month_label, period_label
 from app.ui.grid_model import InfoRole, ThumbnailRole
+from app.ui.timeline_bar import TimelineBar
 
 MIN_SIZE, MAX_SIZE, ZOOM_STEP = 96, 384, 32
 DEFAULT_SIZE = 192
 CELL_MARGIN = 4
 DAY_HEADERS_FROM = 160  # thumbnails at least this big are grouped by day, smaller ones by month,
+TIMELINE_FROM_SCREENS = 3  # the timeline strip shows when the photos fill more than this many screens
 DAY_MIN_AVERAGE = 3  # and by day only when days hold this many photos on average (else a header per photo)
 
 
@@ -136,6 +138,11 @@ class PhotoGridView(QAbstractItemView):
         self.doubleClicked.connect(self._double_clicked)
         self._month = _MonthLabel(self.viewport())
         self.verticalScrollBar().valueChanged.connect(self._show_month)
+        self.timeline_bar = TimelineBar(self)  # beside the photos, when there are enough of them to scrub
+        self.timeline_bar.hide()
+        self.timeline_bar.jump.connect(self._jump)
+        self.verticalScrollBar().valueChanged.connect(
+            lambda value: self.timeline_bar.set_position(value, self.viewport().height()))
         self.set_thumbnail_size(DEFAULT_SIZE)
 
     # -- size and layout -----------------------------------------------------------------------------------
@@ -196,9 +203,31 @@ class PhotoGridView(QAbstractItemView):
             self._tops.append(y)
             y += self._header + -(-g.count // self._columns) * self._side
         self._height = y
+        self._place_timeline_bar(timeline, rows)
         self.verticalScrollBar().setSingleStep(max(1, self._side // 3))
         self._update_scroll_bar()
         self.viewport().update()
+
+    def _place_timeline_bar(self, timeline: Timeline | None, rows: int) -> None:
+        """The timeline strip shows when there are date headers and more than a few screens of photos; the
+        photos give it room (viewport margin), so it never covers a cell."""
+        bar = self.timeline_bar
+        shown = bool(self._header) and self._height > TIMELINE_FROM_SCREENS * max(1, self.viewport().height())
+        if shown:
+            months = [(self._tops[self._group_of_row(m.start)], m) for m in timeline.months if m.start < rows]
+            bar.set_months(months, self._height)
+        margin = bar.width() if shown else 0
+        if self.viewportMargins().right() != margin:
+            self.setViewportMargins(0, 0, margin, 0)  # resizes the viewport: lays out again
+        bar.setVisible(shown)
+        if shown:
+            area = self.viewport().geometry()
+            bar.setGeometry(area.right() + 1, area.top(), bar.width(), area.height())
+            bar.set_position(self.verticalOffset(), area.height())
+
+    def _jump(self, row: int) -> None:
+        if self.model() is not None and 0 <= row < self.model().rowCount():
+            self.scroll_to_row(row)
 
     def _update_scroll_bar(self) -> None:
         bar = self.verticalScrollBar()
