@@ -34,7 +34,7 @@ def window(library, qtbot, tmp_path):
     window.close()
 
 
-def test_date_groups_follow_the_capture_dates(library):
+def test_date_groups_follow_the_capture_dates(library, monkeypatch):
     generate_library(library, 300, thumbnails=0)
     ids = library.photos.ordered_ids()
     timeline = date_groups(library, ids)
@@ -45,6 +45,10 @@ def test_date_groups_follow_the_capture_dates(library):
     assert sum(g.count for g in timeline.days) == len(ids)
     assert all(len(g.period) == 10 for g in timeline.days)
     assert date_groups(library, sorted(ids)) is None or len(ids) < 2  # not in date order: no headers
+    import app.core.timeline as timeline_module
+
+    monkeypatch.setattr(timeline_module, "_CHUNK", 10)  # a big list: one read of whole tables, by the driver
+    assert date_groups(library, ids) == timeline
     assert date_groups(library, []) == Timeline([], [])
 
 
@@ -149,3 +153,15 @@ def test_the_timeline_strip_jumps_to_the_month_pressed(window, qtbot):
     QTest.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, y))
     qtbot.waitUntil(lambda: view.sticky_period() == target.period)
     assert bar.month_at(y) == target
+
+
+def test_headers_arriving_keep_the_photo_at_the_top_in_place(window, qtbot):
+    view = window.grid_view
+    timeline = view._timeline
+    view.set_timeline(None)  # as before the groups are read: no headers
+    row = 100 // view.columns() * view.columns()  # the first of its line
+    view.scroll_to_row(row)
+    assert view.indexAt(QPoint(5, 5)).row() == row
+    view.set_timeline(timeline)  # the groups arrive: the photo at the top is still the one the user saw
+    top = view.rectForIndex(view.model().index(row, 0)).top() - view.verticalOffset()
+    assert 0 <= top < view.gridSize().height()

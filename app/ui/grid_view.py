@@ -159,9 +159,16 @@ class PhotoGridView(QAbstractItemView):
         self.zoom_changed.emit(px)
 
     def set_timeline(self, timeline: Timeline | None) -> None:
-        """Date groups of the rows shown (None: no headers, e.g. search results or a list sorted by name)."""
+        """Date groups of the rows shown (None: no headers, e.g. search results or a list sorted by name).
+        The photo at the top stays where it is: headers coming or going do not move what the user looks at."""
+        offset = self.verticalOffset()
+        anchor = self._nearest_row(0, offset) if offset > 0 else None
+        if anchor is not None:
+            offset -= self.rectForIndex(self.model().index(anchor, 0)).top()
         self._timeline = timeline
         self._relayout()
+        if anchor is not None:
+            self.verticalScrollBar().setValue(self.rectForIndex(self.model().index(anchor, 0)).top() + offset)
 
     def groups(self) -> list[DateGroup]:
         """The groups with a header, as laid out now: by day from DAY_HEADERS_FROM px thumbnails (and
