@@ -9,6 +9,7 @@ removals: the grid keeps its scroll position and selection while an import adds 
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Signal
@@ -21,6 +22,9 @@ from app.ui.images import ImageLoader
 from app.ui.messages import MessageBridge
 from app.ui.reader import Reader
 from app.ui.viewer import ViewerPage
+
+
+log = logging.getLogger(__name__)
 
 
 def _tr(text: str) -> str:
@@ -64,6 +68,7 @@ class PhotoBrowser(QObject):
         stack.addWidget(self.grid_page)
         stack.addWidget(self.viewer)
         self.grid_view.open_requested.connect(self.open_viewer)
+        self.grid_view.period_clicked.connect(self.filter_to_period)
         self._source: Callable[[], list[int]] | None = None
         self._key: object = None
         self._describe: Callable[[int], str] = lambda rows: ""
@@ -125,6 +130,7 @@ class PhotoBrowser(QObject):
                 self.loaded = True
                 self._update_count()
                 self._scroll_to(scroll_to_row)
+                self._read_groups()
             self.arrived.emit()
 
         source = self._refined(source)
@@ -169,6 +175,8 @@ class PhotoBrowser(QObject):
             new_ids, plan = result
             model.apply_sync(new_ids, plan)
             self._update_count()
+            if model.version != version:
+                self._read_groups()
 
         self.reader.read("grid", lambda: _read_and_plan(refined, old), arrived)
 
@@ -185,6 +193,29 @@ class PhotoBrowser(QObject):
 
     def _filter_changed(self) -> None:
         self.refresh()
+
+    def filter_to_period(self, period: str) -> None:
+        """Show only the photos of `period` ("2019-07", "2019-07-14"): a date header or the map was clicked."""
+        self.filter_bar.set_period(period)
+
+    def _read_groups(self) -> None:
+        """The date groups of the list shown (app.core.timeline), read on the reader thread; they are applied
+        only to the list they were worked out for. Lists in another order than by date have no headers."""
+        model, library = self.model, self.library
+        if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
+            self.grid_view.set_timeline(None)
+            return
+        from app.core.timeline import date_groups
+
+        ids, version = list(model.ids), model.version
+
+        def arrived(timeline, error) -> None:
+            if error is not None:
+                log.warning("reading the grid's date groups failed: %s", error)
+            elif model is self.model and model.version == version:
+                self.grid_view.set_timeline(timeline)
+
+        self.reader.read("grid-groups", lambda: date_groups(library, ids), arrived)
 
     def set_header(self, header: QWidget | None) -> None:
         if self.header is not None and header is not self.header:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.ui.badges import HEART, STAR
+from app.ui.format import period_label
 
 
 def _tr(text: str) -> str:
@@ -49,6 +50,12 @@ class FilterBar(QWidget):
         layout.addWidget(self.gps)
         self.hide_rejected = QToolButton(text=_tr("Hide rejected"), checkable=True, autoRaise=True)
         layout.addWidget(self.hide_rejected)
+        # A period chosen by clicking a date header or a month ("date:2019-07"); its button clears it.
+        self.period = ""
+        self.period_button = QToolButton(autoRaise=True, toolTip=_tr("Show every date again"))
+        self.period_button.clicked.connect(lambda: self.set_period(""))
+        self.period_button.hide()
+        layout.addWidget(self.period_button)
         self.clear = QToolButton(text=_tr("Clear"), autoRaise=True, toolTip=_tr("Show everything, by date taken"))
         self.clear.clicked.connect(self.reset)
         layout.addWidget(self.clear)
@@ -74,10 +81,19 @@ class FilterBar(QWidget):
             parts.append("has:gps")
         if self.hide_rejected.isChecked():
             parts.append("-is:rejected")
+        if self.period:
+            parts.append(f"date:{self.period}")
         return " ".join(parts)
 
     def active(self) -> bool:
         return bool(self.query()) or self.sort_key() != "taken"
+
+    def set_period(self, period: str) -> None:
+        """Show only the photos taken in `period` ("2019-07", "2019-07-14"; "" for every date)."""
+        self.period = period
+        self.period_button.setText(period_label(period) + "  ✕" if period else "")
+        self.period_button.setVisible(bool(period))
+        self._changed()
 
     def reset(self) -> None:
         widgets = (self.sort, self.rating, self.type, self.favourites, self.gps, self.hide_rejected)
@@ -90,6 +106,8 @@ class FilterBar(QWidget):
             button.setChecked(False)
         for widget in widgets:
             widget.blockSignals(False)
+        self.period = ""
+        self.period_button.hide()
         self._changed()
 
     def _changed(self, *_args) -> None:

@@ -58,3 +58,17 @@ def duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def period_label(period: str) -> str:
+    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '' -> 'No date'."""
+    if len(period) == 10:
+        try:
+            day = datetime.strptime(period, "%Y-%m-%d")
+        except ValueError:
+            return period
+        return f"{WEEKDAYS[day.weekday()]} {day.day} {month_label(period)}"
+    return month_label(period)

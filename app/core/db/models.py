@@ -343,7 +343,7 @@ class EventEdit(Base):
     __tablename__ = "event_edits"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # rename | merge | split
+    kind: Mapped[str] = mapped_column(String(16))  # rename | merge | split | cover
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
     other_photo_id: Mapped[Optional[int]] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"))
     title: Mapped[Optional[str]] = mapped_column(String(256))
@@ -359,6 +359,8 @@ class Person(Base):
     name: Mapped[Optional[str]] = mapped_column(String(256), index=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
+    # The face the user chose for the person's card ("Set as Cover" on a photo); used while it is still theirs.
+    cover_face_id: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class Face(Base):

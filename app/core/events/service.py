@@ -91,6 +91,13 @@ def _apply_edits(groups: list[list[Shot]], edits: list[EventEdit]) -> tuple[list
     return groups, titles
 
 
+def _covers(groups: list[list[Shot]], edits: list[EventEdit]) -> dict[int, int]:
+    """{index of group: the photo the user chose as its cover}; the newest choice wins, and a choice follows its
+    photo into whatever event holds it after re-segmentation."""
+    group_of = {shot.id: i for i, group in enumerate(groups) for shot in group}
+    return {group_of[e.photo_id]: e.photo_id for e in edits if e.kind == "cover" and e.photo_id in group_of}
+
+
 def rebuild(session: Session, check_cancelled: Callable[[], None] = lambda: None, *, rewrite_all: bool = False) -> int:
     """Recompute every event in this write session; returns how many there are.
 
@@ -104,6 +111,7 @@ def rebuild(session: Session, check_cancelled: Callable[[], None] = lambda: None
     groups = segment(shots)
     edits = list(session.scalars(select(EventEdit).order_by(EventEdit.id)))
     groups, titles = _apply_edits(groups, edits)
+    covers = _covers(groups, edits)
     check_cancelled()
     old = dict(session.execute(select(EventPhoto.photo_id, EventPhoto.event_id)).all())
     taken: set[int] = set()
@@ -121,7 +129,8 @@ def rebuild(session: Session, check_cancelled: Callable[[], None] = lambda: None
         next_id = max(next_id, event_id + 1)
         events[event_id] = {"id": event_id, "title": titles.get(index) or title(group), "place": place_name(group),
                             "start": min(s.local for s in group).isoformat(),
-                            "end": max(s.local for s in group).isoformat(), "cover_photo_id": group[len(group) // 2].id}
+                            "end": max(s.local for s in group).isoformat(),
+                            "cover_photo_id": covers.get(index, group[len(group) // 2].id)}
         members[event_id] = frozenset(s.id for s in group)
     new_of = {p: eid for eid, photos in members.items() for p in photos}
     if rewrite_all:
@@ -215,6 +224,13 @@ class EventService:
         if photo_id in shots and min(shots.values(), key=lambda sh: (sh.instant, sh.id)).id == photo_id:
             raise EventError(f"photo {photo_id} already starts event {event_id}")
         self._edit("split", photo_id, None, None, f"split {event.title!r}")
+
+    def set_cover(self, event_id: int, photo_id: int) -> None:
+        """Show `photo_id` on the event's card (an edit like the others: it survives re-segmentation, undoable)."""
+        event = self.get(event_id)
+        if photo_id not in event.photo_ids:
+            raise EventError(f"photo {photo_id} is not in event {event_id}")
+        self._edit("cover", photo_id, None, None, f"cover of {event.title!r}")
 
     def _edit(self, kind: str, photo_id: int, other: int | None, new_title: str | None, label: str) -> None:
         with self._library.db.write_session() as s:

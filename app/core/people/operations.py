@@ -120,13 +120,16 @@ class PeopleService:
         photos: dict[int, set[int]] = {}
         with self._library.db.read_session() as s:
             people = list(s.scalars(select(Person)))
-            for person_id, photo_id, crop, size, confirmed, recognisable in s.execute(
-                select(Face.person_id, Face.photo_id, Face.crop, Face.size_px, Face.confirmed, Face.recognisable)
+            covers = {p.cover_face_id for p in people if p.cover_face_id is not None}
+            for face_id, person_id, photo_id, crop, size, confirmed, recognisable in s.execute(
+                select(Face.id, Face.person_id, Face.photo_id, Face.crop, Face.size_px, Face.confirmed,
+                       Face.recognisable)
                 .where(Face.person_id.is_not(None), Face.forgotten.is_(False))
             ):
                 faces[person_id] = faces.get(person_id, 0) + 1
                 photos.setdefault(person_id, set()).add(photo_id)
-                rank = (crop is not None, bool(confirmed), bool(recognisable), size or 0.0)
+                chosen = face_id in covers and crop is not None  # the user's cover beats any rank
+                rank = (chosen, crop is not None, bool(confirmed), bool(recognisable), size or 0.0)
                 if person_id not in best or rank > best[person_id][0]:
                     best[person_id] = (rank, crop)
         out = [
@@ -297,6 +300,17 @@ class PeopleService:
             for face in s.scalars(select(Face).where(Face.id.in_(list(rejections)))):
                 face.rejected = json.dumps(sorted(set(json.loads(face.rejected or "[]")) | {rejections[face.id]}))
 
+    def set_cover(self, person_id: int, photo_id: int) -> None:
+        """Show the person's face in `photo_id` on their card (their biggest there); undone like the others."""
+        with self._library.db.write_session() as s:
+            self._person(s, person_id)
+            face = s.scalars(select(Face).where(Face.person_id == person_id, Face.photo_id == photo_id,
+                                                Face.forgotten.is_(False)).order_by(Face.size_px.desc())).first()
+            if face is None:
+                raise PeopleError(f"photo {photo_id} shows no face of this person")
+            self._log(s, "cover", [person_id], [])
+            s.execute(update(Person).where(Person.id == person_id).values(cover_face_id=face.id))
+
     def hide(self, person_id: int, hidden: bool = True) -> None:
         with self._library.db.write_session() as s:
             person = self._person(s, person_id)
@@ -332,6 +346,7 @@ class PeopleService:
                     s.add(Person(**p))
                 else:
                     person.name, person.hidden = p["name"], p["hidden"]
+                    person.cover_face_id = p.get("cover_face_id")
             s.flush()
             for f in before["faces"]:
                 s.execute(update(Face).where(Face.id == f["id"]).values(
@@ -378,7 +393,8 @@ class PeopleService:
     def _log(s, op: str, people: list[int], face_ids: list[int], *, created: list[int] = ()) -> None:
         """Snapshot what the operation is about to change (people rows, faces' person/flags)."""
         people_rows = [
-            {"id": p.id, "name": p.name, "hidden": p.hidden, "created_at": p.created_at}
+            {"id": p.id, "name": p.name, "hidden": p.hidden, "created_at": p.created_at,
+             "cover_face_id": p.cover_face_id}
             for p in s.scalars(select(Person).where(Person.id.in_(people), Person.id.not_in(list(created))))
         ]
         faces = [

@@ -32,6 +32,7 @@ FILTERS = {
     "tag": 'a tag or keyword, with the tags under it (tag:kyoto, tag:"Places/Japan")',
     "rating": "star rating (rating:4, rating:>=4, rating:3..5, rating:0 for unrated)",
     "is": "is:favourite, is:rejected, is:rotated",
+    "bbox": "taken inside a box of degrees (bbox:south,west,north,east; the map's clusters)",
 }
 HAS_VALUES = {"gps", "place", "faces", "voice"}
 IS_VALUES = {"favourite": "favourite", "favorite": "favourite", "fav": "favourite", "rejected": "rejected",
@@ -230,6 +231,13 @@ def _check_filter(query: str, t: _Token) -> Filter:
             raise bad(f"{name}: takes {FILTERS[name].split('(')[-1].rstrip(')')}, not {value!r}")
         if ".." in value and low and high and low > high:
             raise bad(f"this {name} range ends before it starts")
+    if name == "bbox":
+        from app.core.geo import Box
+
+        try:
+            Box.parse(value)
+        except ValueError as exc:
+            raise bad(f"bbox: {exc}, not {value!r}") from None
     return Filter(name, value, t.position, t.length)
 
 

@@ -167,6 +167,11 @@ class SqlBuilder:
                   "rotated": PhotoEdit.rotation != 0}[what]
         return Photo.id.in_(select(PhotoEdit.photo_id).where(column))
 
+    def f_bbox(self, node: Filter):
+        from app.core.geo import Box, box_condition
+
+        return box_condition(Box.parse(node.value))
+
     def f_type(self, node: Filter):
         value = node.value.lower().lstrip(".")
         if value in MEDIA_TYPES:

@@ -35,6 +35,7 @@ class Mode(Enum):
     PEOPLE = "people"
     EVENTS = "events"
     ALBUMS = "albums"
+    MAP = "map"
     ACTIVITY = "activity"
 
 
@@ -176,10 +177,11 @@ def default_views(context: ViewContext) -> list[View]:
     from app.ui.views.events import EventsView
     from app.ui.views.folders import FoldersView
     from app.ui.views.library import LibraryView
+    from app.ui.views.map import MapView
     from app.ui.views.people import PeopleView
     from app.ui.views.search import SearchView
     from app.ui.views.tags import TagsView
 
     kinds = [LibraryView, FoldersView, DuplicatesView, SearchView, TagsView, PeopleView, EventsView, AlbumsView,
-             ActivityView]
+             MapView, ActivityView]
     return [kind(context) for kind in kinds]

@@ -60,6 +60,8 @@ class EventsView(View):
         self.merge_action.setToolTip(_tr("Join the two selected events into one"))
         self.split_action = QAction(_tr("S&plit Event Here"), self, triggered=self.split_at_current)
         self.split_action.setToolTip(_tr("Start a new event with this photo"))
+        self.cover_action = QAction(_tr("Set as Event &Cover"), self, triggered=self.cover_from_current)
+        self.cover_action.setToolTip(_tr("Show this photo on the event's card"))
         self._update_actions()
 
     # -- is_current is kept by the window; the event actions only show where they apply --------------------
@@ -77,7 +79,7 @@ class EventsView(View):
         return self.widget
 
     def menu_actions(self):
-        return {"Edit": [self.rename_action, self.merge_action], "Photo": [self.split_action]}
+        return {"Edit": [self.rename_action, self.merge_action], "Photo": [self.split_action, self.cover_action]}
 
     def set_library(self, library) -> None:
         super().set_library(library)
@@ -178,6 +180,9 @@ class EventsView(View):
         self.merge_action.setEnabled(len(selected) == 2)
         self.split_action.setVisible(in_event)
         self.split_action.setEnabled(in_event)
+        if hasattr(self, "cover_action"):
+            self.cover_action.setVisible(in_event)
+            self.cover_action.setEnabled(in_event)
 
     def _target(self) -> int | None:
         """The event an action is about: the one shown in the grid, or the one selected card."""
@@ -216,6 +221,14 @@ class EventsView(View):
         info = self.context.browser.current_info()
         if event_id is not None and info is not None:
             self.split(event_id, info.id)
+
+    def cover_from_current(self) -> None:
+        event_id, info = self.shown_event(), self.context.browser.current_info()
+        if event_id is None or info is None:
+            return
+        events, photo_id = self.library.events, info.id
+        run_edit(self.context, lambda: events.set_cover(event_id, photo_id),
+                 _tr("This photo is now the event's cover."))
 
     def split(self, event_id: int, photo_id: int) -> None:
         events = self.library.events

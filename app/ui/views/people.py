@@ -256,6 +256,9 @@ class PeopleView(View):
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.setEnabled(False)  # only while People shows (other views may own Ctrl+Z)
         self.undo_action.triggered.connect(self.undo)
+        self.cover_action = QAction(_tr("Set as &Cover for This Person"), self, triggered=self.cover_from_current)
+        self.cover_action.setToolTip(_tr("Show this person's face in this photo on their card"))
+        self.cover_action.setVisible(False)  # only in a person's album
         from app.ui.views.people_faces import FaceOverlay
 
         self.faces_overlay = FaceOverlay(self)
@@ -271,12 +274,14 @@ class PeopleView(View):
         self.__dict__["_current"] = current
         if "undo_action" in self.__dict__:
             self.undo_action.setEnabled(current)
+        if "cover_action" in self.__dict__ and not current:
+            self.cover_action.setVisible(False)
 
     def page(self):
         return self.widget
 
     def menu_actions(self):
-        return {"Edit": [self.undo_action]}
+        return {"Edit": [self.undo_action], "Photo": [self.cover_action]}
 
     def set_library(self, library) -> None:
         super().set_library(library)
@@ -304,6 +309,7 @@ class PeopleView(View):
 
     def activate(self, place: Place) -> None:
         value = place.value
+        self.cover_action.setVisible(isinstance(value, tuple) and value[0] == "person")
         if isinstance(value, tuple) and value[0] == "person":
             self.open_person(value[1], navigate=False)
             self.refresh(True)  # the bar's name and counts (straight from the sidebar, no cards read yet)
@@ -437,6 +443,13 @@ class PeopleView(View):
         self.context.browser.show_source(
             Place(self.mode, ("person", person_id)), lambda: people.photo_ids(person_id),
             lambda rows: fmt.count(rows, _tr("photo")), _tr("<h2>No photos</h2>"), header=self.bar)
+
+    def cover_from_current(self) -> None:
+        person_id, info = self.person_id, self.context.browser.current_info()
+        if person_id is None or info is None:
+            return
+        people, photo_id = self.library.people, info.id
+        self._change(lambda: people.set_cover(person_id, photo_id), _tr("This photo now shows on the person's card."))
 
     def _show_bar(self) -> None:
         card = self._card(self.person_id)

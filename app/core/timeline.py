@@ -1,0 +1,102 @@
+"""Date groups of an ordered photo list: where each day and each month starts, for the grid's date headers.
+
+The grid shows a header row above each day (or month, when zoomed out) with the date, where the photos were
+taken and how many there are. The groups are runs of one capture day in the list as the view ordered it, so
+they are worked out here from the list itself, off the GUI thread (two cheap reads and one pass over the ids:
+about a tenth of a second at 100,000 photos). A list that is not in date order (sorted by name, search
+results) has no date groups.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from itertools import groupby
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from sqlalchemy import func, select
+
+from app.core.db.models import Photo, PhotoPlace
+
+if TYPE_CHECKING:
+    from app.core.library import Library
+
+_CHUNK = 20_000  # above this many ids one read of the whole table is cheaper than IN (...) lists
+_PLACES_SHOWN = 2
+
+
+@dataclass(frozen=True)
+class DateGroup:
+    """`count` photos from list position `start` on, taken in `period` ("2019-07-14" or "2019-07"; "" when
+    they have no date); `place` names where most of them were taken (None when none has a place)."""
+
+    start: int
+    count: int
+    period: str
+    place: str | None = None
+
+    @property
+    def end(self) -> int:
+        return self.start + self.count
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The same list grouped two ways: by day (the grid zoomed in) and by month."""
+
+    days: list[DateGroup]
+    months: list[DateGroup]
+
+
+def date_groups(library: "Library", ids: Sequence[int]) -> Timeline | None:
+    """Day and month groups of `ids` as ordered, or None when the dated photos are not in date order (either
+    direction); photos without a date form their own group."""
+    if not ids:
+        return Timeline([], [])
+    days, places = _read(library, ids)
+    keys = [days.get(pid) or "" for pid in ids]
+    dated = [k for k in keys if k]
+    if dated != sorted(dated, reverse=True) and dated != sorted(dated):  # C-speed checks, not a Python loop
+        return None
+    day_groups, start = [], 0
+    for key, run in groupby(keys):
+        count = sum(1 for _ in run)
+        day_groups.append(DateGroup(start, count, key, _place(ids[start:start + count], places)))
+        start += count
+    month_groups = []
+    for month, run in groupby(day_groups, key=lambda g: g.period[:7]):
+        run = list(run)
+        first, count = run[0].start, sum(g.count for g in run)
+        place = run[0].place if len(run) == 1 else _place(ids[first:first + count], places)
+        month_groups.append(DateGroup(first, count, month, place))
+    return Timeline(day_groups, month_groups)
+
+
+def _read(library: "Library", ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Capture day and place name of each photo (ISO dates compare as text)."""
+    day = func.substr(Photo.taken_at, 1, 10)
+    place = func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country)
+    with library.db.read_session() as s:
+        if len(ids) > _CHUNK:
+            # Straight through the driver: 100k rows without SQLAlchemy's row processing cost a third of the
+            # time, and sqlite3 lets go of the interpreter lock while it steps, so the GUI thread paints meanwhile.
+            cursor = s.connection().connection.dbapi_connection.cursor()
+            days = dict(cursor.execute("SELECT id, substr(taken_at, 1, 10) FROM photos").fetchall())
+            places = dict(cursor.execute("SELECT photo_id, coalesce(city, region, country) FROM photo_places"
+                                         " WHERE coalesce(city, region, country) IS NOT NULL").fetchall())
+        else:
+            days, places = {}, {}
+            for start in range(0, len(ids), 500):
+                part = list(ids[start:start + 500])
+                days.update(s.execute(select(Photo.id, day).where(Photo.id.in_(part))).all())
+                places.update(s.execute(select(PhotoPlace.photo_id, place)
+                                        .where(PhotoPlace.photo_id.in_(part), place.is_not(None))).all())
+    return days, places
+
+
+def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
+    """The names of where most of these photos were taken ("Kyoto, Osaka"), None when none has a place."""
+    if not places:
+        return None
+    names = Counter(filter(None, map(places.get, ids)))
+    return ", ".join(name for name, _ in names.most_common(_PLACES_SHOWN)) or None

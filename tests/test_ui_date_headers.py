@@ -1,0 +1,167 @@
+"""Date headers in the grid: groups worked out in the core, header rows at the right rows, the sticky header,
+clicking a header filters to its period, and the layout's geometry (rows <-> positions, keys, selection)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+
+from app.bench.gui import generate_library
+from app.core.timeline import DateGroup, Timeline, date_groups
+from app.ui import format as fmt
+from app.ui.main_window import MainWindow
+from app.ui.settings import AppSettings
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def window(library, qtbot, tmp_path):
+    generate_library(library, 300, thumbnails=0)
+    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert window.open_library(library.root)
+    window.resize(1280, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.browser.loaded)
+    qtbot.waitUntil(lambda: bool(window.grid_view.groups()), timeout=20_000)
+    yield window
+    window.close()
+
+
+def test_date_groups_follow_the_capture_dates(library, monkeypatch):
+    generate_library(library, 300, thumbnails=0)
+    ids = library.photos.ordered_ids()
+    timeline = date_groups(library, ids)
+    months = library.photos.month_counts()
+    assert [g.period for g in timeline.months] == [m.month for m in months]
+    assert [g.count for g in timeline.months] == [m.count for m in months]
+    assert [g.start for g in timeline.months] == list(itertools.accumulate([0] + [m.count for m in months[:-1]]))
+    assert sum(g.count for g in timeline.days) == len(ids)
+    assert all(len(g.period) == 10 for g in timeline.days)
+    assert date_groups(library, sorted(ids)) is None or len(ids) < 2  # not in date order: no headers
+    import app.core.timeline as timeline_module
+
+    monkeypatch.setattr(timeline_module, "_CHUNK", 10)  # a big list: one read of whole tables, by the driver
+    assert date_groups(library, ids) == timeline
+    assert date_groups(library, []) == Timeline([], [])
+
+
+def test_headers_stand_at_the_rows_where_each_month_starts(window):
+    view = window.grid_view
+    months = window.library.photos.month_counts()
+    groups = view.groups()
+    assert [g.period for g in groups] == [m.month for m in months]  # few photos a day: grouped by month
+    columns = view.columns()
+    for group in groups[:12]:
+        first = view.rectForIndex(view.model().index(group.start, 0))
+        assert first.left() == 0  # every group starts a new line
+        if group.start:
+            before = view.rectForIndex(view.model().index(group.start - 1, 0))
+            assert first.top() >= before.bottom() + 1 + 30  # a header row between the groups
+    # The header is painted where nothing can be clicked as a photo, and says the month and the count.
+    second = groups[1]
+    header_y = view.rectForIndex(view.model().index(second.start, 0)).top() - 10 - view.verticalOffset()
+    assert not view.indexAt(QPoint(20, header_y)).isValid()
+    assert view.header_at(QPoint(20, header_y)) == second
+    assert fmt.period_label(second.period) == fmt.month_label(second.period)
+    assert columns >= 2
+
+
+def test_the_sticky_header_follows_the_scroll(window, qtbot):
+    view = window.grid_view
+    groups = view.groups()
+    assert view.sticky_period() == groups[0].period
+    target = groups[20]
+    view.scroll_to_row(target.start)
+    qtbot.waitUntil(lambda: view.sticky_period() == target.period)
+    view.verticalScrollBar().setValue(view.verticalScrollBar().value() + 40)  # into the group, past its header
+    assert view.sticky_period() == target.period
+    top_group = view.header_at(QPoint(20, 5))  # the pinned header, at the top of the viewport
+    assert top_group.period == target.period
+    view.verticalScrollBar().setValue(0)
+    assert view.sticky_period() == groups[0].period
+
+
+def test_clicking_a_month_header_filters_the_grid_to_that_month(window, qtbot):
+    view = window.grid_view
+    group = view.groups()[3]
+    y = view.rectForIndex(view.model().index(group.start, 0)).top() - 10 - view.verticalOffset()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(40, y))
+    assert f"date:{group.period}" in window.browser.filter_bar.query()
+    qtbot.waitUntil(lambda: view.model().rowCount() == group.count, timeout=20_000)
+    qtbot.waitUntil(lambda: [g.period for g in view.groups()] == [group.period], timeout=20_000)
+    assert window.browser.filter_bar.period_button.isVisible()
+    window.browser.filter_bar.period_button.click()  # ✕: every date again
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+
+
+def test_headers_go_when_the_list_is_not_by_date(window, qtbot):
+    view = window.grid_view
+    window.browser.filter_bar.sort.setCurrentIndex(window.browser.filter_bar.sort.findData("name"))
+    qtbot.waitUntil(lambda: not view.groups(), timeout=20_000)
+    assert view.sticky_period() is None
+
+
+def test_the_layout_maps_rows_and_points_both_ways(qtbot):
+    """The view's arithmetic on a hand-made timeline: every row's cell leads back to the row, arrow keys
+    cross group boundaries by column, and a shift-click selects the run between two photos."""
+    from PySide6.QtCore import QStringListModel
+
+    from app.ui.grid_view import PhotoGridView
+
+    view = PhotoGridView()
+    qtbot.addWidget(view)
+    view.resize(5 * 200 + 30, 700)
+    model = QStringListModel([str(i) for i in range(23)])
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    days = [DateGroup(0, 7, "2020-01-02"), DateGroup(7, 3, "2020-01-01"), DateGroup(10, 13, "2019-12-31")]
+    view.set_timeline(Timeline(days, days))
+    assert [g.start for g in view.groups()] == [0, 7, 10]
+    for row in range(23):
+        rect = view.visualRect(model.index(row, 0))
+        if rect.bottom() < view.viewport().height():
+            assert view.indexAt(rect.center()).row() == row
+    columns = view.columns()
+    view.selectionModel().setCurrentIndex(model.index(columns + 1, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    QTest.keyClick(view, Qt.Key.Key_Down)  # the first group's short last line has no cell below: the next group
+    assert view.currentIndex().row() == 7 + 1
+    QTest.keyClick(view, Qt.Key.Key_Up)
+    assert view.currentIndex().row() == columns + 1
+    view.selectionModel().setCurrentIndex(model.index(2, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    last = view.visualRect(model.index(8, 0)).center()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, last)
+    assert sorted(i.row() for i in view.selectionModel().selectedIndexes()) == list(range(2, 9))
+
+
+def test_the_timeline_strip_jumps_to_the_month_pressed(window, qtbot):
+    view = window.grid_view
+    bar = view.timeline_bar
+    qtbot.waitUntil(bar.isVisible)
+    assert bar.geometry().left() > view.viewport().geometry().right()  # beside the photos, not over them
+    groups = view.groups()
+    target = groups[len(groups) // 2]
+    y = bar.months[[g for _y, g in bar.months].index(target)][0] * bar.height() // bar.height_of_content + 1
+    QTest.mousePress(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, y))
+    QTest.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(bar.width() // 2, y))
+    qtbot.waitUntil(lambda: view.sticky_period() == target.period)
+    assert bar.month_at(y) == target
+
+
+def test_headers_arriving_keep_the_photo_at_the_top_in_place(window, qtbot):
+    view = window.grid_view
+    timeline = view._timeline
+    view.set_timeline(None)  # as before the groups are read: no headers
+    row = 100 // view.columns() * view.columns()  # the first of its line
+    view.scroll_to_row(row)
+    assert view.indexAt(QPoint(5, 5)).row() == row
+    view.set_timeline(timeline)  # the groups arrive: the photo at the top is still the one the user saw
+    top = view.rectForIndex(view.model().index(row, 0)).top() - view.verticalOffset()
+    assert 0 <= top < view.gridSize().height()
