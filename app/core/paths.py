@@ -14,6 +14,17 @@ def default_library_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "Library"
 
 
+def local_folder_for(database_url: str) -> Path:
+    """This machine's folder for a PostgreSQL library (thumbnails, indexes, logs), one per database, beside the
+    per-user SQLite library (e.g. ~/.local/share/Shoebox/Library-postgresql-host-5432-photos)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(database_url)
+    name = "-".join(p for p in (parts.hostname or "local", str(parts.port or 5432), parts.path.strip("/")) if p)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    return default_library_dir().with_name(f"Library-postgresql-{safe}")
+
+
 class LibraryLayout:
     """Names every file and folder inside a library folder, so no other module builds paths by hand."""
 
@@ -23,6 +34,11 @@ class LibraryLayout:
     @property
     def database(self) -> Path:
         return self.root / "shoebox.db"
+
+    @property
+    def database_marker(self) -> Path:
+        """In the folder of a PostgreSQL library: which database (URL without password) these files belong to."""
+        return self.root / "postgresql.url"
 
     @property
     def thumbnails(self) -> Path:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.core.db.types import FsPath
@@ -157,9 +158,11 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_claim", "state", "priority", "id"),  # counts and lookups by state
         # The claim query: the next waiting task by priority, then FIFO, found in O(log n) (migration 0002).
-        Index("ix_tasks_waiting", "priority", "id", sqlite_where=text(TASKS_WAITING_SQL)),
+        Index("ix_tasks_waiting", "priority", "id", sqlite_where=text(TASKS_WAITING_SQL),
+              postgresql_where=text(TASKS_WAITING_SQL)),
         # When the earliest waiting task becomes due (idle workers' sleep).
-        Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL)),
+        Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL),
+              postgresql_where=text(TASKS_WAITING_SQL)),
         Index("ix_tasks_group_state", "group_id", "state"),
     )
 
@@ -417,13 +420,18 @@ class PhotoEdit(Base):
     description: Mapped[Optional[str]] = mapped_column(Text)
 
 
+# Case-insensitive text: SQLite's NOCASE collation; on Postgres the citext extension's type (LIKE and unique work
+# on it, where a nondeterministic ICU collation refuses LIKE).
+TAG_NAME = String(256, collation="NOCASE").with_variant(CITEXT(), "postgresql")
+
+
 class Tag(Base):
     """A keyword; hierarchical tags keep their path ("Places/Japan/Kyoto"). Names compare case-insensitively."""
 
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(256, collation="NOCASE"), unique=True)
+    name: Mapped[str] = mapped_column(TAG_NAME, unique=True)
 
 
 class PhotoTag(Base):

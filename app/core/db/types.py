@@ -1,4 +1,4 @@
-"""Column types that SQLite cannot express on its own.
+"""Column types that SQLite cannot express on its own (and integers as wide on Postgres as on SQLite).
 
 `FsPath`: a file path exactly as the file system names it. On Linux a file name is any bytes, and Python shows
 bytes that are not UTF-8 as lone surrogates (PEP 383 "surrogateescape", e.g. b'caf\\xe9.jpg' -> 'caf\\udce9.jpg'),
@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.types import TypeDecorator
+
+
+@compiles(Integer, "postgresql")
+def _postgres_integer(type_, compiler, **kw) -> str:
+    """SQLite's INTEGER holds 64 bits, Postgres's only 32: on Postgres every integer column is a BIGINT (file
+    times in nanoseconds, sizes past 2 GB). Auto-numbered ids stay SERIAL (the dialect names those itself)."""
+    return "BIGINT"
 
 
 def needs_bytes(path: str) -> bool:
