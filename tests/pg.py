@@ -112,3 +112,9 @@ class PostgresServer:
         except PostgresUnavailable:
             pass
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def library_args(library) -> list[str]:
+    """`--library` (and `--database` for a PostgreSQL library) for a CLI run on the same library."""
+    args = ["--library", str(library.root)]
+    return args + ["--database", library.database_url] if library.database_url else args

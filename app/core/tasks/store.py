@@ -151,6 +151,51 @@ WHERE id IN (
 RETURNING id, type, payload, priority, attempts, max_attempts, group_id
 """
 
+# Postgres: the same claims with row locks instead of a database-wide write lock. `FOR UPDATE SKIP LOCKED` takes
+# the chosen rows and steps over rows another worker's claim holds, so many processes (on many machines) claim
+# at once and no task is taken twice: a row is locked until the claim commits, then no longer waiting. The
+# partial indexes exist on Postgres too (migration 0002). The first form walks them as on SQLite (highest due
+# priority, then oldest of it); when other claims hold every due task of that priority it finds nothing, and the
+# second form (one sort over the due tasks) takes the best task nobody holds.
+_PG_CLAIM_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {_DUE} AND priority = (
+        SELECT priority FROM tasks WHERE {_DUE} AND priority >= :min_priority ORDER BY priority DESC LIMIT 1
+    )
+    ORDER BY id ASC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+_PG_CLAIM_ANY_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {_DUE} AND priority >= :min_priority
+    ORDER BY priority DESC, id ASC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+_PG_CLAIM_MORE_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {TASKS_WAITING_SQL} AND priority = :priority AND next_run_at <= :now AND type = :type
+    ORDER BY id ASC
+    LIMIT :n
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+
 
 _TASKS = Task.__table__
 _MARK_DONE = (
@@ -170,9 +215,14 @@ class TaskStore:
         self.db = db
         self.default_max_attempts = default_max_attempts
         self.owner = process_owner()
-        self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
-        self._claim_more = text(_CLAIM_MORE_SQL)
-        waiting = f"FROM tasks INDEXED BY ix_tasks_waiting_due WHERE {TASKS_WAITING_SQL}"
+        postgres = db.is_postgres
+        self._claim = text(_PG_CLAIM_SQL if postgres else _CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
+        self._claim_any = text(_PG_CLAIM_ANY_SQL).bindparams(bindparam("excluded", expanding=True)) if postgres else None
+        self._claim_more = text(_PG_CLAIM_MORE_SQL if postgres else _CLAIM_MORE_SQL)
+        # Claims on Postgres take row locks, not the write lock (app.core.db.postgres).
+        self._claim_session = db.read_session if postgres else db.write_session
+        indexed = "" if postgres else "INDEXED BY ix_tasks_waiting_due "
+        waiting = f"FROM tasks {indexed}WHERE {TASKS_WAITING_SQL}"
         self._due_now = text(f"SELECT 1 {waiting} AND next_run_at <= :now LIMIT 1")
         self._next_due = text(f"SELECT min(next_run_at) {waiting}")
 
@@ -238,11 +288,13 @@ class TaskStore:
 
     # -- claiming and finishing ----------------------------------------------------------------------------
     def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31)) -> ClaimedTask | None:
-        excluded = list(exclude_types) or ["\x00none"]
-        with self.db.write_session() as s:
-            row = s.execute(
-                self._claim, {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
-            ).first()
+        excluded = list(exclude_types) or ["-none-"]
+        params = {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
+        with self._claim_session() as s:
+            row = s.execute(self._claim, params).first()
+            if row is None and self._claim_any is not None:
+                row = s.execute(self._claim_any, params).first()
+            s.commit()
         return _claimed(row) if row is not None else None
 
     def claim_more(self, like: ClaimedTask, n: int) -> list[ClaimedTask]:
@@ -251,8 +303,9 @@ class TaskStore:
         if n < 1:
             return []
         params = {"owner": self.owner, "now": time.time(), "priority": like.priority, "type": like.type, "n": n}
-        with self.db.write_session() as s:
+        with self._claim_session() as s:
             rows = s.execute(self._claim_more, params).all()
+            s.commit()
         return sorted((_claimed(r) for r in rows), key=lambda task: task.id)
 
     def _finish(self, s: Session, task_id: int, **values) -> bool:
@@ -364,7 +417,7 @@ class TaskStore:
                     .where(Task.id.in_(stale))
                     .values(
                         state=case((Task.cancel_requested, TaskState.CANCELLED.value), else_=TaskState.PENDING.value),
-                        attempts=func.max(Task.attempts - 1, 0),
+                        attempts=case((Task.attempts > 0, Task.attempts - 1), else_=0),
                         claimed_by=None,
                         started_at=None,
                     )
