@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "app.commands.edit_cmds",
     "app.commands.voice_cmds",
     "app.commands.captions_cmds",
+    "app.commands.database_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.

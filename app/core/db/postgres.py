@@ -50,8 +50,23 @@ def display_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
 
 
+def _sqlite_like(compiler_class):
+    """A statement compiler whose LIKE ignores case, as SQLite's does: `camera:canon`, `tag:kyoto` and the
+    completions match whatever case the names were written in."""
+
+    class Compiler(compiler_class):
+        def visit_like_op_binary(self, binary, operator, **kw):
+            return self.visit_ilike_op_binary(binary, operator, **kw)
+
+        def visit_not_like_op_binary(self, binary, operator, **kw):
+            return self.visit_not_ilike_op_binary(binary, operator, **kw)
+
+    return Compiler
+
+
 def make_engine(url: str) -> Engine:
     engine = create_engine(driver_url(url), pool_size=8, max_overflow=8, pool_pre_ping=True)
+    engine.dialect.statement_compiler = _sqlite_like(engine.dialect.statement_compiler)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):

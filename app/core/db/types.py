@@ -19,7 +19,8 @@ from sqlalchemy.types import TypeDecorator
 @compiles(Integer, "postgresql")
 def _postgres_integer(type_, compiler, **kw) -> str:
     """SQLite's INTEGER holds 64 bits, Postgres's only 32: on Postgres every integer column is a BIGINT (file
-    times in nanoseconds, sizes past 2 GB). Auto-numbered ids stay SERIAL (the dialect names those itself)."""
+    times in nanoseconds, sizes past 2 GB), and so is every integer parameter. Auto-numbered ids stay SERIAL
+    (the dialect names those itself)."""
     return "BIGINT"
 
 
@@ -49,6 +50,8 @@ class FsPath(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if isinstance(value, str) and needs_bytes(value):
+            if dialect.name == "postgresql":  # its text is UTF-8 only, and a path column is text
+                raise ValueError(f"a PostgreSQL library cannot hold a file name that is not UTF-8: {text_safe(value)}")
             return os.fsencode(value)
         return value
 
