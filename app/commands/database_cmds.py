@@ -1,4 +1,5 @@
-"""`shoebox migrate-db`: move a library's database between SQLite and PostgreSQL (issue 15)."""
+"""A library beyond one machine (issue 15): `shoebox migrate-db` moves its database between SQLite and
+PostgreSQL; `shoebox worker` runs its model work on another machine, from the shared queue."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from app.commands.output import print_json
 # Library files that are not derived from the database rows (voice notes) or are slow to make again
 # (thumbnails, face crops); indexes are rebuilt from the rows on each machine.
 COPIED_FOLDERS = ("thumbnails", "faces", "voice")
+# Model work worth sending to a machine with a GPU; each reads originals (or this machine's thumbnails) and
+# writes its results as rows, which every machine's indexes are rebuilt from.
+REMOTE_TYPES = ("embed", "faces", "caption")
+IDLE_WAIT_S = 5.0  # a worker without --until-idle looks for new work this often once the queue is empty
 
 
 def register(subparsers) -> None:
@@ -24,6 +29,19 @@ def register(subparsers) -> None:
                               "(default: a per-user folder named after the database)")
     migrate.add_argument("--json", action="store_true")
     migrate.set_defaults(func=cmd_migrate_db)
+
+    worker = subparsers.add_parser(
+        "worker", help="run only the task engine for model work (embed, faces, caption) of a PostgreSQL library "
+                       "(--database), claimed from the queue it shares with other machines")
+    worker.add_argument("--types", default=",".join(REMOTE_TYPES),
+                        help=f"task types to take, comma-separated (default: {','.join(REMOTE_TYPES)})")
+    worker.add_argument("--map", action="append", default=[], metavar="SRC=DST",
+                        help="read originals stored under SRC (as the importing machine saw them) from DST here; "
+                             "repeatable")
+    worker.add_argument("--workers", type=int, default=1, help="worker threads (default: 1; models use every core)")
+    worker.add_argument("--until-idle", action="store_true",
+                        help="stop when no task of these types is left (default: keep waiting for new work)")
+    worker.set_defaults(func=cmd_worker)
 
 
 def _target(args) -> tuple[str | Path, Path, str | None]:
@@ -82,4 +100,53 @@ def cmd_migrate_db(args, library) -> int:
     for check in report.tables:
         print(f"{check.table:18} {check.rows:9} rows  {check.digest[:16]}  same in both")
     print(f"copied {report.photos} photos ({report.rows} rows) into {database.url}; verified; library folder {folder}")
+    return 0
+
+
+def cmd_worker(args, library) -> int:
+    import signal
+    import threading
+
+    from app.core.paths import PathMap
+    from app.core.tasks.engine import TaskEngine
+    from app.core.tasks.errors import EngineError, PermanentError
+    from app.core.tasks.registry import get_handler, load_handler_modules
+
+    types = [t.strip() for t in args.types.split(",") if t.strip()]
+    load_handler_modules()
+    unknown = []
+    for type_ in types:
+        try:
+            get_handler(type_)
+        except PermanentError:
+            unknown.append(type_)
+    if not types or unknown:
+        print(f"shoebox worker: unknown task type(s): {', '.join(unknown) or '(none given)'}", file=sys.stderr)
+        return 2
+    if library.read_only:
+        print(f"shoebox: {library.read_only_reason}: a worker needs to write its results", file=sys.stderr)
+        return 1
+    try:
+        library.path_map = PathMap.parse(args.map)
+    except ValueError as exc:
+        print(f"shoebox worker: {exc}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    engine = TaskEngine(library, workers=max(1, args.workers), types=types)
+    finished = []
+    engine.task_finished.connect(lambda task_id, type_: finished.append(task_id))
+    print(f"worker for {', '.join(types)} on {library.db.url}", flush=True)
+    try:
+        while True:
+            engine.run_until_idle(stop_when=stop.is_set)
+            if args.until_idle or stop.wait(IDLE_WAIT_S):
+                break
+    except EngineError as exc:
+        print(f"shoebox: stopped: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print(f"worker stopped after {len(finished)} task(s)", flush=True)
     return 0

@@ -24,7 +24,7 @@ from app.core.config import Config
 from app.core.db.database import Database, is_damaged_error
 from app.core.ingest.tempfiles import remove_stray_temp_files
 from app.core.logs import attach_library_log, detach_library_log
-from app.core.paths import LibraryLayout, default_library_dir, local_folder_for
+from app.core.paths import LibraryLayout, PathMap, default_library_dir, local_folder_for
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,7 @@ class Library:
         """
         self.layout = LibraryLayout(Path(root).expanduser().resolve())
         self.database_url = database
+        self.path_map = PathMap()  # where this machine reads originals imported elsewhere (remote workers)
         root = self.layout.root
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root} is a file, not a library folder")

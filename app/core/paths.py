@@ -87,3 +87,29 @@ class LibraryLayout:
     def create(self) -> None:
         for folder in (self.root, *self.folders):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+class PathMap:
+    """Where this machine finds the originals another machine imported (`shoebox worker --map SRC=DST`): a path
+    under SRC is read at the same place under DST. The first matching SRC wins; other paths stay as they are."""
+
+    def __init__(self, pairs: list[tuple[str, str]] | None = None):
+        self.pairs = [(src.rstrip("/\\") or src, dst.rstrip("/\\") or dst) for src, dst in pairs or []]
+
+    @classmethod
+    def parse(cls, specs: list[str]) -> "PathMap":
+        pairs = []
+        for spec in specs:
+            src, sep, dst = spec.partition("=")
+            if not sep or not src or not dst:
+                raise ValueError(f"--map takes SRC=DST (two folders), not {spec!r}")
+            pairs.append((src, dst))
+        return cls(pairs)
+
+    def local(self, path: str) -> str:
+        for src, dst in self.pairs:
+            if path == src:
+                return dst
+            if path.startswith(src) and path[len(src)] in "/\\":
+                return dst + path[len(src):]
+        return path

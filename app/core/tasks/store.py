@@ -2,7 +2,8 @@
 
 No Qt here: the engine (threads, signals) and the deterministic test executor both drive this class.
 Claiming is one `UPDATE … WHERE id = (SELECT …) RETURNING` statement, which SQLite runs under its write lock,
-so no two workers, threads or processes, can take the same task.
+so no two workers, threads or processes, can take the same task. On PostgreSQL the same statement locks the
+rows it takes (`FOR UPDATE SKIP LOCKED`) instead, so workers on several machines claim at once.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def _owner_alive(owner: str) -> bool:
 # the index's own term word for word, or SQLite could not use a partial index; test_claim_uses_the_waiting_index
 # checks the plan.
 _DUE = f"{TASKS_WAITING_SQL} AND next_run_at <= :now AND type NOT IN :excluded"
+_DUE_ONLY = f"{_DUE} AND type IN :only"
 _CLAIM_SQL = f"""
 UPDATE tasks
 SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
@@ -218,6 +220,10 @@ class TaskStore:
         postgres = db.is_postgres
         self._claim = text(_PG_CLAIM_SQL if postgres else _CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
         self._claim_any = text(_PG_CLAIM_ANY_SQL).bindparams(bindparam("excluded", expanding=True)) if postgres else None
+        # A worker for some types only (`shoebox worker --types`): the same claims, limited to those types.
+        only = [bindparam("excluded", expanding=True), bindparam("only", expanding=True)]
+        self._claim_only = text((_PG_CLAIM_SQL if postgres else _CLAIM_SQL).replace(_DUE, _DUE_ONLY)).bindparams(*only)
+        self._claim_any_only = text(_PG_CLAIM_ANY_SQL.replace(_DUE, _DUE_ONLY)).bindparams(*only) if postgres else None
         self._claim_more = text(_PG_CLAIM_MORE_SQL if postgres else _CLAIM_MORE_SQL)
         # Claims on Postgres take row locks, not the write lock (app.core.db.postgres).
         self._claim_session = db.read_session if postgres else db.write_session
@@ -287,13 +293,20 @@ class TaskStore:
         return self._in_transaction(session, run)
 
     # -- claiming and finishing ----------------------------------------------------------------------------
-    def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31)) -> ClaimedTask | None:
+    def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31),
+              only_types: Iterable[str] | None = None) -> ClaimedTask | None:
+        """The next due task (highest priority, then oldest), now running and ours; `only_types` limits it to those
+        types."""
         excluded = list(exclude_types) or ["-none-"]
         params = {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
+        claim, claim_any = self._claim, self._claim_any
+        if only_types is not None:
+            params["only"] = list(only_types) or ["-none-"]
+            claim, claim_any = self._claim_only, self._claim_any_only
         with self._claim_session() as s:
-            row = s.execute(self._claim, params).first()
-            if row is None and self._claim_any is not None:
-                row = s.execute(self._claim_any, params).first()
+            row = s.execute(claim, params).first()
+            if row is None and claim_any is not None:
+                row = s.execute(claim_any, params).first()
             s.commit()
         return _claimed(row) if row is not None else None
 
@@ -483,9 +496,13 @@ class TaskStore:
         counts.update({state: n for state, n in rows})
         return counts
 
-    def has_live_work(self) -> bool:
+    def has_live_work(self, types: Iterable[str] | None = None) -> bool:
+        """Some task (of these types, when given) is pending, running or waiting to retry."""
+        query = select(Task.id).where(Task.state.in_(LIVE_STATES))
+        if types is not None:
+            query = query.where(Task.type.in_(list(types)))
         with self.db.read_session() as s:
-            return s.scalar(select(Task.id).where(Task.state.in_(LIVE_STATES)).limit(1)) is not None
+            return s.scalar(query.limit(1)) is not None
 
     def has_due_work(self) -> bool:
         """A waiting task is due now: some worker could claim it (idle is announced only when none is)."""
