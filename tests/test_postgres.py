@@ -159,3 +159,21 @@ def test_migrate_db_refuses_a_database_that_holds_a_library(tmp_path, postgres_u
     assert main(["--library", str(tmp_path / "lib"), "migrate-db", "--to", postgres_url,
                  "--folder", str(tmp_path / "pg-files")]) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+def test_a_postgres_library_backs_up_and_restores_as_a_sqlite_library(tmp_path, postgres_url):
+    from app.core.exchange.backup import backup, library_originals, restore, verify_backup
+
+    with Library.open(tmp_path / "pg-files", database=postgres_url) as pg:
+        _fill(pg, tmp_path)
+        before = table_checks(pg.db)
+        originals = library_originals(pg)
+        summary = backup(pg, tmp_path / "backup")
+    assert summary.originals == len(originals) == 4
+    assert verify_backup(tmp_path / "backup").ok
+    restore(tmp_path / "backup", tmp_path / "restored")
+    with Library.open(tmp_path / "restored") as restored:
+        assert not restored.db.is_postgres
+        assert [c for c in table_checks(restored.db) if c.table != "settings"] == \
+            [c for c in before if c.table != "settings"]  # the backup's own date is a setting
+        assert library_originals(restored) == originals
