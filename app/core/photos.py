@@ -10,7 +10,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db.models import Folder, Photo, PhotoFile
-from app.core.db.sql import text_prefix
 from app.core.organise.service import read_edits
 from app.core.photo_metadata import PhotoMetadata, metadata_of
 
@@ -215,7 +214,7 @@ class PhotoService:
         """Visible photos per month in display order (newest first, undated last): running sums of these
         counts are the grid rows where each month starts, so views can show date headers without loading
         every photo."""
-        month = text_prefix(Photo.taken_at, 7)
+        month = func.substr(Photo.taken_at, 1, 7)
         query = (
             select(month, func.count(Photo.id))
             .where(Photo.hidden.is_(False))

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.core.db.types import FsPath
+from app.core.db.types import BigInt, FsPath
 from app.core.photo_metadata import PhotoMetadata
 
 
@@ -75,7 +75,7 @@ class Photo(_metadata_columns(), Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
     width: Mapped[Optional[int]] = mapped_column(Integer)
     height: Mapped[Optional[int]] = mapped_column(Integer)
     format: Mapped[Optional[str]] = mapped_column(String(16))
@@ -111,8 +111,8 @@ class PhotoFile(Base):
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"), index=True)
     path: Mapped[str] = mapped_column(FsPath, unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
+    mtime_ns: Mapped[int] = mapped_column(BigInt)
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
@@ -128,8 +128,8 @@ class FailedFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(FsPath, unique=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
-    size: Mapped[Optional[int]] = mapped_column(Integer)
-    mtime_ns: Mapped[Optional[int]] = mapped_column(Integer)
+    size: Mapped[Optional[int]] = mapped_column(BigInt)
+    mtime_ns: Mapped[Optional[int]] = mapped_column(BigInt)
     error_class: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     failed_at: Mapped[float] = mapped_column(Float)
@@ -413,9 +413,9 @@ class PhotoEdit(Base):
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # degrees clockwise on top of EXIF
-    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     rating: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 (none) to 5 stars
-    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     title: Mapped[Optional[str]] = mapped_column(Text)
     description: Mapped[Optional[str]] = mapped_column(Text)
 

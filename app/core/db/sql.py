@@ -22,23 +22,6 @@ def insert_ignore(session: Session, table):
     return sqlite.insert(table).prefix_with("OR IGNORE")
 
 
-class text_prefix(FunctionElement):
-    """The first `n` characters of a text column (`substr(x, 1, n)`, with `n` written into the statement: Postgres
-    has no substr that takes the BIGINT parameters its integers are sent as)."""
-
-    type = String()
-    inherit_cache = True
-
-    def __init__(self, column, n: int):
-        self.n = int(n)
-        super().__init__(column)
-
-
-@compiles(text_prefix)
-def _text_prefix(element, compiler, **kw) -> str:
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, {element.n})"
-
-
 class stored_as_bytes(FunctionElement):
     """Whether a path column holds raw bytes (a file name that is not UTF-8, see FsPath): SQLite's typeof; on
     Postgres never (its text columns hold UTF-8 only)."""

@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import Integer, String
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.types import TypeDecorator
 
 
-@compiles(Integer, "postgresql")
-def _postgres_integer(type_, compiler, **kw) -> str:
-    """SQLite's INTEGER holds 64 bits, Postgres's only 32: on Postgres every integer column is a BIGINT (file
-    times in nanoseconds, sizes past 2 GB), and so is every integer parameter. Auto-numbered ids stay SERIAL
-    (the dialect names those itself)."""
-    return "BIGINT"
+# File sizes and times in nanoseconds: SQLite's INTEGER holds 64 bits, Postgres's only 32.
+BigInt = Integer().with_variant(BigInteger(), "postgresql")
 
 
 def needs_bytes(path: str) -> bool:

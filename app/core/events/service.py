@@ -18,7 +18,6 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.core.db.models import Event, EventEdit, EventPhoto, Photo, PhotoPlace
-from app.core.db.sql import text_prefix
 from app.core.events.segment import Shot, parse_time, place_name, segment, title
 from app.core.undo import record, undoer
 
@@ -176,7 +175,7 @@ class EventService:
     def years(self) -> list[tuple[str, int]]:
         """(year, number of events) newest first: the sidebar's cheap summary (no photo rows read)."""
         with self._library.db.read_session() as s:
-            year = text_prefix(Event.start, 4)
+            year = func.substr(Event.start, 1, 4)
             rows = s.execute(select(year, func.count()).group_by(year).order_by(year))
             return [(year, count) for year, count in rows][::-1]
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.db.models import Album, Event, Person, Photo, PhotoPlace, PhotoTag, Tag
-from app.core.db.sql import text_prefix
 from app.core.search.parse import FILTERS, HAS_VALUES, NOT_YET
 from app.core.search.sql import TYPE_FORMATS
 
@@ -40,7 +39,7 @@ def _values(library: "Library", name: str) -> list[str]:
                 names |= set(s.scalars(select(column).distinct().where(column.is_not(None))))
             return sorted(names)
         if name == "year":
-            years = s.scalars(select(text_prefix(Photo.taken_at, 4)).distinct().where(Photo.taken_at.is_not(None)))
+            years = s.scalars(select(func.substr(Photo.taken_at, 1, 4)).distinct().where(Photo.taken_at.is_not(None)))
             return sorted(years, reverse=True)
         if name == "person":
             return sorted(set(s.scalars(select(Person.name).where(Person.name.is_not(None), Person.hidden.is_(False)))),
