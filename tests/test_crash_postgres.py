@@ -13,17 +13,27 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, func, select, text
 
 from app.core.db.models import Photo, PhotoFile, Task
 from app.core.db.postgres import driver_url
 from app.core.library import Library
-from test_crash_import import _make_photos
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = 150
+FILES = 120
 KILLS = 9
+
+
+def _make_photos(folder: Path, count: int, seed: int = 11) -> None:
+    """800x600 JPEGs upscaled from random 40x30 noise: each with its own bytes and pHash, quick to import."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    for i in range(count):
+        small = (rng.random((30, 40, 3)) * 255).astype(np.uint8)
+        Image.fromarray(small).resize((800, 600), Image.BILINEAR).save(folder / f"img_{i:04d}.jpg", quality=85)
 
 
 class _Queue:
@@ -106,7 +116,8 @@ def test_sigkill_workers_sharing_a_postgres_queue(tmp_path, postgres_url):
             paths = list(s.scalars(select(PhotoFile.path)))
             states = dict(s.execute(select(Task.state, func.count()).group_by(Task.state)).all())
             ingest_keys = list(s.scalars(select(Task.dedupe_key).where(Task.type == "ingest", Task.state == "done")))
+            dead = s.execute(select(Task.type, Task.error_class, Task.error_message).where(Task.state == "dead")).all()
         assert sorted(paths) == sorted(str(p) for p in photos.iterdir())  # each file exactly once
-        assert set(states) <= {"done", "cancelled"}, states  # nothing pending, running, failed or dead
+        assert set(states) <= {"done", "cancelled"}, (states, dead[:5])  # nothing pending, running, failed or dead
         # Each file's ingest finished once: a file imported by two workers at once would have two done tasks.
         assert len(ingest_keys) == len(set(ingest_keys))

@@ -112,10 +112,10 @@ def _reset_sequences(s, target: Database) -> None:
     if not target.is_postgres:
         return
     for table in _tables():
-        for column in table.primary_key.columns:
-            if column.autoincrement is True or (column.autoincrement == "auto" and table._autoincrement_column is column):
-                s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
-                               f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
+        column = table.autoincrement_column
+        if column is not None:  # (a table without a sequence gets NULL from pg_get_serial_sequence: no-op)
+            s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column.name}'), "
+                           f"coalesce((SELECT max({column.name}) FROM {table.name}), 0) + 1, false)"))
 
 
 def _insert_table(s, table, rows) -> None:
