@@ -190,3 +190,17 @@ def test_the_migrations_make_the_models_schema_on_postgres(postgres_url):
             assert schema_differences(conn) == []
     finally:
         db.close()
+
+
+def test_a_worker_for_some_types_claims_only_those(library):
+    """`shoebox worker --types`: the claim and the end-of-work check look at those types only (both databases)."""
+    store = library.tasks.store
+    store.submit("other", {}, priority=100)
+    mine = store.submit("mine", {}, priority=-50)
+    assert store.claim(only_types=["mine"]).id == mine  # not the more urgent task of another type
+    assert store.claim(only_types=["mine"]) is None
+    assert store.has_live_work(["mine"])  # running
+    assert store.claim().type == "other"
+    with library.db.write_session() as s:
+        s.execute(text("UPDATE tasks SET state = 'done' WHERE type = 'mine'"))
+    assert not store.has_live_work(["mine"]) and store.has_live_work()

@@ -22,6 +22,7 @@ from typing import Iterator
 
 from app.core.config import Config
 from app.core.db.database import Database, is_damaged_error
+from app.core.db.postgres import display_url
 from app.core.ingest.tempfiles import remove_stray_temp_files
 from app.core.logs import attach_library_log, detach_library_log
 from app.core.paths import LibraryLayout, PathMap, default_library_dir, local_folder_for
@@ -168,8 +169,8 @@ def _check_revision(db: Database) -> str | None:
         from app import __version__
 
         raise NewerLibraryError(
-            f"{db.path.parent if db.path else db.url} was made by a newer version of Shoebox (its database schema is {revision!r}, "
-            f"which Shoebox {__version__} does not know). Update Shoebox to open it."
+            f"{db.path.parent if db.path else db.url} was made by a newer version of Shoebox (its database schema "
+            f"is {revision!r}, which Shoebox {__version__} does not know). Update Shoebox to open it."
         )
     return revision
 
@@ -209,8 +210,6 @@ def _migrations() -> _Migrations:
 def _check_database_marker(layout: LibraryLayout, database: str | None) -> None:
     """A folder holds the thumbnails and indexes of exactly one database: a PostgreSQL library's folder names its
     database in a marker file, so it is never mixed with another database's (or a SQLite library's) files."""
-    from app.core.db.postgres import display_url
-
     marker = layout.database_marker
     named = marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
     if database is None:
@@ -228,7 +227,8 @@ def _check_database_marker(layout: LibraryLayout, database: str | None) -> None:
 
 
 class Library:
-    def __init__(self, root: Path, *, log_to_file: bool = True, create: bool = False, database: str | None = None):
+    def __init__(self, root: Path, *, log_to_file: bool = True, create: bool = False,
+                 database: str | None = None):
         """Open the library in `root`; a missing or empty folder becomes a new library.
 
         `create=True` also makes a library in a folder that holds other files (the CLI's `--create`).
@@ -273,8 +273,6 @@ class Library:
             try:
                 self.layout.create()
                 if self.database_url is not None and not self.layout.database_marker.is_file():
-                    from app.core.db.postgres import display_url
-
                     self.layout.database_marker.write_text(display_url(self.database_url) + "\n", encoding="utf-8")
             except OSError as exc:
                 raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
@@ -330,8 +328,6 @@ class Library:
         return database
 
     def _database_name(self) -> str:
-        from app.core.db.postgres import display_url
-
         return display_url(self.database_url) if self.database_url else str(self.layout.database)
 
     @classmethod

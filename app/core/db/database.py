@@ -1,4 +1,5 @@
-"""The database connection (SQLite by default; PostgreSQL in app.core.db.postgres). SQLite: WAL, busy timeout, explicit transactions, and migrations on open.
+"""The database connection: SQLite with WAL, busy timeout, explicit transactions, and migrations on open (the
+default), or PostgreSQL (app.core.db.postgres).
 
 pysqlite's own transaction handling starts transactions lazily and cannot start `BEGIN IMMEDIATE`; we turn it
 off and emit BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs). Sessions that will write take

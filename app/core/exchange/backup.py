@@ -387,7 +387,7 @@ def library_originals(library) -> list[dict]:
         from app.core.db.models import Photo, PhotoFile
 
         with library.db.read_session() as s:
-            rows = s.execute(select(PhotoFile.path, Photo.sha256, PhotoFile.size).join(Photo, Photo.id == PhotoFile.photo_id)
-                             .where(PhotoFile.missing.is_(False))).all()
+            rows = s.execute(select(PhotoFile.path, Photo.sha256, PhotoFile.size)
+                             .join(Photo, Photo.id == PhotoFile.photo_id).where(PhotoFile.missing.is_(False))).all()
         return [{"path": path, "sha256": sha, "size": size} for path, sha, size in sorted(rows)]
     return _originals(library.layout.database)

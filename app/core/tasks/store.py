@@ -218,12 +218,14 @@ class TaskStore:
         self.default_max_attempts = default_max_attempts
         self.owner = process_owner()
         postgres = db.is_postgres
-        self._claim = text(_PG_CLAIM_SQL if postgres else _CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
-        self._claim_any = text(_PG_CLAIM_ANY_SQL).bindparams(bindparam("excluded", expanding=True)) if postgres else None
+        claim_sql = _PG_CLAIM_SQL if postgres else _CLAIM_SQL
+        excluded, only = bindparam("excluded", expanding=True), bindparam("only", expanding=True)
+        self._claim = text(claim_sql).bindparams(excluded)
+        self._claim_any = text(_PG_CLAIM_ANY_SQL).bindparams(excluded) if postgres else None
         # A worker for some types only (`shoebox worker --types`): the same claims, limited to those types.
-        only = [bindparam("excluded", expanding=True), bindparam("only", expanding=True)]
-        self._claim_only = text((_PG_CLAIM_SQL if postgres else _CLAIM_SQL).replace(_DUE, _DUE_ONLY)).bindparams(*only)
-        self._claim_any_only = text(_PG_CLAIM_ANY_SQL.replace(_DUE, _DUE_ONLY)).bindparams(*only) if postgres else None
+        self._claim_only = text(claim_sql.replace(_DUE, _DUE_ONLY)).bindparams(excluded, only)
+        self._claim_any_only = (text(_PG_CLAIM_ANY_SQL.replace(_DUE, _DUE_ONLY)).bindparams(excluded, only)
+                                if postgres else None)
         self._claim_more = text(_PG_CLAIM_MORE_SQL if postgres else _CLAIM_MORE_SQL)
         # Claims on Postgres take row locks, not the write lock (app.core.db.postgres).
         self._claim_session = db.read_session if postgres else db.write_session
