@@ -17,7 +17,18 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("SHOEBOX_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _server_binaries() -> Path:
+    """PostgreSQL 15's binaries (as on these machines), else the newest installed (a CI runner's), else the
+    15 path (then the tests skip and name it); SHOEBOX_TEST_PG_BIN overrides."""
+    if os.environ.get("SHOEBOX_TEST_PG_BIN"):
+        return Path(os.environ["SHOEBOX_TEST_PG_BIN"])
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    return preferred if (preferred / "initdb").is_file() or not found else found[-1].parent
+
+
+PG_BIN = _server_binaries()
 TEMPLATE = "shoebox_template"
 
 
