@@ -74,20 +74,20 @@ def cmd_migrate_db(args, library) -> int:
         return 1
     try:
         report = copy_database(library.db, database)
-    except CopyError as exc:
+    except BaseException as exc:
+        database.close()
+        if url is None:  # nothing of a half-made SQLite library stays behind
+            shutil.rmtree(folder, ignore_errors=True)
+        if not isinstance(exc, CopyError):
+            raise
         print(f"shoebox: {exc}", file=sys.stderr)
         return 1
-    except Exception:
-        if url is None:  # nothing of a half-made SQLite library stays behind
-            database.close()
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        database.close()
+    database.close()
     try:
         Library(folder, database=url, log_to_file=False).close()  # lays out the folder (and names the database)
     except LibraryError as exc:
-        print(f"shoebox: the database was copied, but its folder {folder} could not be set up: {exc}", file=sys.stderr)
+        print(f"shoebox: the database was copied, but its folder {folder} could not be set up: {exc}",
+              file=sys.stderr)
         return 1
     for name in COPIED_FOLDERS:
         source = library.layout.root / name
