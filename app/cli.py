@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "app.commands.edit_cmds",
     "app.commands.voice_cmds",
     "app.commands.captions_cmds",
+    "app.commands.database_cmds",
 ]
 
 # Exit status after a broken pipe (`shoebox photos | head`): what a process killed by SIGPIPE reports.
@@ -46,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shoebox", description="Shoebox photo library (headless)")
     parser.add_argument("--library", metavar="DIR",
                         help="library folder (a missing or empty folder becomes a new library); default: per-user")
+    parser.add_argument("--database", metavar="URL",
+                        help="keep the library's database on PostgreSQL (postgresql://user@host/db); --library is "
+                             "then this machine's folder for its thumbnails and indexes. Default: SQLite in --library")
     parser.add_argument("--create", action="store_true",
                         help="make a new library in --library even though that folder already holds other files")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail and tracebacks to stderr")
@@ -61,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.library is not None and not args.library.strip():
         parser.error("--library needs a folder (it was given an empty path)")
+    if args.database is not None:
+        from app.core.db.postgres import is_postgres_url
+
+        if not is_postgres_url(args.database):
+            parser.error(f"--database takes a PostgreSQL URL (postgresql://user@host/db), not {args.database!r}")
     safe_text_output()  # a file name that is not UTF-8 prints with \xNN escapes
     setup_console_logging(args.verbose)
     if not getattr(args, "func", None):
@@ -86,7 +95,7 @@ def _run_with_library(args) -> int:
     from app.core.library import Library, LibraryError, NotALibraryError
 
     try:
-        library = Library.open(args.library, create=args.create)
+        library = Library.open(args.library, create=args.create, database=args.database)
     except NotALibraryError as exc:
         print(f"shoebox: {exc} To make a library there anyway, add --create (see `shoebox --help`).",
               file=sys.stderr)

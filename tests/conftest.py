@@ -76,11 +76,57 @@ def _private_user_dirs(tmp_path_factory, monkeypatch):
     yield home
 
 
+# Core test modules whose `library` tests also run on a real PostgreSQL server (tests/pg.py): the library, the
+# task queue, ingest, search, organise, albums and events. The rest (GUI, models, CLI subprocesses) stay on
+# SQLite: they test no database code of their own.
+POSTGRES_MODULES = {
+    "test_library", "test_tasks_store", "test_tasks_engine", "test_tasks_batch", "test_tasks_prune",
+    "test_ingest_import", "test_query", "test_organise", "test_albums", "test_events", "test_search_service",
+    "test_photos_stream", "test_trash", "test_postgres",
+}
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server for the whole run; tests that need it skip (with the reason) without one."""
+    from tests.pg import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer()
+    except PostgresUnavailable as exc:
+        pytest.skip(f"no PostgreSQL test server: {exc}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def library(tmp_path):
+def postgres_url(postgres_server):
+    """A fresh database (already migrated) on the test server, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+def pytest_generate_tests(metafunc):
+    """`library` runs on both databases in POSTGRES_MODULES."""
+    if "library" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1] in POSTGRES_MODULES:
+        metafunc.parametrize("library", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture
+def database_kind(request) -> str:
+    """"sqlite" or "postgres": which database this test's `library` uses."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def library(request, tmp_path):
     from app.core.library import Library
 
-    lib = Library.open(tmp_path / "library")
+    database = None
+    if getattr(request, "param", "sqlite") == "postgres":
+        database = request.getfixturevalue("postgres_url")
+    lib = Library.open(tmp_path / "library", database=database)
     yield lib
     lib.close()
 

@@ -141,6 +141,9 @@ def test_resegmentation_rewrites_only_the_events_that_changed(library):
     make_photos(library, [dict(taken_at="2019-04-05T12:00:00", tz_offset="+09:00", gps_lat=35.0, gps_lon=135.77),
                           dict(taken_at="2020-03-01T10:00:00", gps_lat=42.36, gps_lon=-71.06)])
 
+    if library.db.is_postgres:
+        pytest.skip("counts changed rows with SQLite's connection counter (total_changes)")
+
     def changes(**kwargs) -> int:
         with library.db.write_session() as s:
             raw = s.connection().connection.driver_connection

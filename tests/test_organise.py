@@ -13,6 +13,7 @@ from PIL import Image
 from app.core.exchange.xmp import read_xmp
 from organise_files import exiftool_xmp, iptc_block, write_jpeg
 from test_albums import make_photos
+from tests.pg import library_args
 
 
 @pytest.fixture(autouse=True)
@@ -170,11 +171,10 @@ def test_cli_edit_commands(library, tmp_path, capsys):
     from app.cli import main
 
     a, b = make_photos(library, [{"taken_at": "2020-01-01T10:00:00"}, {"taken_at": "2020-01-02T10:00:00"}])
-    root = str(library.root)
 
     def run(*args):
         capsys.readouterr()
-        code = main(["--library", root, *map(str, args)])
+        code = main([*library_args(library), *map(str, args)])
         return code, capsys.readouterr()
 
     assert run("edit", "rotate", a, b, "--right")[0] == 0

@@ -11,6 +11,7 @@ import pytest
 
 from app.commands.output import print_json
 from app.core.db.models import Photo, PhotoFile, TaskGroup
+from tests.pg import library_args
 
 
 def _fill(library, count: int, *, at: float) -> list[int]:
@@ -38,7 +39,7 @@ def _cli(capsysbinary, library, *argv) -> bytes:
     from app.cli import main
 
     library.close()
-    assert main(["--library", str(library.root), "photos", *argv]) == 0
+    assert main([*library_args(library), "photos", *argv]) == 0
     return capsysbinary.readouterr().out
 
 
@@ -81,7 +82,7 @@ def test_limit_offset_and_since(library, capsysbinary):
     from app.cli import main
 
     with pytest.raises(SystemExit, match="no import 99"):
-        main(["--library", str(library.root), "photos", "--since", "import:99"])
+        main([*library_args(library), "photos", "--since", "import:99"])
 
 
 @pytest.mark.parametrize(

@@ -255,6 +255,8 @@ def test_the_live_chain_lookup_reads_the_dedupe_key_index(library):
 
     from app.core.ml.embed import chain_key, chain_tasks
 
+    if library.db.is_postgres:
+        pytest.skip("SQLite's query plan")
     statement = chain_tasks(chain_key("clip:tiny/Bäume")).compile(compile_kwargs={"literal_binds": True})
     with library.db.read_session() as s:
         plan = " ".join(str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {statement}")))

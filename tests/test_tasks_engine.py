@@ -192,7 +192,7 @@ WORKER_SCRIPT = textwrap.dedent(
                 sys.exit("the other process never ran a task")
             time.sleep(0.01)
 
-    library = Library.open(sys.argv[1])
+    library = Library.open(sys.argv[1], database=sys.argv[3] if len(sys.argv) > 3 else None)
     TaskEngine(library, workers=3).run_until_idle()
     library.close()
     """
@@ -208,7 +208,9 @@ def test_two_processes_never_run_a_task_twice(library, tmp_path):
     log.touch()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(library.root), str(log)], env=env) for _ in range(2)
+        subprocess.Popen([sys.executable, str(script), str(library.root), str(log),
+                          *([library.database_url] if library.database_url else [])], env=env)
+        for _ in range(2)
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     lines = log.read_text().split()

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from sqlalchemy import func, select, update
 
 from app.core.db.models import Task
 from app.core.tasks.metrics import render_metrics
 from app.core.tasks.prune import prune_finished
 from app.core.tasks.states import TaskState
+from tests.pg import library_args
 
 DAY = 86400.0
 
@@ -65,6 +68,8 @@ def test_prune_keeps_metrics_and_removes_old_finished_rows(library):
 
 
 def test_prune_frees_pages_incrementally(library):
+    if library.db.is_postgres:
+        pytest.skip("SQLite's page counts; Postgres frees space with VACUUM")
     store = library.tasks.store
     with library.db.write_session() as s:
         assert s.connection().exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental in new libraries
@@ -86,5 +91,5 @@ def test_prune_cli_uses_the_setting(library, capsys):
     _fill(library)
     library.config.set("tasks.keep_finished_days", 14.0)
     library.close()
-    assert main(["--library", str(library.root), "tasks", "prune"]) == 0
+    assert main([*library_args(library), "tasks", "prune"]) == 0
     assert "pruned 40 finished tasks older than 14 days" in capsys.readouterr().out

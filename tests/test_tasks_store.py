@@ -215,6 +215,8 @@ def test_claim_takes_the_best_due_task_skipping_waiting_and_excluded_ones(librar
 
 def test_claim_uses_the_waiting_index(library):
     """Claiming must not scan or sort the task table: with 100,000 queued tasks that made every claim slow."""
+    if library.db.is_postgres:
+        pytest.skip("SQLite's query plan; the Postgres claim's plan is checked in test_postgres")
     with library.db.engine.connect() as conn:
         plan = conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + _CLAIM_SQL.replace(":excluded", "('x')"),

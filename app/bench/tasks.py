@@ -3,17 +3,23 @@
 Rows per worker count, then the queue ladder: the same number of tasks (the smallest rung) run with 3k, 30k and
 100k tasks queued behind them (`--ladder`). Claiming must not slow down as the queue grows (goal: at 100k queued
 within 1.5x of 3k queued).
+
+`--database postgresql://…` also runs the worker rows on PostgreSQL, each in a scratch database the bench
+creates beside the one named (and drops), so SQLite and Postgres are measured in one run on one machine.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import tempfile
 import threading
 import time
 
 NOOP = "bench_noop"
 SCALING_GOAL = 1.5
+_SCRATCH_NUMBERS = itertools.count(1)
 
 
 def _noop(ctx) -> None:
@@ -35,12 +41,36 @@ def register(subparsers) -> None:
         "--ladder", default="3000,30000,100000", metavar="N,N,...",
         help="queue lengths: the smallest number of tasks is run with each many queued (1 worker); '' skips it",
     )
+    parser.add_argument("--database", metavar="URL",
+                        help="also measure the worker rows on this PostgreSQL server (a scratch database is created "
+                             "and dropped; needs the CREATEDB privilege)")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
 
 
-def _measure(queued: int, workers: int, run_count: int | None = None) -> dict:
-    """Queue `queued` no-op tasks, then time how long the engine takes to finish the first `run_count`."""
+class _ScratchPostgres:
+    """A throwaway database on the server of `url`, so the bench never touches a library's own."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+
+        from app.core.db.postgres import driver_url
+
+        self._admin = create_engine(driver_url(url), isolation_level="AUTOCOMMIT")
+        self.name = f"shoebox_bench_{os.getpid()}_{next(_SCRATCH_NUMBERS)}"
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {self.name}")
+        self.url = self._admin.url.set(database=self.name).render_as_string(hide_password=False)
+
+    def drop(self) -> None:
+        with self._admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+        self._admin.dispose()
+
+
+def _measure(queued: int, workers: int, run_count: int | None = None, database: str | None = None) -> dict:
+    """Queue `queued` no-op tasks, then time how long the engine takes to finish the first `run_count` (in a
+    scratch database on the PostgreSQL server of `database`, when given)."""
     from PySide6.QtCore import QCoreApplication, Qt
 
     from app.core.library import Library
@@ -48,8 +78,9 @@ def _measure(queued: int, workers: int, run_count: int | None = None) -> dict:
 
     run_count = min(run_count or queued, queued)
     QCoreApplication.instance() or QCoreApplication([])
+    scratch = _ScratchPostgres(database) if database else None
     with tempfile.TemporaryDirectory(prefix="shoebox-bench-tasks-") as folder:
-        library = Library.open(folder, log_to_file=False)
+        library = Library.open(folder, log_to_file=False, database=scratch.url if scratch else None)
         try:
             engine = TaskEngine(library, workers=workers, user_workers=0)
             group = engine.create_group("bench", "noop")
@@ -79,7 +110,10 @@ def _measure(queued: int, workers: int, run_count: int | None = None) -> dict:
                 engine.stop()
         finally:
             library.close()
+            if scratch is not None:
+                scratch.drop()
     return {
+        "database": "postgresql" if database else "sqlite",
         "workers": workers,
         "queued": queued,
         "tasks": run_count,
@@ -108,7 +142,13 @@ def _queue_filler(library, group: int, n: int) -> None:
 
 def run(args, _library=None) -> int:
     _register_noop()
-    rows = [_measure(args.count, int(w)) for w in args.workers.split(",") if w.strip()]
+    workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    rows = [_measure(args.count, w) for w in workers]
+    if args.database:
+        rows += [_measure(args.count, w, database=args.database) for w in workers]
+        sqlite = {r["workers"]: r["tasks_per_s"] for r in rows if r["database"] == "sqlite"}
+        for r in rows:
+            r["vs_sqlite"] = round(r["tasks_per_s"] / sqlite[r["workers"]], 2) if sqlite.get(r["workers"]) else None
     counts = sorted(int(n) for n in args.ladder.split(",") if n.strip())
     ladder = [_measure(queued, 1, run_count=counts[0]) for queued in counts]
     for rung in ladder:
@@ -118,11 +158,12 @@ def run(args, _library=None) -> int:
         print(json.dumps({"rows": rows, "ladder": ladder, "goal": SCALING_GOAL}, indent=2))
         return 0
     header = f"{'workers':>7} {'queued':>7} {'tasks':>6} {'submit/s':>9} {'run tasks/s':>11} {'ms/task':>8} {'cpu ms':>7}"
-    print(header)
+    print(f"{'database':>10} " + header + (f" {'vs sqlite':>9}" if args.database else ""))
     for r in rows:
         print(
-            f"{r['workers']:>7} {r['queued']:>7} {r['tasks']:>6} {r['submit_per_s']:>9} {r['tasks_per_s']:>11}"
-            f" {r['overhead_ms_per_task']:>8} {r['cpu_ms_per_task']:>7}"
+            f"{r['database']:>10} {r['workers']:>7} {r['queued']:>7} {r['tasks']:>6} {r['submit_per_s']:>9}"
+            f" {r['tasks_per_s']:>11} {r['overhead_ms_per_task']:>8} {r['cpu_ms_per_task']:>7}"
+            + (f" {r['vs_sqlite']:>9}" if args.database else "")
         )
     if ladder:
         print()

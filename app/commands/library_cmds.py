@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 def cmd_info(args, library) -> int:
     info = {
         "library": str(library.root),
-        "database": str(library.layout.database),
+        "database": library.db.url if library.db.is_postgres else str(library.layout.database),
         "schema_revision": library.db.schema_revision(),
         "photos": library.photos.count(include_hidden=True),
     }

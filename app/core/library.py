@@ -22,9 +22,10 @@ from typing import Iterator
 
 from app.core.config import Config
 from app.core.db.database import Database, is_damaged_error
+from app.core.db.postgres import display_url
 from app.core.ingest.tempfiles import remove_stray_temp_files
 from app.core.logs import attach_library_log, detach_library_log
-from app.core.paths import LibraryLayout, default_library_dir
+from app.core.paths import LibraryLayout, PathMap, default_library_dir, local_folder_for
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def _check_revision(db: Database) -> str | None:
         from app import __version__
 
         raise NewerLibraryError(
-            f"{db.path.parent} was made by a newer version of Shoebox (its database schema is {revision!r}, "
-            f"which Shoebox {__version__} does not know). Update Shoebox to open it."
+            f"{db.path.parent if db.path else db.url} was made by a newer version of Shoebox (its database schema "
+            f"is {revision!r}, which Shoebox {__version__} does not know). Update Shoebox to open it."
         )
     return revision
 
@@ -206,16 +207,42 @@ def _migrations() -> _Migrations:
     return _Migrations()
 
 
+def _check_database_marker(layout: LibraryLayout, database: str | None) -> None:
+    """A folder holds the thumbnails and indexes of exactly one database: a PostgreSQL library's folder names its
+    database in a marker file, so it is never mixed with another database's (or a SQLite library's) files."""
+    marker = layout.database_marker
+    named = marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+    if database is None:
+        if named is not None:
+            raise LibraryError(f"{layout.root} holds the local files of the PostgreSQL library {named}: open it "
+                               f"with --database {named}")
+        return
+    if _has_database(layout.database):
+        raise LibraryError(f"{layout.root} is a SQLite library (it holds {layout.database.name}); choose another "
+                           "folder for the PostgreSQL library's local files, or copy this library into PostgreSQL "
+                           "with `shoebox migrate-db --to URL`")
+    if named is not None and named != display_url(database):
+        raise LibraryError(f"{layout.root} holds the local files of the PostgreSQL library {named}, not of "
+                           f"{display_url(database)}: choose another folder")
+
+
 class Library:
-    def __init__(self, root: Path, *, log_to_file: bool = True, create: bool = False):
+    def __init__(self, root: Path, *, log_to_file: bool = True, create: bool = False,
+                 database: str | None = None):
         """Open the library in `root`; a missing or empty folder becomes a new library.
 
         `create=True` also makes a library in a folder that holds other files (the CLI's `--create`).
+        `database`: a PostgreSQL URL; the library's rows live there, and `root` keeps this machine's own files
+        (thumbnails, indexes, logs). Without it the database is the SQLite file in `root`.
         """
         self.layout = LibraryLayout(Path(root).expanduser().resolve())
+        self.database_url = database
+        self.path_map = PathMap()  # where this machine reads originals imported elsewhere (remote workers)
         root = self.layout.root
         if root.exists() and not root.is_dir():
             raise LibraryError(f"{root} is a file, not a library folder")
+        if root.is_dir():
+            _check_database_marker(self.layout, database)
         self.read_only = root.is_dir() and not (
             writable(root) and (not self.layout.database.exists() or writable(self.layout.database))
         )
@@ -237,13 +264,16 @@ class Library:
         except OSError as exc:
             raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
         db = self.layout.database
-        if not create and not _has_database(db):
+        new = not create and not _has_database(db) and not self.layout.database_marker.is_file()
+        if new:
             _refuse_unless_new(self.layout, locked=False)  # before the lock file: a refused folder stays as it was
         with _exclusive_lock(self.layout.lock):
-            if not create and not _has_database(db):
+            if new and not _has_database(db):
                 _refuse_unless_new(self.layout)  # again: another process may have been creating it
             try:
                 self.layout.create()
+                if self.database_url is not None and not self.layout.database_marker.is_file():
+                    self.layout.database_marker.write_text(display_url(self.database_url) + "\n", encoding="utf-8")
             except OSError as exc:
                 raise LibraryError(f"cannot create library folder {self.layout.root}: {exc.strerror or exc}") from exc
             if self._log_to_file:
@@ -274,7 +304,10 @@ class Library:
     def _open_database(self, read_only: bool) -> Database:
         """Check the schema revision, then migrate (or, read-only, insist that no migration is needed)."""
         path = self.layout.database
-        database = Database(path, read_only=read_only)
+        try:
+            database = Database(self.database_url or path, read_only=read_only)
+        except Exception as exc:  # a malformed URL, a missing driver
+            raise LibraryError(f"cannot open library database {self._database_name()}: {exc}") from exc
         try:
             revision = _check_revision(database)
             if not read_only and (revision is None or revision != _migrations().head):
@@ -291,12 +324,19 @@ class Library:
             database.close()
             if is_damaged_error(exc):
                 raise LibraryDamagedError(damaged_message(path, exc)) from exc
-            raise LibraryError(f"cannot open library database {path}: {exc}") from exc
+            raise LibraryError(f"cannot open library database {self._database_name()}: {exc}") from exc
         return database
 
+    def _database_name(self) -> str:
+        return display_url(self.database_url) if self.database_url else str(self.layout.database)
+
     @classmethod
-    def open(cls, root: Path | str | None = None, **kwargs) -> "Library":
-        return cls(Path(root) if root else default_library_dir(), **kwargs)
+    def open(cls, root: Path | str | None = None, *, database: str | None = None, **kwargs) -> "Library":
+        """`root` defaults to the per-user library; with a PostgreSQL `database`, to a per-user folder of that
+        database's own."""
+        if not root:
+            root = default_library_dir() if database is None else local_folder_for(database)
+        return cls(Path(root), database=database, **kwargs)
 
     @property
     def root(self) -> Path:

@@ -14,6 +14,17 @@ def default_library_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "Library"
 
 
+def local_folder_for(database_url: str) -> Path:
+    """This machine's folder for a PostgreSQL library (thumbnails, indexes, logs), one per database, beside the
+    per-user SQLite library (e.g. ~/.local/share/Shoebox/Library-postgresql-host-5432-photos)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(database_url)
+    name = "-".join(p for p in (parts.hostname or "local", str(parts.port or 5432), parts.path.strip("/")) if p)
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
+    return default_library_dir().with_name(f"Library-postgresql-{safe}")
+
+
 class LibraryLayout:
     """Names every file and folder inside a library folder, so no other module builds paths by hand."""
 
@@ -23,6 +34,11 @@ class LibraryLayout:
     @property
     def database(self) -> Path:
         return self.root / "shoebox.db"
+
+    @property
+    def database_marker(self) -> Path:
+        """In the folder of a PostgreSQL library: which database (URL without password) these files belong to."""
+        return self.root / "postgresql.url"
 
     @property
     def thumbnails(self) -> Path:
@@ -75,3 +91,29 @@ class LibraryLayout:
     def create(self) -> None:
         for folder in (self.root, *self.folders):
             folder.mkdir(parents=True, exist_ok=True)
+
+
+class PathMap:
+    """Where this machine finds the originals another machine imported (`shoebox worker --map SRC=DST`): a path
+    under SRC is read at the same place under DST. The first matching SRC wins; other paths stay as they are."""
+
+    def __init__(self, pairs: list[tuple[str, str]] | None = None):
+        self.pairs = [(src.rstrip("/\\") or src, dst.rstrip("/\\") or dst) for src, dst in pairs or []]
+
+    @classmethod
+    def parse(cls, specs: list[str]) -> "PathMap":
+        pairs = []
+        for spec in specs:
+            src, sep, dst = spec.partition("=")
+            if not sep or not src or not dst:
+                raise ValueError(f"--map takes SRC=DST (two folders), not {spec!r}")
+            pairs.append((src, dst))
+        return cls(pairs)
+
+    def local(self, path: str) -> str:
+        for src, dst in self.pairs:
+            if path == src:
+                return dst
+            if path.startswith(src) and path[len(src)] in "/\\":
+                return dst + path[len(src):]
+        return path

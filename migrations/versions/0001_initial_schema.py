@@ -7,6 +7,9 @@ Create Date: 2026-11-25 11:37:55.574000
 from alembic import op
 import sqlalchemy as sa
 
+# File sizes and times in nanoseconds need 64 bits: SQLite's INTEGER has them, Postgres's needs BIGINT.
+BIG_INT = sa.Integer().with_variant(sa.BigInteger(), "postgresql")
+
 
 revision = '0001'
 down_revision = None
@@ -45,8 +48,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('path', sa.String(), nullable=False),
     sa.Column('folder_id', sa.Integer(), nullable=True),
-    sa.Column('size', sa.Integer(), nullable=True),
-    sa.Column('mtime_ns', sa.Integer(), nullable=True),
+    sa.Column('size', BIG_INT, nullable=True),
+    sa.Column('mtime_ns', BIG_INT, nullable=True),
     sa.Column('error_class', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('failed_at', sa.Float(), nullable=False),
@@ -57,7 +60,7 @@ def upgrade() -> None:
     op.create_table('photos',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('size', BIG_INT, nullable=False),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('format', sa.String(length=16), nullable=True),
@@ -133,8 +136,8 @@ def upgrade() -> None:
     sa.Column('photo_id', sa.Integer(), nullable=False),
     sa.Column('folder_id', sa.Integer(), nullable=True),
     sa.Column('path', sa.String(), nullable=False),
-    sa.Column('size', sa.Integer(), nullable=False),
-    sa.Column('mtime_ns', sa.Integer(), nullable=False),
+    sa.Column('size', BIG_INT, nullable=False),
+    sa.Column('mtime_ns', BIG_INT, nullable=False),
     sa.Column('missing', sa.Boolean(), nullable=False),
     sa.Column('first_seen', sa.Float(), nullable=False),
     sa.Column('last_seen', sa.Float(), nullable=False),

@@ -20,8 +20,9 @@ WAITING = "state IN ('pending', 'failed')"
 def upgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index("ix_tasks_waiting", ["priority", "id"], unique=False,
-                              sqlite_where=sa.text(WAITING))
-        batch_op.create_index("ix_tasks_waiting_due", ["next_run_at"], unique=False, sqlite_where=sa.text(WAITING))
+                              sqlite_where=sa.text(WAITING), postgresql_where=sa.text(WAITING))
+        batch_op.create_index("ix_tasks_waiting_due", ["next_run_at"], unique=False,
+                              sqlite_where=sa.text(WAITING), postgresql_where=sa.text(WAITING))
 
 
 def downgrade() -> None:

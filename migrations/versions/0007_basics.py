@@ -6,6 +6,7 @@ Revises: 0006_scale
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import CITEXT
 
 
 revision = "0007_basics"
@@ -15,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS citext")  # tags.name compares case-insensitively
     op.create_table(
         "photo_edits",
         sa.Column("photo_id", sa.Integer(), nullable=False),
@@ -30,7 +33,8 @@ def upgrade() -> None:
     op.create_table(
         "tags",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=256, collation="NOCASE"), nullable=False),
+        sa.Column("name", sa.String(length=256, collation="NOCASE").with_variant(CITEXT(), "postgresql"),
+                  nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )

@@ -23,6 +23,22 @@ def _mark(select_ids: str, meaning: int) -> str:
             f"meaning = max(meaning, excluded.meaning);")
 
 
+def _create_trigger(dialect: str, name: str, event: str, table: str, select_ids: str, meaning: int) -> list[str]:
+    """The statements that create one trigger: SQLite's inline body, or on Postgres a row trigger calling a
+    function of its own (booleans are true/false there, and a subquery needs a name)."""
+    if dialect != "postgresql":
+        return [f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
+                f"BEGIN {_mark(select_ids, meaning)} END"]
+    value = "true" if meaning else "false"
+    return [
+        f"CREATE OR REPLACE FUNCTION search_dirty_{name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, true, {value} FROM ({select_ids}) "
+        "AS marked WHERE photo_id IS NOT NULL ON CONFLICT (photo_id) DO UPDATE SET words = true, "
+        "meaning = search_dirty.meaning OR excluded.meaning; RETURN NULL; END $$",
+        f"CREATE TRIGGER search_dirty_{name} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION search_dirty_{name}()",
+    ]
+
+
 # (trigger name, event, table, ids to mark, marks meaning text)
 TRIGGERS = [
     ("photos_ins", "AFTER INSERT", "photos", "SELECT NEW.id AS photo_id", 0),
@@ -92,15 +108,23 @@ def upgrade() -> None:
         sa.Column("meaning", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("photo_id"),
     )
+    dialect = op.get_bind().dialect.name
     for name, event, table, ids, meaning in TRIGGERS:
-        op.execute(f"CREATE TRIGGER search_dirty_{name} {event} ON {table} BEGIN {_mark(ids, meaning)} END")
+        for statement in _create_trigger(dialect, name, event, table, ids, meaning):
+            op.execute(statement)
     # Every photo of an existing library needs its words indexed once.
-    op.execute("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, 1, 0 FROM photos")
+    op.execute("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, 1, 0 FROM photos" if dialect == "sqlite"
+               else "INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, true, false FROM photos")
 
 
 def downgrade() -> None:
-    for name, *_ in TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS search_dirty_{name}")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name, _, table, *_ in TRIGGERS:
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS search_dirty_{name} ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS search_dirty_{name}()")
+        else:
+            op.execute(f"DROP TRIGGER IF EXISTS search_dirty_{name}")
     op.drop_table("search_dirty")
     op.drop_table("captions")
     with op.batch_alter_table("voice_notes", schema=None) as batch_op:

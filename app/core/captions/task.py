@@ -12,9 +12,9 @@ import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects.sqlite import insert
 
 from app.core.db.models import Caption, Photo, Task
+from app.core.db.sql import upsert
 from app.core.ml.errors import ModelError
 from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
@@ -79,7 +79,7 @@ def caption_task(ctx: TaskContext) -> None:
     ctx.check_cancelled()
     now = time.time()
     for photo_id, text in zip(ids, texts):
-        statement = insert(Caption).values(photo_id=photo_id, text=text, model_id=model_id, edited=False,
+        statement = upsert(ctx.session, Caption).values(photo_id=photo_id, text=text, model_id=model_id, edited=False,
                                            created_at=now)
         # A caption the user typed meanwhile wins.
         ctx.session.execute(statement.on_conflict_do_update(

@@ -1,4 +1,5 @@
-"""The SQLite connection: WAL, busy timeout, explicit transactions, and migrations on open.
+"""The database connection: SQLite with WAL, busy timeout, explicit transactions, and migrations on open (the
+default), or PostgreSQL (app.core.db.postgres).
 
 pysqlite's own transaction handling starts transactions lazily and cannot start `BEGIN IMMEDIATE`; we turn it
 off and emit BEGIN ourselves (the recipe from SQLAlchemy's SQLite dialect docs). Sessions that will write take
@@ -22,6 +23,9 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.db import postgres
+from app.core.db.postgres import display_url, is_postgres_url
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = F
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        immediate = conn.get_execution_options().get("write_lock", False)
         if immediate:
             # Threads of this process queue for the write lock on a mutex: SQLite's own busy handler would
             # make them sleep-poll (1, 2, 5, 10… ms), which costs far more than the transactions themselves.
@@ -114,17 +118,27 @@ def _make_engine(db_path: Path, write_lock: threading.RLock, read_only: bool = F
 
 
 class Database:
-    """Owns the engine and hands out sessions; the only way core code talks to SQLite."""
+    """Owns the engine and hands out sessions; the only way core code talks to the database: a SQLite file
+    (the default) or a PostgreSQL URL (app.core.db.postgres)."""
 
-    def __init__(self, db_path: Path, *, read_only: bool = False):
-        self.path = Path(db_path)
+    def __init__(self, target: Path | str, *, read_only: bool = False):
         self.read_only = read_only
         self._write_lock = threading.RLock()
-        self.engine = _make_engine(self.path, self._write_lock, read_only)
+        if is_postgres_url(target):
+            self.path = None
+            self.url = display_url(str(target))
+            self.engine = postgres.make_engine(str(target))
+        else:
+            self.path = Path(target)
+            self.url = f"sqlite:///{self.path}"
+            self.engine = _make_engine(self.path, self._write_lock, read_only)
+        self.dialect = self.engine.dialect.name  # "sqlite" | "postgresql"
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(
-            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
-        )
+        self._write = sessionmaker(self.engine.execution_options(write_lock=True), expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (creates it in a new library).
@@ -133,6 +147,8 @@ class Database:
         from migrations import upgrade_to_head
 
         with self.engine.connect() as conn:
+            if self.is_postgres:  # the lock file guards one machine; this guards every machine
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({postgres.MIGRATE_LOCK_KEY})")
             upgrade_to_head(conn)
             conn.commit()
 
@@ -163,6 +179,10 @@ class Database:
         switch a database made before incremental auto-vacuum. Holds this process's write lock, outside any
         transaction (VACUUM cannot run inside one, and the pragma frees one page per step unless run as a
         script)."""
+        if self.is_postgres:  # autovacuum does the rest; this returns what pruning freed now
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+            return
         with self._write_lock:
             raw = self.engine.raw_connection()
             try:
@@ -185,9 +205,12 @@ class Database:
 
         Errors other than a missing version table (a damaged file, a locked one) propagate."""
         with self.engine.connect() as conn:
-            has_table = conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
-            ).scalar()
+            if self.is_postgres:
+                has_table = conn.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar()
+            else:
+                has_table = conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+                ).scalar()
             if not has_table:
                 return None
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()

@@ -22,9 +22,10 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.dialects.postgresql import CITEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.core.db.types import FsPath
+from app.core.db.types import BigInt, FsPath
 from app.core.photo_metadata import PhotoMetadata
 
 
@@ -74,7 +75,7 @@ class Photo(_metadata_columns(), Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
     width: Mapped[Optional[int]] = mapped_column(Integer)
     height: Mapped[Optional[int]] = mapped_column(Integer)
     format: Mapped[Optional[str]] = mapped_column(String(16))
@@ -113,8 +114,8 @@ class PhotoFile(Base):
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"), index=True)
     path: Mapped[str] = mapped_column(FsPath, unique=True)
-    size: Mapped[int] = mapped_column(Integer)
-    mtime_ns: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInt)
+    mtime_ns: Mapped[int] = mapped_column(BigInt)
     missing: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)
@@ -130,8 +131,8 @@ class FailedFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(FsPath, unique=True)
     folder_id: Mapped[Optional[int]] = mapped_column(ForeignKey("folders.id", ondelete="SET NULL"))
-    size: Mapped[Optional[int]] = mapped_column(Integer)
-    mtime_ns: Mapped[Optional[int]] = mapped_column(Integer)
+    size: Mapped[Optional[int]] = mapped_column(BigInt)
+    mtime_ns: Mapped[Optional[int]] = mapped_column(BigInt)
     error_class: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
     failed_at: Mapped[float] = mapped_column(Float)
@@ -160,9 +161,11 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_claim", "state", "priority", "id"),  # counts and lookups by state
         # The claim query: the next waiting task by priority, then FIFO, found in O(log n) (migration 0002).
-        Index("ix_tasks_waiting", "priority", "id", sqlite_where=text(TASKS_WAITING_SQL)),
+        Index("ix_tasks_waiting", "priority", "id", sqlite_where=text(TASKS_WAITING_SQL),
+              postgresql_where=text(TASKS_WAITING_SQL)),
         # When the earliest waiting task becomes due (idle workers' sleep).
-        Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL)),
+        Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL),
+              postgresql_where=text(TASKS_WAITING_SQL)),
         Index("ix_tasks_group_state", "group_id", "state"),
     )
 
@@ -439,11 +442,16 @@ class PhotoEdit(Base):
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     rotation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # degrees clockwise on top of EXIF
-    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     rating: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 (none) to 5 stars
-    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    rejected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     title: Mapped[Optional[str]] = mapped_column(Text)
     description: Mapped[Optional[str]] = mapped_column(Text)
+
+
+# Case-insensitive text: SQLite's NOCASE collation; on Postgres the citext extension's type (LIKE and unique work
+# on it, where a nondeterministic ICU collation refuses LIKE).
+TAG_NAME = String(256, collation="NOCASE").with_variant(CITEXT(), "postgresql")
 
 
 class Tag(Base):
@@ -452,7 +460,7 @@ class Tag(Base):
     __tablename__ = "tags"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(256, collation="NOCASE"), unique=True)
+    name: Mapped[str] = mapped_column(TAG_NAME, unique=True)
 
 
 class PhotoTag(Base):

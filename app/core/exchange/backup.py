@@ -39,7 +39,7 @@ DATABASE = "shoebox.db"
 # Library entries that a backup leaves out: the live database files (the snapshot replaces them), the lock,
 # logs, and installed models (large, and installed again with `shoebox models install`).
 _SKIPPED_NAMES = {"shoebox.db", "shoebox.db-wal", "shoebox.db-shm", "shoebox.db-journal", "shoebox.lock",
-                  "logs", "models"}
+                  "logs", "models", "postgresql.url"}  # a PostgreSQL library's backup restores as a SQLite one
 
 Progress = Callable[[int, int], None]  # (done, total) in bytes
 
@@ -107,7 +107,7 @@ def backup(library, dest: Path | str, *, with_thumbnails: bool = False, progress
     try:
         dest.mkdir(parents=True, exist_ok=True)
         entries: dict[str, dict] = {}
-        _snapshot_database(library.layout.database, dest / DATABASE)
+        _snapshot(library, dest / DATABASE)
         files = list(_library_files(library.layout, with_thumbnails))
         total = sum(size for _, size in files)
         done = 0
@@ -141,6 +141,27 @@ def backup(library, dest: Path | str, *, with_thumbnails: bool = False, progress
     log.info("backed up %s to %s (%d files)", root, dest, len(entries))
     return BackupSummary(dest=dest, files=len(entries), bytes=sum(e["size"] for e in entries.values()),
                          originals=len(originals), with_thumbnails=with_thumbnails)
+
+
+def _snapshot(library, target: Path) -> None:
+    """The library's database as one SQLite file; a PostgreSQL library's is copied row by row in one snapshot
+    and verified (app.core.db.copy), so its backup restores as a SQLite library."""
+    if not library.db.is_postgres:
+        _snapshot_database(library.layout.database, target)
+        return
+    from app.core.db.copy import copy_database
+    from app.core.db.database import Database
+
+    snapshot = Database(target)
+    try:
+        copy_database(library.db, snapshot)
+    finally:
+        snapshot.close()
+    conn = sqlite3.connect(target)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        conn.close()
 
 
 def _snapshot_database(source: Path, target: Path) -> None:
@@ -360,4 +381,13 @@ def verify_originals(entries: list[dict]) -> OriginalsReport:
 
 def library_originals(library) -> list[dict]:
     """The library's own record of its originals (for `shoebox verify` without a backup)."""
+    if library.db.is_postgres:
+        from sqlalchemy import select
+
+        from app.core.db.models import Photo, PhotoFile
+
+        with library.db.read_session() as s:
+            rows = s.execute(select(PhotoFile.path, Photo.sha256, PhotoFile.size)
+                             .join(Photo, Photo.id == PhotoFile.photo_id).where(PhotoFile.missing.is_(False))).all()
+        return [{"path": path, "sha256": sha, "size": size} for path, sha, size in sorted(rows)]
     return _originals(library.layout.database)

@@ -209,13 +209,22 @@ SELECT group_concat(id), group_concat(coalesce(duplicate_group_id, -1)), group_c
        group_concat(CASE WHEN length(phash_crops) = {HEX_DIGITS} THEN phash_crops ELSE '{"?" * HEX_DIGITS}' END, '')
 FROM (SELECT id, duplicate_group_id, phash, phash_crops FROM photos WHERE length(phash) = 16 ORDER BY id)
 """
+_PG_ALL_CODES_SQL = f"""
+SELECT string_agg(CAST(id AS text), ',' ORDER BY id),
+       string_agg(CAST(coalesce(duplicate_group_id, -1) AS text), ',' ORDER BY id), string_agg(phash, '' ORDER BY id),
+       string_agg(CASE WHEN length(phash_crops) = {HEX_DIGITS} THEN phash_crops ELSE '{"?" * HEX_DIGITS}' END, ''
+                  ORDER BY id)
+FROM photos WHERE length(phash) = 16
+"""
 
 
 def _library_codes(session: Session) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every photo's id and group (-1: none), and all their hashes as uint64 with the photo row each belongs to.
-    SQLite concatenates the columns into one string each, parsed with numpy: at 100k photos, fetching rows
+    The database concatenates the columns into one string each, parsed with numpy: at 100k photos, fetching rows
     and int(h, 16) on each took over a second."""
-    id_text, group_text, whole_text, crop_text = session.connection().exec_driver_sql(_ALL_CODES_SQL).one()
+    connection = session.connection()
+    sql = _PG_ALL_CODES_SQL if connection.dialect.name == "postgresql" else _ALL_CODES_SQL
+    id_text, group_text, whole_text, crop_text = connection.exec_driver_sql(sql).one()
     if not id_text:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0, dtype=np.uint64), empty

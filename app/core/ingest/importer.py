@@ -77,6 +77,22 @@ SELECT coalesce(sum(json_extract(payload, '$.skipped')), 0), coalesce(sum(json_e
        coalesce(sum(json_extract(payload, '$.unreadable')), 0), sum(state IN ('pending', 'running', 'failed'))
 FROM tasks WHERE group_id = :gid AND type = 'scan'
 """
+# The same on Postgres: its JSON operators, and true/false counted as 1/0 as SQLite's json_extract does.
+_PG_NUMBER = ("CAST(coalesce(sum(CAST(CASE CAST(payload AS jsonb) ->> '{0}' WHEN 'true' THEN '1' "
+              "WHEN 'false' THEN '0' ELSE CAST(payload AS jsonb) ->> '{0}' END AS numeric)), 0) AS bigint)")
+_PG_INGEST_OUTCOMES = f"""
+SELECT CAST(payload AS jsonb) ->> 'outcome' AS outcome, state, count(*) AS n, {_PG_NUMBER.format('was_missing')}
+FROM tasks WHERE group_id = :gid AND type = 'ingest' GROUP BY 1, 2
+"""
+_PG_SCAN_RESULTS = f"""
+SELECT {_PG_NUMBER.format('skipped')}, {_PG_NUMBER.format('missing')}, {_PG_NUMBER.format('unreadable')},
+       sum(CASE WHEN state IN ('pending', 'running', 'failed') THEN 1 ELSE 0 END)
+FROM tasks WHERE group_id = :gid AND type = 'scan'
+"""
+
+
+def _dialect_sql(s: Session, sqlite_sql: str, postgres_sql: str):
+    return text(postgres_sql if s.get_bind().dialect.name == "postgresql" else sqlite_sql)
 
 
 class MissingImportPaths(ValueError):
@@ -196,7 +212,8 @@ class Importer:
                     Task.state
                 )
             ).all()
-            skipped, _missing, _unreadable, scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
+            scan_results = _dialect_sql(s, _SCAN_RESULTS, _PG_SCAN_RESULTS)
+            skipped, _missing, _unreadable, scanning = s.execute(scan_results, {"gid": group_id}).one()
         by_state = dict(rows)
         total = sum(by_state.values())
         done = total - sum(by_state.get(state, 0) for state in LIVE_STATES)
@@ -206,13 +223,15 @@ class Importer:
         counts = {"imported": 0, "duplicate": 0, "unchanged": 0, "failed": 0, "moved": 0}
         found_again = 0  # moved files whose old path this import's scan had counted as missing
         with self._library.db.read_session() as s:
-            for outcome, state, n, again in s.execute(text(_INGEST_OUTCOMES), {"gid": group_id}):
+            outcomes = _dialect_sql(s, _INGEST_OUTCOMES, _PG_INGEST_OUTCOMES)
+            for outcome, state, n, again in s.execute(outcomes, {"gid": group_id}):
                 if state == TaskState.DONE and outcome in counts:
                     counts[outcome] += n
                     found_again += int(again or 0)
                 elif state in (TaskState.DEAD, TaskState.CANCELLED):
                     counts["failed"] += n if state == TaskState.DEAD else 0
-            skipped, missing, unreadable, _scanning = s.execute(text(_SCAN_RESULTS), {"gid": group_id}).one()
+            scan_results = _dialect_sql(s, _SCAN_RESULTS, _PG_SCAN_RESULTS)
+            skipped, missing, unreadable, _scanning = s.execute(scan_results, {"gid": group_id}).one()
         return ImportSummary(
             imported=counts["imported"],
             duplicates=counts["duplicate"],

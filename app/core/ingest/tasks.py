@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import bindparam, false, func, insert, or_, select, update
 
 from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
+from app.core.db.sql import stored_as_bytes
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileAnalysis, FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest import crop_backfill
@@ -58,7 +59,7 @@ def _under(column, root: str):
     return or_(
         column == root,
         column.startswith(root.rstrip(os.sep) + os.sep, autoescape=True),
-        func.typeof(column) == "blob",
+        stored_as_bytes(column),
     )
 
 

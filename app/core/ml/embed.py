@@ -109,7 +109,7 @@ def load_image(library: "Library", photo_id: int, sha256: str) -> Image.Image | 
     layout = library.layout
     candidates = [layout.thumbnail(sha256, "preview"), layout.thumbnail(sha256, "grid")]
     with library.db.read_session() as s:
-        candidates += [p for p in s.scalars(
+        candidates += [library.path_map.local(p) for p in s.scalars(
             select(PhotoFile.path).where(PhotoFile.photo_id == photo_id, PhotoFile.missing.is_(False))
         )]
     for path in candidates:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.core.db.models import Photo, PhotoEdit, PhotoTag, Tag
+from app.core.db.sql import insert_ignore
 from app.core.undo import record, undoer
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def store_embedded(s: Session, photo_id: int, info: "EmbeddedInfo") -> None:
             tag_id = _tag_id(s, _clean_tag(name))
         except OrganiseError:
             continue
-        s.execute(insert(PhotoTag).prefix_with("OR IGNORE").values(photo_id=photo_id, tag_id=tag_id))
+        s.execute(insert_ignore(s, PhotoTag).values(photo_id=photo_id, tag_id=tag_id))
 
 
 class OrganiseService:
@@ -274,4 +275,4 @@ def _undo_tags_remove(s: Session, p: dict) -> None:
     for photo_id, name in p["pairs"]:
         if s.get(Photo, photo_id) is not None:
             tag_id = _tag_id(s, name)
-            s.execute(insert(PhotoTag).prefix_with("OR IGNORE").values(photo_id=photo_id, tag_id=tag_id))
+            s.execute(insert_ignore(s, PhotoTag).values(photo_id=photo_id, tag_id=tag_id))

@@ -93,7 +93,7 @@ def load_upright(library: "Library", photo_id: int, sha256: str, long_side: int 
         paths = list(s.scalars(select(PhotoFile.path).where(PhotoFile.photo_id == photo_id, PhotoFile.missing.is_(False))))
     for path in paths:
         try:
-            with Image.open(path) as img:
+            with Image.open(library.path_map.local(path)) as img:
                 return open_reduced(img, DETECT_PX).convert("RGB")
         except (OSError, ValueError, Image.DecompressionBombError):
             continue

@@ -13,9 +13,26 @@ from sqlalchemy.orm import Session
 
 
 def _mark(select_ids: str, meaning: int) -> str:
+    """SQL that marks the photos of `select_ids` dirty (words always; meaning when the meaning text changed)."""
     return (f"INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, 1, {meaning} FROM ({select_ids}) "
             f"WHERE photo_id IS NOT NULL ON CONFLICT (photo_id) DO UPDATE SET words = 1, "
             f"meaning = max(meaning, excluded.meaning);")
+
+
+def _create_trigger(dialect: str, name: str, event: str, table: str, select_ids: str, meaning: int) -> list[str]:
+    """The statements that create one trigger: SQLite's inline body, or on Postgres a row trigger calling a
+    function of its own (booleans are true/false there, and a subquery needs a name)."""
+    if dialect != "postgresql":
+        return [f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
+                f"BEGIN {_mark(select_ids, meaning)} END"]
+    value = "true" if meaning else "false"
+    return [
+        f"CREATE OR REPLACE FUNCTION search_dirty_{name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"INSERT INTO search_dirty (photo_id, words, meaning) SELECT photo_id, true, {value} FROM ({select_ids}) "
+        "AS marked WHERE photo_id IS NOT NULL ON CONFLICT (photo_id) DO UPDATE SET words = true, "
+        "meaning = search_dirty.meaning OR excluded.meaning; RETURN NULL; END $$",
+        f"CREATE TRIGGER search_dirty_{name} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION search_dirty_{name}()",
+    ]
 
 
 # (trigger name, event, table, ids to mark, marks the meaning text); the same as in migrations 0009_voice and
@@ -54,7 +71,7 @@ TRIGGERS = [
     ("edits_ins", "AFTER INSERT", "photo_edits",
      "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT NULL OR NEW.description IS NOT NULL", 1),
     ("edits_upd", "AFTER UPDATE OF title, description", "photo_edits",
-     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS NOT OLD.title OR NEW.description IS NOT OLD.description", 1),
+     "SELECT NEW.photo_id AS photo_id WHERE NEW.title IS DISTINCT FROM OLD.title OR NEW.description IS DISTINCT FROM OLD.description", 1),
     ("edits_del", "AFTER DELETE", "photo_edits",
      "SELECT OLD.photo_id AS photo_id WHERE OLD.title IS NOT NULL OR OLD.description IS NOT NULL", 1),
 ]
@@ -62,14 +79,19 @@ TRIGGERS = [
 
 def ensure_triggers(session: Session) -> bool:
     """Recreate missing triggers (then every photo is marked); True when some were missing."""
-    present = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                       "AND name LIKE 'search_dirty_%'")))
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        present = set(session.scalars(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+                                           "AND tgname LIKE 'search_dirty_%'")))
+    else:
+        present = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                           "AND name LIKE 'search_dirty_%'")))
     missing = [t for t in TRIGGERS if f"search_dirty_{t[0]}" not in present]
     if not missing:
         return False
-    for name, event, table, ids, meaning in missing:
-        session.execute(text(f"CREATE TRIGGER IF NOT EXISTS search_dirty_{name} {event} ON {table} "
-                             f"BEGIN {_mark(ids, meaning)} END"))
-    session.execute(text("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, 1, 1 FROM photos "
-                         "WHERE true ON CONFLICT (photo_id) DO UPDATE SET words = 1, meaning = 1"))
+    for trigger in missing:
+        for statement in _create_trigger(dialect, *trigger):
+            session.execute(text(statement))
+    session.execute(text("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, true, true FROM photos "
+                         "WHERE true ON CONFLICT (photo_id) DO UPDATE SET words = true, meaning = true"))
     return True

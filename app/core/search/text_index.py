@@ -121,8 +121,8 @@ class TextIndex:
         conn.execute("INSERT INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         if not self._library.read_only:
             with self._library.db.write_session() as s:
-                s.execute(text("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, 1, 0 FROM photos "
-                               "WHERE true ON CONFLICT (photo_id) DO UPDATE SET words = 1"))
+                s.execute(text("INSERT INTO search_dirty (photo_id, words, meaning) SELECT id, true, false FROM photos "
+                               "WHERE true ON CONFLICT (photo_id) DO UPDATE SET words = true"))
 
     # -- keeping it up to date ---------------------------------------------------------------------------------
     def sync_words(self) -> int:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from app.core.db.models import Embedding, Person, Photo, Task
+from app.core.db.sql import local_day
 from app.core.tasks.states import TaskState
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def read_activity(library: "Library", now: float | None = None) -> Activity:
         activity.failures = [Failure(t, st, ec or "", (m or "").splitlines()[0][:200] if m else "", n)
                              for t, st, ec, m, n in failures]
 
-        day = func.date(Photo.imported_at, "unixepoch", "localtime")
+        day = local_day(Photo.imported_at)
         total = 0
         for d, n in s.execute(select(day, func.count()).group_by(day).order_by(day)):
             total += n

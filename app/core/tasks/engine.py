@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThread, QThreadPool, Signal
 
@@ -60,11 +60,13 @@ class TaskEngine(QObject):
     failed = Signal(str)  # the engine stopped: it could not record a task's state (message for the user)
 
     def __init__(self, library: "Library", *, workers: int | None = None, user_workers: int = 1,
-                 recover: bool = True):
+                 recover: bool = True, types: Iterable[str] | None = None):
         """`recover=False`: leave tasks a stopped process left running for the process that runs the queue (the
-        window, whose worker process does it, makes its engine without that write)."""
+        window, whose worker process does it, makes its engine without that write). `types`: run only tasks of
+        these types (a remote worker's model work); run_until_idle then waits only for those."""
         super().__init__()
         self.library = library
+        self.types = sorted(types) if types is not None else None
         self.store = TaskStore(library.db, default_max_attempts=library.config.get("tasks.max_attempts"))
         recovered = self.store.recover_stale() if recover else 0
         if recovered:
@@ -163,7 +165,7 @@ class TaskEngine(QObject):
                     on_tick()
                 with self._lock:
                     active = self._active
-                if self._error is not None or (active == 0 and not self.store.has_live_work()):
+                if self._error is not None or (active == 0 and not self.store.has_live_work(self.types)):
                     break
                 if stop_when is not None and stop_when():
                     break
@@ -254,7 +256,7 @@ class TaskEngine(QObject):
         with self._lock:
             excluded = [t for t, limit in limits.items() if self._running_by_type[t] >= limit]
             try:
-                task = self.store.claim(exclude_types=excluded, min_priority=min_priority)
+                task = self.store.claim(exclude_types=excluded, min_priority=min_priority, only_types=self.types)
                 tasks = [task] if task is not None else []
                 size = self._batch_size(task.type, batches.get(task.type, 1)) if task is not None else 1
                 if size > 1:

@@ -3,7 +3,7 @@
 transaction as the delete, so `shoebox metrics` reports the same history after a prune (and a kill in between
 counts nothing twice). Dead tasks stay: they wait for the user's requeue. Tasks of an import that still has live
 tasks stay too (the import's summary reads them). Freed pages are returned to the disk with SQLite's
-incremental vacuum.
+incremental vacuum (on Postgres, by VACUUM).
 """
 
 from __future__ import annotations
@@ -36,12 +36,19 @@ WHERE state IN ('{TaskState.DONE}', '{TaskState.CANCELLED}') AND finished_at < :
   AND id NOT IN (SELECT parent_id FROM tasks WHERE state IN ({_LIVE}) AND parent_id IS NOT NULL)
 ORDER BY id LIMIT :limit
 """
-_DURATION = "max(0.0, finished_at - started_at)"
+_DURATION = "(CASE WHEN finished_at > started_at THEN finished_at - started_at ELSE 0.0 END)"
 _TIMED = f"state = '{TaskState.DONE}' AND started_at IS NOT NULL AND finished_at IS NOT NULL"
 
 
+def _ids(dialect: str) -> str:
+    """The task ids of the JSON list `:ids` as a subquery (SQLite's json_each; Postgres's json functions)."""
+    if dialect == "postgresql":
+        return "SELECT CAST(json_array_elements_text(CAST(:ids AS json)) AS bigint)"
+    return "SELECT value FROM json_each(:ids)"
+
+
 @functools.cache
-def _aggregate_sql() -> str:
+def _aggregate_sql(dialect: str) -> str:
     from app.core.tasks.metrics import DURATION_BUCKETS  # prometheus_client: only when something is pruned
 
     bucket_sql = ", ".join(f"sum(CASE WHEN {_TIMED} AND {_DURATION} <= {b!r} THEN 1 ELSE 0 END)" for b in DURATION_BUCKETS)
@@ -49,7 +56,7 @@ def _aggregate_sql() -> str:
 SELECT type, state, count(*), coalesce(sum(attempts), 0), sum(CASE WHEN error_class IS NOT NULL THEN 1 ELSE 0 END),
        sum(CASE WHEN {_TIMED} THEN 1 ELSE 0 END), coalesce(sum(CASE WHEN {_TIMED} THEN {_DURATION} END), 0.0),
        {bucket_sql}
-FROM tasks WHERE id IN (SELECT value FROM json_each(:ids)) GROUP BY type, state
+FROM tasks WHERE id IN ({_ids(dialect)}) GROUP BY type, state
 """
 
 
@@ -62,8 +69,8 @@ def prune_finished(db: "Database", older_than_s: float, *, now: float | None = N
             ids = list(s.execute(text(_BATCH_SQL), {"cutoff": cutoff, "limit": BATCH}).scalars())
             if not ids:
                 break
-            _add_totals(s, json.dumps(ids))
-            s.execute(text("DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(:ids))"), {"ids": json.dumps(ids)})
+            _add_totals(s, json.dumps(ids), db.dialect)
+            s.execute(text(f"DELETE FROM tasks WHERE id IN ({_ids(db.dialect)})"), {"ids": json.dumps(ids)})
         pruned += len(ids)
     if pruned:
         log.info("pruned %d finished tasks older than %.1f days", pruned, older_than_s / 86400)
@@ -72,8 +79,8 @@ def prune_finished(db: "Database", older_than_s: float, *, now: float | None = N
     return pruned
 
 
-def _add_totals(s, ids_json: str) -> None:
-    for row in s.execute(text(_aggregate_sql()), {"ids": ids_json}).all():
+def _add_totals(s, ids_json: str, dialect: str) -> None:
+    for row in s.execute(text(_aggregate_sql(dialect)), {"ids": ids_json}).all():
         type_, state, tasks, attempts, errors, timed, seconds = row[:7]
         buckets = list(row[7:])
         old = s.execute(
@@ -87,9 +94,11 @@ def _add_totals(s, ids_json: str) -> None:
             buckets = [a + b for a, b in zip(buckets, json.loads(old[5]))]
         s.execute(
             text(
-                "INSERT OR REPLACE INTO task_totals (type, state, tasks, attempts, errors, duration_count, "
+                "INSERT INTO task_totals (type, state, tasks, attempts, errors, duration_count, "
                 "duration_sum, duration_buckets) VALUES (:type, :state, :tasks, :attempts, :errors, :timed, "
-                ":seconds, :buckets)"
+                ":seconds, :buckets) ON CONFLICT (type, state) DO UPDATE SET tasks = excluded.tasks, "
+                "attempts = excluded.attempts, errors = excluded.errors, duration_count = excluded.duration_count, "
+                "duration_sum = excluded.duration_sum, duration_buckets = excluded.duration_buckets"
             ),
             {"type": type_, "state": state, "tasks": tasks, "attempts": attempts, "errors": errors, "timed": timed,
              "seconds": float(seconds), "buckets": json.dumps(buckets)},

@@ -2,7 +2,8 @@
 
 No Qt here: the engine (threads, signals) and the deterministic test executor both drive this class.
 Claiming is one `UPDATE … WHERE id = (SELECT …) RETURNING` statement, which SQLite runs under its write lock,
-so no two workers, threads or processes, can take the same task.
+so no two workers, threads or processes, can take the same task. On PostgreSQL the same statement locks the
+rows it takes (`FOR UPDATE SKIP LOCKED`) instead, so workers on several machines claim at once.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ def _owner_alive(owner: str) -> bool:
 # the index's own term word for word, or SQLite could not use a partial index; test_claim_uses_the_waiting_index
 # checks the plan.
 _DUE = f"{TASKS_WAITING_SQL} AND next_run_at <= :now AND type NOT IN :excluded"
+_DUE_ONLY = f"{_DUE} AND type IN :only"
 _CLAIM_SQL = f"""
 UPDATE tasks
 SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
@@ -151,6 +153,51 @@ WHERE id IN (
 RETURNING id, type, payload, priority, attempts, max_attempts, group_id
 """
 
+# Postgres: the same claims with row locks instead of a database-wide write lock. `FOR UPDATE SKIP LOCKED` takes
+# the chosen rows and steps over rows another worker's claim holds, so many processes (on many machines) claim
+# at once and no task is taken twice: a row is locked until the claim commits, then no longer waiting. The
+# partial indexes exist on Postgres too (migration 0002). The first form walks them as on SQLite (highest due
+# priority, then oldest of it); when other claims hold every due task of that priority it finds nothing, and the
+# second form (one sort over the due tasks) takes the best task nobody holds.
+_PG_CLAIM_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {_DUE} AND priority = (
+        SELECT priority FROM tasks WHERE {_DUE} AND priority >= :min_priority ORDER BY priority DESC LIMIT 1
+    )
+    ORDER BY id ASC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+_PG_CLAIM_ANY_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {_DUE} AND priority >= :min_priority
+    ORDER BY priority DESC, id ASC
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+_PG_CLAIM_MORE_SQL = f"""
+UPDATE tasks
+SET state = '{TaskState.RUNNING}', claimed_by = :owner, started_at = :now, attempts = attempts + 1, progress = 0.0
+WHERE id IN (
+    SELECT id FROM tasks
+    WHERE {TASKS_WAITING_SQL} AND priority = :priority AND next_run_at <= :now AND type = :type
+    ORDER BY id ASC
+    LIMIT :n
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, type, payload, priority, attempts, max_attempts, group_id
+"""
+
 
 _TASKS = Task.__table__
 _MARK_DONE = (
@@ -170,9 +217,20 @@ class TaskStore:
         self.db = db
         self.default_max_attempts = default_max_attempts
         self.owner = process_owner()
-        self._claim = text(_CLAIM_SQL).bindparams(bindparam("excluded", expanding=True))
-        self._claim_more = text(_CLAIM_MORE_SQL)
-        waiting = f"FROM tasks INDEXED BY ix_tasks_waiting_due WHERE {TASKS_WAITING_SQL}"
+        postgres = db.is_postgres
+        claim_sql = _PG_CLAIM_SQL if postgres else _CLAIM_SQL
+        excluded, only = bindparam("excluded", expanding=True), bindparam("only", expanding=True)
+        self._claim = text(claim_sql).bindparams(excluded)
+        self._claim_any = text(_PG_CLAIM_ANY_SQL).bindparams(excluded) if postgres else None
+        # A worker for some types only (`shoebox worker --types`): the same claims, limited to those types.
+        self._claim_only = text(claim_sql.replace(_DUE, _DUE_ONLY)).bindparams(excluded, only)
+        self._claim_any_only = (text(_PG_CLAIM_ANY_SQL.replace(_DUE, _DUE_ONLY)).bindparams(excluded, only)
+                                if postgres else None)
+        self._claim_more = text(_PG_CLAIM_MORE_SQL if postgres else _CLAIM_MORE_SQL)
+        # Claims on Postgres take row locks, not the write lock (app.core.db.postgres).
+        self._claim_session = db.read_session if postgres else db.write_session
+        indexed = "" if postgres else "INDEXED BY ix_tasks_waiting_due "
+        waiting = f"FROM tasks {indexed}WHERE {TASKS_WAITING_SQL}"
         self._due_now = text(f"SELECT 1 {waiting} AND next_run_at <= :now LIMIT 1")
         self._next_due = text(f"SELECT min(next_run_at) {waiting}")
 
@@ -237,12 +295,21 @@ class TaskStore:
         return self._in_transaction(session, run)
 
     # -- claiming and finishing ----------------------------------------------------------------------------
-    def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31)) -> ClaimedTask | None:
-        excluded = list(exclude_types) or ["\x00none"]
-        with self.db.write_session() as s:
-            row = s.execute(
-                self._claim, {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
-            ).first()
+    def claim(self, *, exclude_types: Iterable[str] = (), min_priority: int = -(2**31),
+              only_types: Iterable[str] | None = None) -> ClaimedTask | None:
+        """The next due task (highest priority, then oldest), now running and ours; `only_types` limits it to those
+        types."""
+        excluded = list(exclude_types) or ["-none-"]
+        params = {"owner": self.owner, "now": time.time(), "min_priority": min_priority, "excluded": excluded}
+        claim, claim_any = self._claim, self._claim_any
+        if only_types is not None:
+            params["only"] = list(only_types) or ["-none-"]
+            claim, claim_any = self._claim_only, self._claim_any_only
+        with self._claim_session() as s:
+            row = s.execute(claim, params).first()
+            if row is None and claim_any is not None:
+                row = s.execute(claim_any, params).first()
+            s.commit()
         return _claimed(row) if row is not None else None
 
     def claim_more(self, like: ClaimedTask, n: int) -> list[ClaimedTask]:
@@ -251,8 +318,9 @@ class TaskStore:
         if n < 1:
             return []
         params = {"owner": self.owner, "now": time.time(), "priority": like.priority, "type": like.type, "n": n}
-        with self.db.write_session() as s:
+        with self._claim_session() as s:
             rows = s.execute(self._claim_more, params).all()
+            s.commit()
         return sorted((_claimed(r) for r in rows), key=lambda task: task.id)
 
     def _finish(self, s: Session, task_id: int, **values) -> bool:
@@ -364,7 +432,7 @@ class TaskStore:
                     .where(Task.id.in_(stale))
                     .values(
                         state=case((Task.cancel_requested, TaskState.CANCELLED.value), else_=TaskState.PENDING.value),
-                        attempts=func.max(Task.attempts - 1, 0),
+                        attempts=case((Task.attempts > 0, Task.attempts - 1), else_=0),
                         claimed_by=None,
                         started_at=None,
                     )
@@ -430,9 +498,13 @@ class TaskStore:
         counts.update({state: n for state, n in rows})
         return counts
 
-    def has_live_work(self) -> bool:
+    def has_live_work(self, types: Iterable[str] | None = None) -> bool:
+        """Some task (of these types, when given) is pending, running or waiting to retry."""
+        query = select(Task.id).where(Task.state.in_(LIVE_STATES))
+        if types is not None:
+            query = query.where(Task.type.in_(list(types)))
         with self.db.read_session() as s:
-            return s.scalar(select(Task.id).where(Task.state.in_(LIVE_STATES)).limit(1)) is not None
+            return s.scalar(query.limit(1)) is not None
 
     def has_due_work(self) -> bool:
         """A waiting task is due now: some worker could claim it (idle is announced only when none is)."""
