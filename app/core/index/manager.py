@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, func, literal, select
 
 from app.core.db.models import Embedding, KeyframeEmbedding
 from app.core.index.vector_index import IndexSpec, VectorIndex
@@ -65,7 +65,7 @@ class IndexManager:
     def _keyframe_totals(self, s, newest: float | None = None) -> tuple[int, int, float]:
         """(count, sum of vector ids, newest) of the model's keyframe vectors (created at or before `newest`)."""
         kf = KeyframeEmbedding
-        query = select(func.count(), func.coalesce(func.sum(kf.photo_id + (kf.frame + 1) * (1 << 32)), 0),
+        query = select(func.count(), func.coalesce(func.sum(kf.photo_id + (kf.frame + 1) * literal(1 << 32, BigInteger)), 0),
                        func.coalesce(func.max(kf.created_at), 0.0)).where(kf.model_id == self.model_id)
         if newest is not None:
             query = query.where(kf.created_at <= newest)
