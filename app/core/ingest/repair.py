@@ -60,7 +60,7 @@ def _broken(library: "Library", rows: list[tuple[int, str]], *, full: bool = Fal
     return [
         photo_id
         for photo_id, sha256 in rows
-        if not all(thumbnail_ok(layout.thumbnail(sha256, size), full=full) for size in SIZES)
+        if not all(thumbnail_ok(layout.thumbnail_path(sha256, size), full=full) for size in SIZES)
     ]
 
 
@@ -202,9 +202,10 @@ def _hashes(
             query = query.where(~known_lost, Photo.id > after_id)
             if limit is not None:
                 query = query.limit(limit)
-            return [tuple(row) for row in s.execute(query)]
+            return [tuple(row) for row in s.connection().execute(query)]  # Core rows: 10k ORM rows cost 0.1 s
         ids = list(photo_ids)
         rows = []
         for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement
-            rows += [tuple(row) for row in s.execute(query.where(Photo.id.in_(ids[start : start + _IN_CHUNK])))]
+            chunk = query.where(Photo.id.in_(ids[start : start + _IN_CHUNK]))
+            rows += [tuple(row) for row in s.connection().execute(chunk)]
         return rows
