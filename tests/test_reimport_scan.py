@@ -87,14 +87,16 @@ def test_file_names_that_are_not_utf8_are_compared_too(tmp_path, library):
     assert counts(library.importer.import_paths([root], progress=False)) == (0, 0, 1, 0)
 
 
-def test_walk_yields_path_size_and_mtime(tmp_path):
+def test_walk_yields_path_size_and_mtime_in_name_order(tmp_path):
     make_jpeg(tmp_path / "b" / "y.jpg", seed=1)
     make_jpeg(tmp_path / "a.jpg", seed=2)
+    make_jpeg(tmp_path / "c.jpg", seed=4)
     (tmp_path / ".hidden").mkdir()
     make_jpeg(tmp_path / ".hidden" / "z.jpg", seed=3)
+    (tmp_path / ".dotfile.jpg").write_bytes(b"x")
+    (tmp_path / "dangling.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (tmp_path / "link").symlink_to(tmp_path / "b")
     files = list(walk_files(tmp_path))
-    assert [Path(f.path).relative_to(tmp_path).as_posix() for f in files] == ["a.jpg", "b/y.jpg"]
+    assert [Path(f[0]).relative_to(tmp_path).as_posix() for f in files] == ["a.jpg", "c.jpg", "b/y.jpg"]
     st = os.stat(tmp_path / "a.jpg")
     assert files[0] == ScannedFile(str(tmp_path / "a.jpg"), st.st_size, st.st_mtime_ns)
-    path, size, mtime_ns = files[0]
-    assert (size, mtime_ns) == (st.st_size, st.st_mtime_ns)
