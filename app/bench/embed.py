@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all batches; each runtime keeps its fastest batch")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="instead: peak memory and time of `models import` (export + int8) and of embedding "
+                             "N photos, each in a process of its own")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
 
@@ -135,6 +138,12 @@ def run(args, _library=None) -> int:
     if not torch_available():
         print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
         return 1
+    if args.memory:
+        from app.bench import embed_memory
+
+        result = embed_memory.measure(args.memory, args.arch)
+        print_json(result) if args.json else embed_memory.report(result)
+        return 0
     r = measure(args.arch, args.images, args.batch, args.rounds)
     if args.json:
         print_json(r)
