@@ -36,7 +36,8 @@ def _child(args: list[str]) -> tuple[float, float]:
     stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"bench embed --memory: {' '.join(args[:4])} ... failed ({proc.returncode}):\n{stderr[-2000:]}")
+        command = " ".join(args[:4])
+        raise SystemExit(f"bench embed --memory: {command} ... failed ({proc.returncode}):\n{stderr[-2000:]}")
     return wall, usage.ru_maxrss / 1024  # kilobytes on Linux
 
 

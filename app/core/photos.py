@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import closing
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
@@ -222,14 +223,15 @@ class PhotoService:
             part = ids[start : start + chunk]
             as_json = json.dumps(part)
             with self._library.db.read_session() as session:
-                cursor = session.connection().connection.driver_connection.cursor()
-                rows = {row[_ID]: row for row in cursor.execute(_LISTING_SQL, (as_json,))}
-                files: dict[int, tuple[list, list]] = {}
-                for photo_id, path, missing in cursor.execute(_LISTING_FILES_SQL, (as_json,)):
-                    present_missing = files.get(photo_id)
-                    if present_missing is None:
-                        present_missing = files[photo_id] = ([], [])
-                    present_missing[1 if missing else 0].append(os.fsdecode(path) if type(path) is bytes else path)
+                with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+                    rows = {row[_ID]: row for row in cursor.execute(_LISTING_SQL, (as_json,))}
+                    files: dict[int, tuple[list, list]] = {}
+                    for photo_id, path, missing in cursor.execute(_LISTING_FILES_SQL, (as_json,)):
+                        present_missing = files.get(photo_id)
+                        if present_missing is None:
+                            present_missing = files[photo_id] = ([], [])
+                        path = os.fsdecode(path) if type(path) is bytes else path
+                        present_missing[1 if missing else 0].append(path)
                 edits = read_edits(session, part)
             out = []
             for photo_id in part:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import bindparam, false, func, insert, or_, select, update
 
-from app.core.db.models import FailedFile, Folder, PhotoFile, Task, TaskGroup
+from app.core.db.models import FailedFile, Folder, Task, TaskGroup
 from app.core.db.types import needs_bytes, text_safe
 from app.core.ingest.analyse import FileAnalysis, FileBusy, FileRejected, IngestSettings, analyse_file
 from app.core.ingest import crop_backfill
@@ -227,6 +227,7 @@ _KNOWN_SQL = "SELECT path, size, mtime_ns, id, missing, last_seen FROM photo_fil
 # Text paths under a root, by the unique index on path: from "root/" up to "root0" ("0" follows "/"), exact in
 # case (BINARY collation). Paths stored as bytes (not UTF-8, see FsPath) sort after all text: all are read and
 # checked in Python (there are few).
+_KNOWN_ROOT = _KNOWN_SQL.format("path = ?")
 _KNOWN_TEXT = _KNOWN_SQL.format("path >= ? AND path < ?")
 _KNOWN_BYTES = _KNOWN_SQL.format("path >= X''")
 
@@ -236,18 +237,18 @@ def known_files(session, root: str) -> dict[str, tuple[int, int, int, int, float
 
     Read through the driver's cursor as plain tuples: a re-import of 100k unchanged files compares each with its
     row, and SQLAlchemy rows (with FsPath's conversion per row) cost three times the whole comparison."""
-    cursor = session.connection().connection.driver_connection.cursor()
     known = {}
-    if not needs_bytes(root):
-        prefix = root.rstrip(os.sep) + os.sep
-        for row in cursor.execute(_KNOWN_SQL.format("path = ?"), (root,)):
-            known[row[0]] = row[1:]
-        for row in cursor.execute(_KNOWN_TEXT, (prefix, prefix[:-1] + chr(ord(os.sep) + 1))):
-            known[row[0]] = row[1:]
-    for row in cursor.execute(_KNOWN_BYTES):
-        path = os.fsdecode(row[0])
-        if is_under(path, root):
-            known[path] = row[1:]
+    with contextlib.closing(session.connection().connection.driver_connection.cursor()) as cursor:
+        if not needs_bytes(root):
+            prefix = root.rstrip(os.sep) + os.sep
+            for row in cursor.execute(_KNOWN_ROOT, (root,)):
+                known[row[0]] = row[1:]
+            for row in cursor.execute(_KNOWN_TEXT, (prefix, prefix[:-1] + chr(ord(os.sep) + 1))):
+                known[row[0]] = row[1:]
+        for row in cursor.execute(_KNOWN_BYTES):
+            path = os.fsdecode(row[0])
+            if is_under(path, root):
+                known[path] = row[1:]
     return known
 
 
