@@ -135,15 +135,18 @@ def measure(arch: str, n_images: int, batch: int, rounds: int = 3) -> dict:
 def run(args, _library=None) -> int:
     from app.core.ml.clip_torch import torch_available
 
-    if not torch_available():
-        print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
-        return 1
-    if args.memory:
+    if args.memory:  # before torch_available(), which imports torch: see embed_memory on why not here
         from app.bench import embed_memory
 
+        if not embed_memory.ml_installed():
+            print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
+            return 1
         result = embed_memory.measure(args.memory, args.arch)
         print_json(result) if args.json else embed_memory.report(result)
         return 0
+    if not torch_available():
+        print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
+        return 1
     r = measure(args.arch, args.images, args.batch, args.rounds)
     if args.json:
         print_json(r)

@@ -1,7 +1,9 @@
 """`shoebox bench embed --memory N`: peak memory and time of importing a CLIP model and of embedding N photos.
 
 Each step runs in a process of its own, as a user runs it, and its peak resident memory is the kernel's count for
-that process (`os.wait4`), so nothing the bench itself holds (torch, the checkpoint it made) is counted:
+that process (`os.wait4`). Linux starts a child's count at its parent's resident size when it execs (the first
+version of this bench made the checkpoint itself, with torch loaded, and every child "peaked" at 1.36 GB), so the
+bench never imports torch: the checkpoint is made in a child too, and the floor is this process's ~150 MB.
 
 1. `shoebox models import CHECKPOINT --arch ViT-B-32`: a ViT-B-32 checkpoint with random weights (the real
    architecture and size, ~600 MB) is loaded, saved, exported to ONNX (both towers) and quantised to int8.
@@ -27,6 +29,13 @@ IMPORT_GOAL_MB = 1600
 EMBED_GOAL_MB = 700
 
 
+def ml_installed() -> bool:
+    """torch and open_clip can be imported (found without importing them)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(name) is not None for name in ("torch", "open_clip"))
+
+
 def _child(args: list[str]) -> tuple[float, float]:
     """Run a Python child to its end: (wall seconds, peak RSS in MB). Raises when it fails."""
     start = time.perf_counter()
@@ -41,13 +50,14 @@ def _child(args: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
-def _checkpoint(path: Path, arch: str) -> None:
-    import open_clip
-    import torch
-
-    torch.manual_seed(0)
-    model = open_clip.create_model(arch, pretrained=None, device="cpu")
-    torch.save(model.state_dict(), path)
+_CHECKPOINT = """
+import sys
+import open_clip
+import torch
+torch.manual_seed(0)
+model = open_clip.create_model(sys.argv[1], pretrained=None, device="cpu")
+torch.save(model.state_dict(), sys.argv[2])
+"""
 
 
 def _photos(folder: Path, count: int) -> None:
@@ -82,7 +92,7 @@ def measure(count: int, arch: str = "ViT-B-32") -> dict:
         work = Path(tmp)
         library, model_id = work / "library", f"clip:{arch}/bench"
         checkpoint = work / "bench.pt"
-        _checkpoint(checkpoint, arch)
+        _child(["-c", _CHECKPOINT, arch, str(checkpoint)])
         _photos(work / "photos", count)
         cli = ["-m", "app.cli", "--library", str(library)]
         _child([*cli, "import", "--no-progress", str(work / "photos")])
