@@ -187,3 +187,39 @@ def test_quantising_silences_only_onnxruntime(exported, tmp_path, monkeypatch, c
     assert not any("pre-processing" in m for m in messages)
     assert not logging.getLogger().disabled and not logging.getLogger().filters
     assert (tmp_path / "image.int8.onnx").is_file()
+
+
+def test_an_install_export_drops_the_torch_model_before_quantising(exported, tmp_path, monkeypatch):
+    """`release=True` (what an install does): the fp32 torch model is gone by the time the towers are quantised,
+    so the two never share memory; the exported files give the same vectors as the kept-model export."""
+    import weakref
+
+    from app.core.ml import quantize
+    from app.core.ml.clip_onnx import OnnxClip
+    from app.core.ml.clip_torch import TorchClip
+
+    _clip, kept = exported
+    clip = TorchClip.from_folder(kept, device="cpu")
+    model = weakref.ref(clip.model)
+    alive_when_quantising = []
+    real = quantize.quantize_int8
+
+    def spy(*args, **kwargs):
+        alive_when_quantising.append(model() is not None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(quantize, "quantize_int8", spy)
+    clip.export_onnx(tmp_path / "released", int8=True, release=True)
+    assert alive_when_quantising == [False, False] and clip.model is None
+    images = sample_images(4, seed=5)
+    for variant in ("fp32", "int8"):
+        ours = OnnxClip(tmp_path / "released", variant=variant, threads=1).encode_images(images)
+        theirs = OnnxClip(kept, variant=variant, threads=1).encode_images(images)
+        assert np.allclose(ours, theirs, atol=1e-5)
+
+
+def test_giving_memory_back_is_safe_to_call():
+    from app.core.ml.memory import give_back_memory
+
+    give_back_memory()
+    give_back_memory()

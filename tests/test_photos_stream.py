@@ -99,3 +99,55 @@ def test_the_fast_item_writer_matches_json_dumps(item):
     from app.commands.output import _dumps_item
 
     assert _dumps_item(item) == json.dumps(item, indent=2, ensure_ascii=False, default=str)
+
+
+def test_edits_tags_places_and_missing_files_keep_the_same_bytes(library, capsysbinary):
+    """The listing's fast path (plain tuples, one C-encoder call per chunk) against the whole-list writer, with
+    every kind of value a photo has: edits, tags (sorted by name), GPS floats, missing files, a name that is
+    not UTF-8, text with quotes, percent signs and control characters."""
+    ids = _fill(library, 12, at=1000.0)
+    with library.db.write_session() as s:
+        for n, photo in enumerate(s.query(Photo).order_by(Photo.id)):
+            photo.gps_lat, photo.gps_lon, photo.gps_alt = 48.8566 + n / 7, -2.35 * n, None if n % 2 else 0.1
+            photo.lens = 'a "50%" lens\t\x01' if n == 3 else None
+            photo.orientation = n % 8 or None
+    organise = library.organise
+    organise.set_favourite(ids[:3], True)
+    organise.set_rating([ids[1]], 4)
+    organise.rotate([ids[2]], 90)
+    organise.set_title([ids[4]], "Title with ü and \\ and %s")
+    organise.set_rejected([ids[5]], True)
+    organise.add_tags([ids[1], ids[6]], ["zebra", "Alpha", "mid/dle"])
+    expected = _old_bytes(capsysbinary, library, include_hidden=True)
+    assert _cli(capsysbinary, library, "--json", "--all") == expected
+    listing = json.loads(expected)
+    tagged = next(p for p in listing if p["id"] == ids[6])
+    assert tagged["tags"] == ["Alpha", "mid/dle", "zebra"] and tagged["favourite"] is False
+    assert any(p["missing_paths"] for p in listing)
+
+
+@pytest.mark.parametrize("buffered", [True, False])
+def test_the_record_writer_matches_json_dumps(capsys, monkeypatch, buffered):
+    import io
+    import sys
+
+    from app.commands.output import print_json_records
+
+    names = ("a", "list", "b", "c", "more")
+    rows = [
+        ("x\udce9y", ["p\udcff", "q"], 1.5, None, []),
+        ("%d %s", [], float("nan"), True, ["é"]),
+        ("", ["\n\"", "\\"], 10**20, False, []),
+        ("\x00", [], -0.0, 7, ["a", "b"]),
+    ]
+    expected = json.dumps([dict(zip(names, r)) for r in rows], indent=2, ensure_ascii=False)
+    expected = expected.replace("\udce9", "\\udce9").replace("\udcff", "\\udcff") + "\n"
+    if not buffered:
+        monkeypatch.setattr(sys, "stdout", io.StringIO())
+    print_json_records(names, [rows[:1], [], rows[1:]], lists=("list", "more"))
+    out = sys.stdout.getvalue() if not buffered else capsys.readouterr().out
+    assert out == expected
+    assert json.loads(out)[0]["a"] == "x\udce9y"
+    if buffered:
+        print_json_records(names, [[], []], lists=("list", "more"))
+        assert capsys.readouterr().out == "[]\n"

@@ -163,6 +163,29 @@ def test_signals_report_queue_counts(library, qtbot):
     qtbot.waitUntil(lambda: any(c["done"] == 1 for c in seen), timeout=5_000)
 
 
+def test_queue_counts_are_not_read_when_nobody_listens(library, qtbot, monkeypatch):
+    """Counting the queue scans every task row (tens of ms at 100k): a command-line run, where nothing is
+    connected to queue_changed, does not pay it after each task and each idle turn."""
+    engine = TaskEngine(library, workers=2)
+    reads = []
+    counts = engine.store.counts
+    monkeypatch.setattr(engine.store, "counts", lambda: reads.append(1) or counts())
+    for _ in range(3):
+        engine.submit("e_count", {})
+    with qtbot.waitSignal(engine.idle, timeout=10_000):
+        engine.start()
+    engine.stop()
+    assert reads == []
+    seen = []
+    engine.queue_changed.connect(seen.append)
+    engine.submit("e_count", {})
+    with qtbot.waitSignal(engine.idle, timeout=10_000):
+        engine.start()
+    engine.stop()
+    qtbot.waitUntil(lambda: any(c["done"] == 4 for c in seen), timeout=5_000)
+    assert reads
+
+
 WORKER_SCRIPT = textwrap.dedent(
     """
     import os, sys, time

@@ -35,6 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all batches; each runtime keeps its fastest batch")
+    parser.add_argument("--memory", type=int, default=0, metavar="N",
+                        help="instead: peak memory and time of `models import` (export + int8) and of embedding "
+                             "N photos, each in a process of its own")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
 
@@ -132,6 +135,15 @@ def measure(arch: str, n_images: int, batch: int, rounds: int = 3) -> dict:
 def run(args, _library=None) -> int:
     from app.core.ml.clip_torch import torch_available
 
+    if args.memory:  # before torch_available(), which imports torch: see embed_memory on why not here
+        from app.bench import embed_memory
+
+        if not embed_memory.ml_installed():
+            print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
+            return 1
+        result = embed_memory.measure(args.memory, args.arch)
+        print_json(result) if args.json else embed_memory.report(result)
+        return 0
     if not torch_available():
         print("shoebox bench embed: needs the `ml` extra (torch, open_clip) to build and export the model")
         return 1

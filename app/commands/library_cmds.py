@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from app.commands.output import count, print_json, print_json_array
+from app.commands.output import count, print_json, print_json_records
 
 
 def register(subparsers) -> None:
@@ -74,15 +74,19 @@ def since_time(library, when: str) -> float:
 
 
 def cmd_photos(args, library) -> int:
-    photos = library.photos.iter_photos(
-        include_hidden=args.all,
-        offset=args.offset,
-        limit=args.limit,
-        since=since_time(library, args.since) if args.since else None,
-    )
+    window = {
+        "include_hidden": args.all,
+        "offset": args.offset,
+        "limit": args.limit,
+        "since": since_time(library, args.since) if args.since else None,
+    }
     if args.json:
-        print_json_array(p.to_json() for p in photos)
+        from app.core.photos import LISTING_FIELDS
+
+        lists = ("paths", "missing_paths", "tags")
+        print_json_records(LISTING_FIELDS, library.photos.iter_listing(**window), lists=lists)
     else:
+        photos = library.photos.iter_photos(**window)
         n = 0
         for n, p in enumerate(photos, 1):
             when = p.taken_at or "undated"

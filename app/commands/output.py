@@ -7,6 +7,8 @@ import json
 from json.encoder import encode_basestring
 import re
 import sys
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Iterable
 
 # A file name byte that is not UTF-8 reaches Python as a lone surrogate (U+DC80-U+DCFF, "surrogateescape").
@@ -92,6 +94,64 @@ def print_json_array(items: Iterable[Any]) -> None:
         write(_surrogates_escaped(text.replace("\n", "\n  ")))
         first = False
     write("[]\n" if first else "\n]\n")
+
+
+def _escape_surrogate(exc: UnicodeError):
+    """Encoding error handler for JSON output: a lone surrogate is written as its `\\udcXX` escape."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return _surrogates_escaped(exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("shoebox-json", _escape_surrogate)
+# Joins a chunk's values for the C encoder: JSON text never holds a raw NUL (strings escape it as \u0000).
+_FLAT_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=("\x00", ":"))
+
+
+def print_json_records(names: tuple[str, ...], chunks: Iterable[list[tuple]], *, lists: Iterable[str] = ()) -> None:
+    """The bytes `print_json([dict(zip(names, row)) for row in <all rows>])` would write, a chunk of rows at a
+    time, for a listing of 100k photos: each chunk's scalar values are encoded in one call of the C encoder and
+    laid into a template of the object's lines. `lists` names the fields whose values are lists of strings;
+    every other value must be a JSON scalar (str, int, float, bool or None)."""
+    list_at = [names.index(name) for name in lists]
+    scalar_at = [i for i in range(len(names)) if i not in list_at]
+    scalars = itemgetter(*scalar_at) if len(scalar_at) > 1 else (lambda row: (row[scalar_at[0]],))
+    lines = [f"    {encode_basestring(name)}: %s" for name in names]
+    template = "  {\n" + ",\n".join(lines) + "\n  }"
+    per_row = len(scalar_at)
+    out = getattr(sys.stdout, "buffer", None)
+    if out is not None:
+        sys.stdout.flush()
+    first = True
+    for rows in chunks:
+        if not rows:
+            continue
+        flat = _FLAT_ENCODER.encode(list(chain.from_iterable(map(scalars, rows))))[1:-1].split("\x00")
+        items = []
+        for k, row in enumerate(rows):
+            values = flat[k * per_row : (k + 1) * per_row]
+            for i in list_at:  # in ascending order, so each lands at its own place
+                values.insert(i, _string_list(row[i]))
+            items.append(template % tuple(values))
+        text = ("[\n" if first else ",\n") + ",\n".join(items)
+        first = False
+        if out is not None:
+            out.write(text.encode("utf-8", "shoebox-json"))
+        else:
+            sys.stdout.write(_surrogates_escaped(text))
+    end = "[]\n" if first else "\n]\n"
+    if out is not None:
+        out.write(end.encode())
+        out.flush()
+    else:
+        sys.stdout.write(end)
+
+
+def _string_list(values: list[str]) -> str:
+    """A list of strings as the objects of `print_json_records` show it (indented twice)."""
+    if not values:
+        return "[]"
+    return "[\n      " + ",\n      ".join(map(encode_basestring, values)) + "\n    ]"
 
 
 def print_json(value: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import platformdirs
@@ -82,7 +83,12 @@ class LibraryLayout:
 
     def thumbnail(self, sha256: str, size: str) -> Path:
         """Thumbnails are sharded by the first two hex digits of the content hash: thumbnails/grid/ab/abcd….jpg."""
-        return self.thumbnails / size / sha256[:2] / f"{sha256}.jpg"
+        return Path(self.thumbnail_path(sha256, size))
+
+    def thumbnail_path(self, sha256: str, size: str) -> str:
+        """`thumbnail()` as a str, built without pathlib (8 µs a call): a thumbnail check builds 20,000 of them."""
+        sep = os.sep
+        return f"{self.root}{sep}thumbnails{sep}{size}{sep}{sha256[:2]}{sep}{sha256}.jpg"
 
     def keyframe(self, sha256: str, index: int) -> Path:
         """A video clip's keyframes (app.core.ingest.video), beside the thumbnails: thumbnails/keyframes/ab/abcd…-0.jpg."""

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from app.core.ml.errors import ModelError
+from app.core.ml.memory import give_back_memory
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class TorchClip:
         except Exception as exc:
             raise ModelError(f"cannot load the open_clip model in {folder}: {exc}") from exc
         model.eval()
+        give_back_memory()  # the checkpoint's tensors, copied into the model and freed
         return cls(model, preprocess, tokenizer, model_cfg, device)
 
     @classmethod
@@ -103,6 +105,7 @@ class TorchClip:
         except Exception as exc:
             raise ModelError(f"cannot load {checkpoint} as {arch}: {exc}") from exc
         model.eval()
+        give_back_memory()  # the checkpoint's tensors, copied into the model and freed
         return cls(model, preprocess, open_clip.get_tokenizer(arch), dict(model_cfg), device)
 
     @classmethod
@@ -156,10 +159,13 @@ class TorchClip:
         state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
         torch.save(state, folder / WEIGHTS_FILE)
 
-    def export_onnx(self, folder: Path, *, int8: bool = True, progress: Callable[[str], None] | None = None) -> dict:
+    def export_onnx(self, folder: Path, *, int8: bool = True, progress: Callable[[str], None] | None = None,
+                    release: bool = False) -> dict:
         """Export the image and text towers (outputs normalised) plus tokenizer and preprocessing settings.
 
         Writes onnx.json (what clip_onnx.OnnxClip reads) and returns it. int8 variants are dynamically quantised.
+        `release`: the torch model is not needed afterwards (an install): it is dropped before quantising, so
+        the fp32 weights and the quantiser's copies of a tower are never in memory together.
         """
         torch, open_clip = _require_torch()
         from open_clip.tokenizer import SimpleTokenizer, default_bpe
@@ -201,19 +207,25 @@ class TorchClip:
                 say("exporting image tower")
                 with fast_image_tower(model.visual):  # onnxruntime's fused Attention, patch embedding as MatMul
                     _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels", contrib_ops=True)
+                give_back_memory()  # the traced graph and the tower's ONNX copy, written and freed
                 say("exporting text tower")
                 _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
-        self.model.to(self.device)
+        if release:
+            self.model = model = None
+        else:
+            self.model.to(self.device)
+        give_back_memory()
         shutil.copyfile(default_bpe(), folder / BPE_FILE)
         files = {"image": "image.onnx", "text": "text.onnx"}
         if int8:
             from app.core.ml.quantize import IMAGE_OPS, quantize_int8
 
             say("quantising to int8")
-            for tower, op_types in (("image", IMAGE_OPS), ("text", None)):
+            for tower, op_types in (("image", IMAGE_OPS), ("text", None)):  # one tower in memory at a time
                 quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
+                give_back_memory()
                 files[f"{tower}_int8"] = f"{tower}.int8.onnx"
         manifest = {
             "dim": self.dim,

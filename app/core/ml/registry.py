@@ -321,7 +321,7 @@ class ModelRegistry:
         try:
             say("saving checkpoint")
             clip.save_folder(partial)
-            clip.export_onnx(partial, int8=int8, progress=say)
+            clip.export_onnx(partial, int8=int8, progress=say, release=True)  # the installed copy is the ONNX one
             return self._finish_install(
                 partial, target,
                 {"id": model_id, "kind": IMAGE_TEXT, "dim": clip.dim, "source": source, "description": description},
