@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core.db.models import Folder, Photo, PhotoFile
+from app.core.db.types import FsPath
 from app.core.organise.service import read_edits
 from app.core.photo_metadata import PhotoMetadata, metadata_of
 
@@ -85,13 +86,18 @@ LISTING_FIELDS = _FIELD_NAMES
 _LISTING_COLUMNS = (
     *(f.name for f in fields(PhotoMetadata)),
     "id", "sha256", "size", "width", "height", "format", "phash", "status", "hidden", "duplicate_group_id",
+    "media", "duration_s",
 )
 _SHA, _HIDDEN = _LISTING_COLUMNS.index("sha256"), _LISTING_COLUMNS.index("hidden")
 _LISTING_SQL = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM photos WHERE id IN (SELECT value FROM json_each(?))"
 _LISTING_FILES_SQL = (
     "SELECT photo_id, path, missing FROM photo_files WHERE photo_id IN (SELECT value FROM json_each(?)) ORDER BY id"
 )
+# Postgres (psycopg): the chunk's ids as one array parameter instead of a JSON text.
+_LISTING_SQL_PG = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM photos WHERE id = ANY(%s)"
+_LISTING_FILES_SQL_PG = "SELECT photo_id, path, missing FROM photo_files WHERE photo_id = ANY(%s) ORDER BY id"
 _ID = _LISTING_COLUMNS.index("id")
+_FS_PATH = FsPath()  # the raw rows' paths are decoded as the ORM would (bytes on SQLite, private use on Postgres)
 _NO_FILES: tuple[list, list] = ([], [])
 _FILES = PhotoFile.__table__
 
@@ -225,16 +231,22 @@ class PhotoService:
         grid, preview = self._thumbnail_folder("grid"), self._thumbnail_folder("preview")
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
-            as_json = json.dumps(part)
             with self._library.db.read_session() as session:
+                dialect = session.get_bind().dialect
+                postgres = dialect.name == "postgresql"
+                if postgres:
+                    listing_sql, files_sql, ids_param = _LISTING_SQL_PG, _LISTING_FILES_SQL_PG, part
+                else:
+                    listing_sql, files_sql, ids_param = _LISTING_SQL, _LISTING_FILES_SQL, json.dumps(part)
                 with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-                    rows = {row[_ID]: row for row in cursor.execute(_LISTING_SQL, (as_json,))}
+                    rows = {row[_ID]: row for row in cursor.execute(listing_sql, (ids_param,))}
                     files: dict[int, tuple[list, list]] = {}
-                    for photo_id, path, missing in cursor.execute(_LISTING_FILES_SQL, (as_json,)):
+                    for photo_id, path, missing in cursor.execute(files_sql, (ids_param,)):
                         present_missing = files.get(photo_id)
                         if present_missing is None:
                             present_missing = files[photo_id] = ([], [])
-                        path = os.fsdecode(path) if type(path) is bytes else path
+                        path = _FS_PATH.process_result_value(path, dialect) if type(path) is not str or (
+                            postgres and not path.isascii()) else path
                         present_missing[1 if missing else 0].append(path)
                 edits = read_edits(session, part)
             out = []
@@ -251,6 +263,7 @@ class PhotoService:
                     *row[_SHA:_HIDDEN], bool(row[_HIDDEN]), row[_HIDDEN + 1],  # sha256 ... status, hidden, group
                     grid + shard, preview + shard, list(missing),
                     *(_edit_values(edit) if edit is not None else (0, False, 0, False, None, None, [])),
+                    row[_HIDDEN + 2], row[_HIDDEN + 3],  # media, duration_s
                 ))
             yield out
 
