@@ -178,6 +178,10 @@ def assign_task(ctx: TaskContext) -> None:
     plan = plan_assign(ctx.library, model_id)
     ctx.check_cancelled()
     apply_plan(ctx.session, plan)
+    if ctx.library.config.get("faces.serving_model_id"):
+        from app.core.people.switch import finish_if_scanned
+
+        finish_if_scanned(ctx.library, ctx.session)
 
 
 @task_handler(RECLUSTER, max_concurrency=1)

@@ -77,6 +77,19 @@ class PeopleService:
 
         return self._library.tasks.submit(RECLUSTER, {}, priority=Priority.NORMAL, dedupe_key=RECLUSTER)
 
+    def set_model(self, model_id: str) -> int:
+        """Choose the face model (re-scans in the background; names and corrections carried over by box
+        overlap, see app/core/people/switch.py). Returns how many photos were queued."""
+        from app.core.people.switch import switch_model
+
+        return switch_model(self._library, model_id)
+
+    def model_status(self) -> dict:
+        """{"model": chosen, "serving": shown meanwhile, "scanned": photos scanned by the chosen, "photos"}."""
+        from app.core.people.switch import switch_status
+
+        return switch_status(self._library)
+
     # -- reading -------------------------------------------------------------------------------------------
     def faces(self, *, person_id: int | None = None) -> list[dict]:
         """Faces of the active model as the CLI prints them (forgotten faces are not listed)."""
@@ -99,7 +112,8 @@ class PeopleService:
             photos: dict[int, set[int]] = {pid: set() for pid in people}
             counts: dict[int, int] = {pid: 0 for pid in people}
             for person_id, photo_id in s.execute(
-                select(Face.person_id, Face.photo_id).where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+                select(Face.person_id, Face.photo_id).where(Face.person_id.is_not(None), Face.forgotten.is_(False),
+                                                            Face.model_id == active_model(self._library))
             ):
                 counts[person_id] = counts.get(person_id, 0) + 1
                 photos.setdefault(person_id, set()).add(photo_id)
@@ -122,7 +136,8 @@ class PeopleService:
             people = list(s.scalars(select(Person)))
             for person_id, photo_id, crop, size, confirmed, recognisable in s.execute(
                 select(Face.person_id, Face.photo_id, Face.crop, Face.size_px, Face.confirmed, Face.recognisable)
-                .where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+                .where(Face.person_id.is_not(None), Face.forgotten.is_(False),
+                       Face.model_id == active_model(self._library))
             ):
                 faces[person_id] = faces.get(person_id, 0) + 1
                 photos.setdefault(person_id, set()).add(photo_id)
