@@ -38,14 +38,15 @@ class FaceSet:
     vectors: np.ndarray
 
 
-def load_faces(session, model_id: str) -> FaceSet:
-    """Every recognisable face of a model with its vector (unit float32)."""
-    rows = session.execute(
-        select(Face.id, Face.person_id, Face.confirmed, Face.rejected, Face.embedding).where(
-            Face.model_id == model_id, Face.recognisable.is_(True), Face.forgotten.is_(False),
-            Face.embedding.is_not(None),
-        ).order_by(Face.id)
-    ).all()
+def load_faces(session, model_id: str, *, unassigned_only: bool = False) -> FaceSet:
+    """Every recognisable face of a model (or only those without a person) with its vector (unit float32)."""
+    query = select(Face.id, Face.person_id, Face.confirmed, Face.rejected, Face.embedding).where(
+        Face.model_id == model_id, Face.recognisable.is_(True), Face.forgotten.is_(False),
+        Face.embedding.is_not(None),
+    )
+    if unassigned_only:
+        query = query.where(Face.person_id.is_(None))
+    rows = session.execute(query.order_by(Face.id)).all()
     if not rows:
         return FaceSet(np.zeros(0, int), np.zeros(0, int), np.zeros(0, bool), [], np.zeros((0, 1), np.float32))
     return FaceSet(
@@ -95,15 +96,20 @@ class Plan:
 
 
 def plan_assign(library: "Library", model_id: str) -> Plan:
-    """Unassigned faces join a person when their nearest assigned faces agree and are close enough; the rest
-    that form dense groups become new people."""
+    """Unassigned faces join a person when their nearest assigned faces agree and are close enough (searched in
+    the persisted face index, so a batch never re-reads or re-indexes every face); the rest that form dense
+    groups become new people."""
+    from app.core.people.face_index import nearest_people
+
     with library.db.read_session() as s:
-        faces = load_faces(s, model_id)
+        faces = load_faces(s, model_id, unassigned_only=True)
+        person_of = dict(s.execute(select(Face.id, Face.person_id).where(
+            Face.model_id == model_id, Face.person_id.is_not(None), Face.forgotten.is_(False))).all()) if len(faces.ids) else {}
     distance = match_distance(library, model_id)
     labels = faces.person.astype(np.int64).copy()
     if len(labels):
-        pool = np.flatnonzero(labels < 0)
-        labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+        index = library.people.face_index(model_id)
+        labels = _respect_rejections(faces, nearest_people(index, faces.ids, faces.vectors, person_of, distance))
         pool = np.flatnonzero(labels < 0)
         min_size = int(library.config.get("faces.min_cluster_size"))
         labels = _new_groups(faces, labels, pool, min_size, distance, existing=None,

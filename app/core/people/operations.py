@@ -56,6 +56,21 @@ class FaceInfo:
 class PeopleService:
     def __init__(self, library: "Library"):
         self._library = library
+        self._indexes: dict = {}
+
+    def face_index(self, model_id: str | None = None):
+        """The persisted FAISS index of a face model's vectors (app/core/people/face_index.py)."""
+        from app.core.people.face_index import FaceIndex
+
+        model_id = model_id or active_model(self._library)
+        if model_id not in self._indexes:
+            self._indexes[model_id] = FaceIndex(self._library, model_id)
+        return self._indexes[model_id]
+
+    def close(self) -> None:
+        """Flush the face indexes' pending saves."""
+        for index in self._indexes.values():
+            index.close()
 
     def schedule(self) -> int:
         """Queue the face scan of photos that lack one (and the assignment of faces still without a person);
