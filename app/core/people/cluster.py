@@ -211,7 +211,7 @@ def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, metho
     labels = _split_loose(labels, vectors, distance)
     labels = _join_close(labels, vectors, distance)
     # Noise joins a group when its nearest grouped faces are close enough and agree on the group.
-    labels = _join_by_neighbours(labels, dist, found, distance)
+    labels = join_by_neighbours(labels, dist, found, distance)
     # Groups that lost members below the minimum dissolve.
     ids, counts = np.unique(labels[labels >= 0], return_counts=True)
     small = ids[counts < min_size]
@@ -222,9 +222,9 @@ def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, metho
 NEIGHBOURS = 10  # the neighbour graph's k
 
 
-def _join_by_neighbours(labels: np.ndarray, dist: np.ndarray, found: np.ndarray, distance: float,
+def join_by_neighbours(labels: np.ndarray, dist: np.ndarray, found: np.ndarray, distance: float,
                         k: int = 3) -> np.ndarray:
-    """join_nearest_members on the neighbour graph already computed: each ungrouped face takes the group its
+    """join_nearest_members on a neighbour graph already computed: each ungrouped face takes the group its
     (up to) k nearest grouped neighbours within `distance` agree on. A face whose NEIGHBOURS nearest are all
     ungrouped stays alone, as it would with a separate index unless a grouped face were both farther than
     those and still within the match distance."""

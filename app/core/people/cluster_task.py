@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.core.db.models import Face, Person, Task
 from app.core.people.backends import active_model, match_distance, pair_distance
-from app.core.people.cluster import density_groups, join_nearest_members, normalise
+from app.core.people.cluster import join_by_neighbours, density_groups, normalise
 from app.core.tasks import Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
 
@@ -125,17 +125,27 @@ def plan_recluster(library: "Library", model_id: str, progress=lambda value: Non
     distance = match_distance(library, model_id)
     min_size = int(library.config.get("faces.min_cluster_size"))
     labels = np.where(faces.confirmed, faces.person, -1).astype(np.int64)
+    # Every face's nearest faces, from the persisted face index (no index is built here).
+    dist, found = _neighbour_positions(library, model_id, faces)
     # Faces close to an anchor's faces join that person first; the rest regroup by density.
-    pool = np.flatnonzero(labels < 0)
-    labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+    labels = _respect_rejections(faces, join_by_neighbours(labels, dist, found, distance))
     progress(0.1)
     pool = np.flatnonzero(labels < 0)
     labels = _new_groups(faces, labels, pool, min_size, distance, existing=unnamed,
                          pairs=pair_distance(library, model_id))
     progress(0.7)
-    pool = np.flatnonzero(labels < 0)
-    labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+    labels = _respect_rejections(faces, join_by_neighbours(labels, dist, found, distance))
     return Plan(faces, labels, recluster=True)
+
+
+def _neighbour_positions(library: "Library", model_id: str, faces: FaceSet) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine distances and positions in `faces` (-1: none or itself) of each face's nearest indexed faces."""
+    if len(faces.ids) == 0:
+        return np.zeros((0, 1)), np.full((0, 1), -1)
+    ids, sims = library.people.face_index(model_id).nearest(faces.vectors)
+    pos = np.clip(np.searchsorted(faces.ids, ids), 0, len(faces.ids) - 1)
+    ok = (ids >= 0) & (faces.ids[pos] == ids) & (pos != np.arange(len(faces.ids))[:, None])
+    return 1.0 - sims, np.where(ok, pos, -1)
 
 
 def apply_plan(session, plan: Plan) -> dict:
