@@ -8,7 +8,8 @@ import shutil
 
 import numpy as np
 
-from people_library import ALICE, FACES, faces_library_built, faces_root, main_faces, needs_faces, person_of  # noqa: F401
+from people_library import (ALICE, FACES, faces_library_built, faces_root, main_faces,  # noqa: F401
+                            needs_faces, person_of)
 
 pytestmark = needs_faces
 

@@ -17,7 +17,8 @@ from PIL import Image
 
 from face_pack import build_pack, squares_photo
 
-pytest.importorskip("insightface", reason="the insightface backend needs `pip install --no-deps insightface==2.1` (README)")
+pytest.importorskip("insightface",
+                    reason="the insightface backend needs `pip install --no-deps insightface==2.1` (README)")
 pytest.importorskip("onnx", reason="the insightface extra (onnx) is not installed")
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.core.db.models import Face, Person, Task
 from app.core.people.backends import active_model, match_distance, pair_distance
-from app.core.people.cluster import join_by_neighbours, density_groups, normalise
+from app.core.people.cluster import density_groups, join_by_neighbours, normalise
 from app.core.tasks import Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
 
@@ -103,8 +103,10 @@ def plan_assign(library: "Library", model_id: str) -> Plan:
 
     with library.db.read_session() as s:
         faces = load_faces(s, model_id, unassigned_only=True)
-        person_of = dict(s.execute(select(Face.id, Face.person_id).where(
-            Face.model_id == model_id, Face.person_id.is_not(None), Face.forgotten.is_(False))).all()) if len(faces.ids) else {}
+        person_of = {}
+        if len(faces.ids):  # who every face with a person belongs to now (the index holds only vectors)
+            person_of = dict(s.execute(select(Face.id, Face.person_id).where(
+                Face.model_id == model_id, Face.person_id.is_not(None), Face.forgotten.is_(False))).all())
     distance = match_distance(library, model_id)
     labels = faces.person.astype(np.int64).copy()
     if len(labels):
