@@ -39,6 +39,31 @@ def iou(a, b) -> float:
     return inter / (aw * ah + bw * bh - inter)
 
 
+def _pairs(new_boxes: list, old_boxes: list) -> list[tuple[int, int]]:
+    """One-to-one (new, old) index pairs overlapping by at least CARRY_IOU, best overlap first."""
+    ranked = sorted(((iou(n, o), i, j) for i, n in enumerate(new_boxes) for j, o in enumerate(old_boxes)),
+                    reverse=True)
+    used_new, used_old, out = set(), set(), []
+    for overlap, i, j in ranked:
+        if overlap < CARRY_IOU:
+            break
+        if i not in used_new and j not in used_old:
+            used_new.add(i)
+            used_old.add(j)
+            out.append((i, j))
+    return out
+
+
+def _take_over(library: "Library", new: Face, before) -> None:
+    """What the user said about `before` (a Face or a row with the same fields) now holds for `new`."""
+    if before.forgotten:
+        if new.crop:
+            (library.layout.faces / new.crop).unlink(missing_ok=True)
+        new.embedding, new.crop, new.person_id, new.confirmed, new.forgotten = None, None, None, False, True
+    else:
+        new.person_id, new.confirmed, new.rejected = before.person_id, before.confirmed, before.rejected or "[]"
+
+
 def carry_corrections(session, library: "Library", photo_id: int, model_id: str, faces: list[Face]) -> int:
     """Give new faces (not yet added) of `model_id` the person and corrections of the serving model's faces
     they overlap, one to one, best overlap first. Returns how many faces took something over."""
@@ -46,25 +71,37 @@ def carry_corrections(session, library: "Library", photo_id: int, model_id: str,
     if serving == model_id or not faces:
         return 0
     old = list(session.scalars(select(Face).where(Face.photo_id == photo_id, Face.model_id == serving)))
-    pairs = sorted(((iou((n.x, n.y, n.w, n.h), (o.x, o.y, o.w, o.h)), i, j)
-                    for i, n in enumerate(faces) for j, o in enumerate(old)), reverse=True)
-    used_new, used_old, carried = set(), set(), 0
-    for overlap, i, j in pairs:
-        if overlap < CARRY_IOU:
-            break
-        if i in used_new or j in used_old:
+    pairs = _pairs([(n.x, n.y, n.w, n.h) for n in faces], [(o.x, o.y, o.w, o.h) for o in old])
+    for i, j in pairs:
+        _take_over(library, faces[i], old[j])
+    return len(pairs)
+
+
+def carry_all(session, library: "Library", model_id: str, serving: str) -> int:
+    """Carry over again, for every photo, what the user changed on the serving model's faces while the switch
+    ran (a photo scanned early missed the corrections made after its scan). Only photos where the user said
+    something (a person, a confirmation, a rejection, a forgotten face) are read; returns faces changed."""
+    said = (Face.person_id.is_not(None)) | Face.confirmed.is_(True) | (Face.rejected != "[]") | Face.forgotten.is_(True)
+    photos = select(Face.photo_id).where(Face.model_id == serving, said)
+    columns = (Face.id, Face.photo_id, Face.x, Face.y, Face.w, Face.h, Face.person_id, Face.confirmed,
+               Face.rejected, Face.forgotten)
+    rows: dict[tuple[int, str], list] = {}
+    for model, *row in session.execute(select(Face.model_id, *columns).where(
+            Face.model_id.in_([model_id, serving]), Face.photo_id.in_(photos)).order_by(Face.id)):
+        rows.setdefault((row[1], model), []).append(row)
+    changed = 0
+    for (photo_id, model), old in rows.items():
+        if model != serving or (photo_id, model_id) not in rows:
             continue
-        used_new.add(i)
-        used_old.add(j)
-        new, before = faces[i], old[j]
-        if before.forgotten:
-            if new.crop:
-                (library.layout.faces / new.crop).unlink(missing_ok=True)
-            new.embedding, new.crop, new.person_id, new.forgotten = None, None, None, True
-        else:
-            new.person_id, new.confirmed, new.rejected = before.person_id, before.confirmed, before.rejected or "[]"
-        carried += 1
-    return carried
+        new = rows[(photo_id, model_id)]
+        for i, j in _pairs([tuple(r[2:6]) for r in new], [tuple(r[2:6]) for r in old]):
+            n, o = new[i], old[j]
+            if (n[6], bool(n[7]), n[8] or "[]", bool(n[9])) == (o[6], bool(o[7]), o[8] or "[]", bool(o[9])):
+                continue
+            face = session.get(Face, n[0])
+            _take_over(library, face, session.get(Face, o[0]))
+            changed += 1
+    return changed
 
 
 def normalise_model_id(library: "Library", model_id: str) -> str:
@@ -119,13 +156,11 @@ def finish_if_scanned(library: "Library", session=None) -> bool:
     scanned = select(FaceScan.photo_id).where(FaceScan.model_id == chosen)
     lacking = select(func.count(Photo.id)).where(Photo.status == "ok", Photo.id.not_in(scanned))
     if session is None:
-        with library.db.read_session() as s:
-            if s.scalar(lacking):
-                return False
-        library.config.set("faces.serving_model_id", None)
-        return True
+        with library.db.write_session() as s:
+            return finish_if_scanned(library, s)
     if session.scalar(lacking):
         return False
+    carry_all(session, library, chosen, serving)
     session.merge(Setting(key="faces.serving_model_id", value=json.dumps(None)))
     return True
 
