@@ -7,11 +7,18 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 
 from people_library import (ALICE, FACES, faces_library_built, faces_root, main_faces,  # noqa: F401
                             needs_faces, person_of)
 
 pytestmark = needs_faces
+
+
+@pytest.fixture(autouse=True)
+def _qapplication(qapp):
+    """The task engine must find the QApplication that later window tests need, not make a QCoreApplication."""
+    yield
 
 
 def _open(root):

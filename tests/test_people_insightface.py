@@ -23,6 +23,12 @@ pytest.importorskip("onnx", reason="the insightface extra (onnx) is not installe
 
 
 @pytest.fixture(autouse=True)
+def _qapplication(qapp):
+    """The task engine must find the QApplication that later window tests need, not make a QCoreApplication."""
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _own_models_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(tmp_path / "shared-models"))
 
