@@ -17,7 +17,7 @@ needs_faces = pytest.mark.skipif(not FACES.is_dir(), reason="../shared/faces is 
 
 
 @pytest.fixture(scope="session")
-def faces_library_built(tmp_path_factory) -> Path:
+def faces_library_built(qapp, tmp_path_factory) -> Path:  # qapp first: the tasks would make a QCoreApplication
     from app.core.library import Library
 
     folder = tmp_path_factory.mktemp("face-photos")

@@ -69,3 +69,20 @@ def test_slideshow_interval_is_a_setting(window, qtbot):
     window.show_settings()
     window.settings_dialog.slideshow.setValue(7)
     assert window.viewer.slideshow.interval() == 7000 and window.settings.slideshow_seconds == 7
+
+
+def test_face_model_choice_switches_and_keeps_the_default_first(window, qtbot, tmp_path, monkeypatch):
+    pytest.importorskip("insightface", reason="the insightface backend needs `pip install --no-deps insightface==2.1`")
+    from face_pack import build_pack
+
+    from app.core.ml.faces_insightface import install_pack
+
+    monkeypatch.setenv("SHOEBOX_MODELS_DIR", str(tmp_path / "shared-models"))
+    install_pack(window.library.models, build_pack(tmp_path / "pack"), "faces:buffalo_l")
+    window.show_settings()
+    field = window.settings_dialog.face_model
+    qtbot.waitUntil(lambda: field.isEnabled())
+    assert [field.itemData(i) for i in range(field.count())] == ["yunet-2023mar+sface-2021dec-int8", "faces:buffalo_l"]
+    field.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.library.config.get("faces.model_id") == "faces:buffalo_l")
+    window.settings_dialog.close()

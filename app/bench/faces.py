@@ -21,6 +21,7 @@ def register(subparsers) -> None:
     parser.add_argument("--pair-distance", type=float, default=0.4,
                         help="tight pairs become people (the default model's; 0: never)")
     parser.add_argument("--assign", type=int, default=300, help="new faces timed one by one")
+    parser.add_argument("--dim", type=int, default=128, help="vector size: 128 (SFace), 512 (ArcFace, buffalo_l)")
     parser.add_argument("--photos", help="a folder of real photos: also time detection + embedding")
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(func=run, needs_library=False)
@@ -30,17 +31,18 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_size(n: int, distance: float, min_size: int, n_assign: int, pair_distance: float = 0.0) -> dict:
+def bench_size(n: int, distance: float, min_size: int, n_assign: int, pair_distance: float = 0.0,
+               dim: int = 128) -> dict:
     from app.core.people.cluster import MemberIndex, density_groups
     from app.core.people.synthetic import identity_vectors, pairwise_scores
 
-    vectors, truth = identity_vectors(n, seed=n)
+    vectors, truth = identity_vectors(n, seed=n, dim=dim)
     start = time.perf_counter()
     labels = density_groups(vectors, min_size=min_size, distance=distance, pair_distance=pair_distance)
     recluster_s = time.perf_counter() - start
     precision, recall = pairwise_scores(labels, truth)
     # New faces of known people, matched one at a time against everyone grouped so far.
-    new, new_truth = identity_vectors(n, seed=n)  # same people (same seed), fresh draws below
+    new, new_truth = identity_vectors(n, seed=n, dim=dim)  # same people (same seed), fresh draws below
     rng = np.random.default_rng(1)
     pick = rng.choice(len(new), min(n_assign, len(new)), replace=False)
     queries = new[pick] + 0.02 * rng.standard_normal((len(pick), new.shape[1])).astype(np.float32)
@@ -120,7 +122,7 @@ def bench_photos(folder: Path, distance: float = 0.5, min_size: int = 3, pair_di
 
 
 def run(args, _library) -> int:
-    rows = [bench_size(int(n), args.distance, args.min_size, args.assign, args.pair_distance)
+    rows = [bench_size(int(n), args.distance, args.min_size, args.assign, args.pair_distance, args.dim)
             for n in args.sizes.split(",")]
     photos = (bench_photos(Path(args.photos), args.distance, args.min_size, args.pair_distance) if args.photos
               else None)

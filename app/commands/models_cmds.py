@@ -1,4 +1,5 @@
-"""`shoebox models list|install|import|remove|use|status|retry`: the models smart search runs on. Nothing downloads unasked."""
+"""`shoebox models list|install|import|remove|use|status|retry`: the models smart search runs on, and face packs
+(`faces:buffalo_l`; chosen with `shoebox people model`). Nothing downloads unasked."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ def register(subparsers) -> None:
     install.add_argument("--shared", action="store_true", help="into the per-user folder shared by all libraries")
     install.set_defaults(func=cmd_install)
 
-    imp = sub.add_parser("import", help="use a local open_clip checkpoint file or an exported ONNX model folder")
+    imp = sub.add_parser("import", help="use a local open_clip checkpoint file or an exported ONNX model folder, "
+                                        "or an insightface face pack (folder or .zip, e.g. buffalo_l)")
     imp.add_argument("path")
     imp.add_argument("--arch", help="open_clip architecture of a checkpoint file, e.g. ViT-B-32")
     imp.add_argument("--id", dest="model_id", help="model id to record (default: clip:ARCH/FILE-NAME)")
@@ -77,11 +79,15 @@ def _run(action) -> int:
     except ModelError as exc:
         print(f"shoebox models: {exc}", file=sys.stderr)
         return 1
-    print(f"installed {info.id} in {info.folder}" + (f" ({', '.join(info.runtimes)})" if info.runtimes else ""))
+    print(f"installed {info.id} in {info.folder} ({', '.join(info.runtimes) or info.kind})")
     return 0
 
 
 def cmd_install(args, library) -> int:
+    from app.core.ml import faces_insightface as faces
+
+    if faces.is_face_model(args.model_id):
+        return _run(lambda: faces.download_pack(library.models, args.model_id, shared=args.shared, say=_say))
     code = _run(lambda: library.models.install(args.model_id, shared=args.shared, progress=_say))
     if code == 0 and args.model_id.startswith("caption:"):
         print("it is the caption model now: photos are captioned in the background while the app runs "
@@ -90,6 +96,14 @@ def cmd_install(args, library) -> int:
 
 
 def cmd_import(args, library) -> int:
+    from pathlib import Path
+
+    from app.core.ml import faces_insightface as faces
+
+    path = Path(args.path).expanduser()
+    if faces.is_face_model(args.model_id) or (path.exists() and faces.looks_like_pack(path)):
+        model_id = args.model_id or f"{faces.PREFIX}{path.stem}"  # buffalo_l.zip or folder buffalo_l
+        return _run(lambda: faces.install_pack(library.models, path, model_id, shared=args.shared, say=_say))
     return _run(
         lambda: library.models.import_path(
             args.path, arch=args.arch, model_id=args.model_id, shared=args.shared, int8=not args.no_int8,
@@ -108,6 +122,13 @@ def cmd_remove(args, library) -> int:
 
 def cmd_use(args, library) -> int:
     from app.core.ml.errors import ModelError
+    from app.core.ml.faces_insightface import is_face_model
+
+    if is_face_model(args.model_id):  # a face pack is chosen for People, not for smart search
+        from app.commands.people_cmds import cmd_model
+
+        args.wait, args.json = False, False
+        return cmd_model(args, library)
 
     try:
         library.models.set_active(args.model_id)

@@ -44,6 +44,12 @@ def register(subparsers) -> None:
     forget.set_defaults(func=cmd_forget)
     undo = verbs.add_parser("undo", help="undo the last person operation")
     undo.set_defaults(func=cmd_undo)
+    model = verbs.add_parser("model", help="show or choose the face model (faces:buffalo_l, default); "
+                                           "choosing re-scans in the background and keeps names")
+    model.add_argument("model_id", nargs="?")
+    model.add_argument("--wait", action="store_true", help="run the re-scan now instead of in the background")
+    model.add_argument("--json", action="store_true")
+    model.set_defaults(func=cmd_model)
     recluster = verbs.add_parser("recluster", help="regroup faces (named people and corrections stay) and wait")
     recluster.add_argument("--no-wait", action="store_true", help="only queue it")
     recluster.set_defaults(func=cmd_recluster)
@@ -148,4 +154,29 @@ def cmd_recluster(args, library) -> int:
         return 0
     counts = library.tasks.run_until_idle(progress=sys.stderr.isatty())
     print("reclustered: " + "  ".join(f"{state}={n}" for state, n in counts.items()))
+    return 0
+
+
+def cmd_model(args, library) -> int:
+    from app.core.ml.errors import ModelError
+
+    if args.model_id:
+        try:
+            queued = library.people.set_model(args.model_id)
+        except ModelError as exc:
+            print(f"shoebox people: {exc}", file=sys.stderr)
+            return 1
+        if args.wait:
+            library.tasks.run_until_idle(progress=sys.stderr.isatty())
+        elif queued:
+            print(f"{queued} photo(s) will be scanned again in the background (`shoebox tasks run` finishes it)",
+                  file=sys.stderr)
+    status = library.people.model_status()
+    if args.json:
+        print_json(status)
+        return 0
+    line = f"face model: {status['model']} ({status['scanned']}/{status['photos']} photos scanned)"
+    if status["serving"] != status["model"]:
+        line += f"; People shows {status['serving']} until the scan is done"
+    print(line)
     return 0

@@ -55,6 +55,8 @@ _declare("faces.min_size_px", int, 36, "faces smaller than this (short side, as 
 _declare("faces.min_blur", float, 20.0, "faces blurrier than this (Laplacian variance of the aligned face) are kept but unrecognisable")
 _declare("faces.match_distance", float, None, "cosine distance under which a face joins a person (None: the face model's measured default)")
 _declare("faces.pair_distance", float, None, "two faces closer than this (and each other's nearest) become a person of two; 0: never (None: the face model's measured default)")
+_declare("faces.model_id", str, None, "the face model new scans use (None: the built-in YuNet + SFace; faces:buffalo_l once installed)")
+_declare("faces.serving_model_id", str, None, "the face model whose faces People shows while a newly chosen one re-scans the photos (None: the chosen one)")
 _declare("faces.min_cluster_size", int, 3, "unassigned faces that form a dense group of at least this many become a new person")
 _declare("backup.last_at", float, None, "when the last `shoebox backup` (or File → Back Up Library) of this library finished, as a UNIX time")
 _declare("backup.remind_days", int, None, "remind to back up when the last backup is older than this many days (None: never)")

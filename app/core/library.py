@@ -452,6 +452,8 @@ class Library:
             self.tasks.stop()
         if "search" in self.__dict__:
             self.search.close()  # flushes the debounced index save
+        if "people" in self.__dict__:
+            self.people.close()  # the face index's too
         if "text_index" in self.__dict__:
             self.text_index.close()
         self.db.close()

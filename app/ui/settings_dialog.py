@@ -87,6 +87,11 @@ class SettingsDialog(QDialog):
         self.models.clicked.connect(self._models)
         form.addRow(_tr("Models:"), self.models)
 
+        from app.ui.face_model_field import FaceModelField
+
+        self.face_model = FaceModelField(window)
+        form.addRow(_tr("Face model:"), self.face_model)
+
         logs = self.log_folder()
         self.logs = _path_label(str(logs) if logs is not None else _tr("No log is being written"))
         show_logs = QPushButton(_tr("Show"))

@@ -206,6 +206,12 @@ class ModelRegistry:
                         dim=entry.dim, source=entry.source, description=f"{entry.description}; ~{entry.size_mb} MB",
                     )
                 )
+        from app.core.ml.faces_insightface import KIND as FACE, PACKS, PREFIX
+
+        for name, (urls, size_mb) in PACKS.items():  # face packs (chosen with `shoebox people model`)
+            if PREFIX + name not in installed_ids:
+                infos.append(ModelInfo(id=PREFIX + name, kind=FACE, installed=False, active=False, folder=None,
+                                       dim=512, source=urls[0], description=f"insightface SCRFD + ArcFace; ~{size_mb} MB"))
         return infos
 
     def installed_ids(self, kind: str = IMAGE_TEXT) -> list[str]:

@@ -19,11 +19,14 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 
 def _means(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.unique(labels[labels >= 0])
-    index = np.searchsorted(ids, labels[labels >= 0])
-    sums = np.zeros((len(ids), vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, index, vectors[labels >= 0])
-    return ids, sums / np.bincount(index, minlength=len(ids))[:, None]
+    """Each group's id and mean vector (sorted by group, summed with reduceat: np.add.at was 10x slower)."""
+    grouped = np.flatnonzero(labels >= 0)
+    order = grouped[np.argsort(labels[grouped], kind="stable")]
+    ids, starts, counts = np.unique(labels[order], return_index=True, return_counts=True)
+    if len(ids) == 0:
+        return ids, np.zeros((0, vectors.shape[1]))
+    sums = np.add.reduceat(vectors[order], starts, axis=0, dtype=np.float64)
+    return ids, sums / counts[:, None]
 
 
 def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
@@ -57,12 +60,17 @@ def _join_close(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.
 
 
 EXACT_KNN_MAX = 20_000  # above this many faces, searches go through an inverted-file (IVF) index
-IVF_PROBE = 16  # lists searched per query: ~1.6% of the faces at 100,000
+IVF_LISTS_PER_SQRT = 2  # lists = 2 sqrt(n): 632 at 100,000 faces
+IVF_PROBE_SHARE = 1 / 128  # lists searched per query: 5 of 632, ~0.8 % of the faces (docs/PEOPLE.md)
+IVF_TRAIN_PER_LIST = 32  # k-means training points per list (FAISS warns under 39, but more buys no recall)
+IVF_TRAIN_ITER = 10  # k-means iterations: lists only need to be roughly right; FAISS's 25 cost 2.5x
 
 
 def vector_index(vectors: np.ndarray):
     """A FAISS inner-product index over unit vectors: exact up to EXACT_KNN_MAX, else IVF (k-means lists,
-    trained on a sample), which keeps a 100,000-face neighbour graph to seconds and one search to a few ms."""
+    trained on a sample), which keeps a 100,000-face neighbour graph to seconds and one search to a few ms.
+    Training was most of a 100,000-face recluster (47 of ~90 s under load with 1,264 lists, 25 iterations,
+    trained twice): now 632 lists, 10 iterations, once per recluster (docs/PEOPLE.md)."""
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -70,11 +78,14 @@ def vector_index(vectors: np.ndarray):
     if len(vectors) <= EXACT_KNN_MAX:
         index = faiss.IndexFlatIP(dim)
     else:
-        lists = int(4 * np.sqrt(len(vectors)))
+        lists = int(IVF_LISTS_PER_SQRT * np.sqrt(len(vectors)))
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
-        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * lists), replace=False)
+        index.cp.niter = IVF_TRAIN_ITER
+        index.cp.min_points_per_centroid = 1  # no warning for the deliberately small sample
+        sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), IVF_TRAIN_PER_LIST * lists),
+                                                 replace=False)
         index.train(vectors[sample])
-        index.nprobe = IVF_PROBE
+        index.nprobe = max(4, int(round(lists * IVF_PROBE_SHARE)))
     index.add(vectors)
     return index
 
@@ -87,14 +98,13 @@ def _neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return 1.0 - sims, found
 
 
-def _core_groups(vectors: np.ndarray, min_size: int, distance: float) -> np.ndarray:
-    """DBSCAN on a k-nearest-neighbour graph: a face with at least min_size - 1 neighbours within `distance` is
-    a core face; core faces linked by such a neighbour pair form a group. O(n k) memory."""
+def _core_groups(dist: np.ndarray, found: np.ndarray, min_size: int, distance: float) -> np.ndarray:
+    """DBSCAN on a k-nearest-neighbour graph (`_neighbours`): a face with at least min_size - 1 neighbours
+    within `distance` is a core face; core faces linked by such a neighbour pair form a group. O(n k) memory."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    n = len(vectors)
-    dist, found = _neighbours(vectors, max(min_size, 10))
+    n = len(found)
     close = (found >= 0) & (dist < distance)
     core = close.sum(axis=1) >= max(min_size - 1, 1)
     rows = np.repeat(np.arange(n), found.shape[1])
@@ -123,6 +133,16 @@ def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
 LINKAGE_MAX = 2000
 
 
+def _cosine_condensed(unit: np.ndarray) -> np.ndarray:
+    """Pairwise cosine distances of unit vectors in scipy's condensed form, from one BLAS product (scipy's
+    pdist(metric="cosine") took most of the average-linkage step at 100,000 faces)."""
+    from scipy.spatial.distance import squareform
+
+    dist = 1.0 - unit.astype(np.float64) @ unit.T.astype(np.float64)
+    np.fill_diagonal(dist, 0.0)
+    return np.clip(squareform(dist, checks=False), 0.0, 2.0)
+
+
 def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
     """Cut each density group by average linkage at `distance`: a chain of look-alikes links two people in a
     neighbour graph (and HDBSCAN's leaf groups held two people at worst intra-group distance 0.78 on
@@ -145,7 +165,7 @@ def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np
             next_label += 1
             continue
         sample = members if len(members) <= LINKAGE_MAX else rng.choice(members, LINKAGE_MAX, replace=False)
-        tree = linkage(vectors[sample], method="average", metric="cosine")
+        tree = linkage(_cosine_condensed(vectors[sample]), method="average")
         parts = fcluster(tree, t=distance, criterion="distance")
         out[sample] = parts + next_label
         next_label += int(parts.max()) + 1
@@ -185,16 +205,43 @@ def density_groups(vectors: np.ndarray, *, min_size: int, distance: float, metho
     vectors = normalise(vectors)
     if n < min_size:
         return tight_pairs(vectors, np.full(n, -1), pair_distance)
-    labels = _core_groups(vectors, min_size, distance) if method == "graph" else _hdbscan(vectors, min_size)
+    # One neighbour graph serves the density step and the noise step (one FAISS index per recluster).
+    dist, found = _neighbours(vectors, max(min_size, NEIGHBOURS))
+    labels = _core_groups(dist, found, min_size, distance) if method == "graph" else _hdbscan(vectors, min_size)
     labels = _split_loose(labels, vectors, distance)
     labels = _join_close(labels, vectors, distance)
     # Noise joins a group when its nearest grouped faces are close enough and agree on the group.
-    labels = join_nearest_members(vectors, labels, np.flatnonzero(labels < 0), distance)
+    labels = join_by_neighbours(labels, dist, found, distance)
     # Groups that lost members below the minimum dissolve.
     ids, counts = np.unique(labels[labels >= 0], return_counts=True)
     small = ids[counts < min_size]
     labels[np.isin(labels, small)] = -1
     return tight_pairs(vectors, labels, pair_distance)
+
+
+NEIGHBOURS = 10  # the neighbour graph's k
+
+
+def join_by_neighbours(labels: np.ndarray, dist: np.ndarray, found: np.ndarray, distance: float,
+                        k: int = 3) -> np.ndarray:
+    """join_nearest_members on a neighbour graph already computed: each ungrouped face takes the group its
+    (up to) k nearest grouped neighbours within `distance` agree on. A face whose NEIGHBOURS nearest are all
+    ungrouped stays alone, as it would with a separate index unless a grouped face were both farther than
+    those and still within the match distance."""
+    labels = labels.copy()
+    queries = np.flatnonzero(labels < 0)
+    if len(queries) == 0 or not (labels >= 0).any():
+        return labels
+    near, gap = found[queries], dist[queries]
+    theirs = np.where(near >= 0, labels[np.maximum(near, 0)], -1)
+    usable = (theirs >= 0) & (gap < distance)
+    rank = np.cumsum(theirs >= 0, axis=1)  # only the k nearest grouped neighbours count
+    usable &= rank <= k
+    grouped_close = np.where(usable, theirs, -1)
+    first = grouped_close.max(axis=1)
+    agree = usable.any(axis=1) & np.all(~usable | (grouped_close == first[:, None]), axis=1)
+    labels[queries[agree]] = first[agree]
+    return labels
 
 
 class MemberIndex:

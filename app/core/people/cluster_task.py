@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.core.db.models import Face, Person, Task
 from app.core.people.backends import active_model, match_distance, pair_distance
-from app.core.people.cluster import density_groups, join_nearest_members, normalise
+from app.core.people.cluster import density_groups, join_by_neighbours, normalise
 from app.core.tasks import Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
 
@@ -38,14 +38,15 @@ class FaceSet:
     vectors: np.ndarray
 
 
-def load_faces(session, model_id: str) -> FaceSet:
-    """Every recognisable face of a model with its vector (unit float32)."""
-    rows = session.execute(
-        select(Face.id, Face.person_id, Face.confirmed, Face.rejected, Face.embedding).where(
-            Face.model_id == model_id, Face.recognisable.is_(True), Face.forgotten.is_(False),
-            Face.embedding.is_not(None),
-        ).order_by(Face.id)
-    ).all()
+def load_faces(session, model_id: str, *, unassigned_only: bool = False) -> FaceSet:
+    """Every recognisable face of a model (or only those without a person) with its vector (unit float32)."""
+    query = select(Face.id, Face.person_id, Face.confirmed, Face.rejected, Face.embedding).where(
+        Face.model_id == model_id, Face.recognisable.is_(True), Face.forgotten.is_(False),
+        Face.embedding.is_not(None),
+    )
+    if unassigned_only:
+        query = query.where(Face.person_id.is_(None))
+    rows = session.execute(query.order_by(Face.id)).all()
     if not rows:
         return FaceSet(np.zeros(0, int), np.zeros(0, int), np.zeros(0, bool), [], np.zeros((0, 1), np.float32))
     return FaceSet(
@@ -95,15 +96,22 @@ class Plan:
 
 
 def plan_assign(library: "Library", model_id: str) -> Plan:
-    """Unassigned faces join a person when their nearest assigned faces agree and are close enough; the rest
-    that form dense groups become new people."""
+    """Unassigned faces join a person when their nearest assigned faces agree and are close enough (searched in
+    the persisted face index, so a batch never re-reads or re-indexes every face); the rest that form dense
+    groups become new people."""
+    from app.core.people.face_index import nearest_people
+
     with library.db.read_session() as s:
-        faces = load_faces(s, model_id)
+        faces = load_faces(s, model_id, unassigned_only=True)
+        person_of = {}
+        if len(faces.ids):  # who every face with a person belongs to now (the index holds only vectors)
+            person_of = dict(s.execute(select(Face.id, Face.person_id).where(
+                Face.model_id == model_id, Face.person_id.is_not(None), Face.forgotten.is_(False))).all())
     distance = match_distance(library, model_id)
     labels = faces.person.astype(np.int64).copy()
     if len(labels):
-        pool = np.flatnonzero(labels < 0)
-        labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+        index = library.people.face_index(model_id)
+        labels = _respect_rejections(faces, nearest_people(index, faces.ids, faces.vectors, person_of, distance))
         pool = np.flatnonzero(labels < 0)
         min_size = int(library.config.get("faces.min_cluster_size"))
         labels = _new_groups(faces, labels, pool, min_size, distance, existing=None,
@@ -119,17 +127,27 @@ def plan_recluster(library: "Library", model_id: str, progress=lambda value: Non
     distance = match_distance(library, model_id)
     min_size = int(library.config.get("faces.min_cluster_size"))
     labels = np.where(faces.confirmed, faces.person, -1).astype(np.int64)
+    # Every face's nearest faces, from the persisted face index (no index is built here).
+    dist, found = _neighbour_positions(library, model_id, faces)
     # Faces close to an anchor's faces join that person first; the rest regroup by density.
-    pool = np.flatnonzero(labels < 0)
-    labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+    labels = _respect_rejections(faces, join_by_neighbours(labels, dist, found, distance))
     progress(0.1)
     pool = np.flatnonzero(labels < 0)
     labels = _new_groups(faces, labels, pool, min_size, distance, existing=unnamed,
                          pairs=pair_distance(library, model_id))
     progress(0.7)
-    pool = np.flatnonzero(labels < 0)
-    labels = _respect_rejections(faces, join_nearest_members(faces.vectors, labels, pool, distance))
+    labels = _respect_rejections(faces, join_by_neighbours(labels, dist, found, distance))
     return Plan(faces, labels, recluster=True)
+
+
+def _neighbour_positions(library: "Library", model_id: str, faces: FaceSet) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine distances and positions in `faces` (-1: none or itself) of each face's nearest indexed faces."""
+    if len(faces.ids) == 0:
+        return np.zeros((0, 1)), np.full((0, 1), -1)
+    ids, sims = library.people.face_index(model_id).nearest(faces.vectors)
+    pos = np.clip(np.searchsorted(faces.ids, ids), 0, len(faces.ids) - 1)
+    ok = (ids >= 0) & (faces.ids[pos] == ids) & (pos != np.arange(len(faces.ids))[:, None])
+    return 1.0 - sims, np.where(ok, pos, -1)
 
 
 def apply_plan(session, plan: Plan) -> dict:
@@ -178,6 +196,10 @@ def assign_task(ctx: TaskContext) -> None:
     plan = plan_assign(ctx.library, model_id)
     ctx.check_cancelled()
     apply_plan(ctx.session, plan)
+    if ctx.library.config.get("faces.serving_model_id"):
+        from app.core.people.switch import finish_if_scanned
+
+        finish_if_scanned(ctx.library, ctx.session)
 
 
 @task_handler(RECLUSTER, max_concurrency=1)

@@ -56,6 +56,21 @@ class FaceInfo:
 class PeopleService:
     def __init__(self, library: "Library"):
         self._library = library
+        self._indexes: dict = {}
+
+    def face_index(self, model_id: str | None = None):
+        """The persisted FAISS index of a face model's vectors (app/core/people/face_index.py)."""
+        from app.core.people.face_index import FaceIndex
+
+        model_id = model_id or active_model(self._library)
+        if model_id not in self._indexes:
+            self._indexes[model_id] = FaceIndex(self._library, model_id)
+        return self._indexes[model_id]
+
+    def close(self) -> None:
+        """Flush the face indexes' pending saves."""
+        for index in self._indexes.values():
+            index.close()
 
     def schedule(self) -> int:
         """Queue the face scan of photos that lack one (and the assignment of faces still without a person);
@@ -76,6 +91,19 @@ class PeopleService:
         from app.core.people.cluster_task import RECLUSTER
 
         return self._library.tasks.submit(RECLUSTER, {}, priority=Priority.NORMAL, dedupe_key=RECLUSTER)
+
+    def set_model(self, model_id: str) -> int:
+        """Choose the face model (re-scans in the background; names and corrections carried over by box
+        overlap, see app/core/people/switch.py). Returns how many photos were queued."""
+        from app.core.people.switch import switch_model
+
+        return switch_model(self._library, model_id)
+
+    def model_status(self) -> dict:
+        """{"model": chosen, "serving": shown meanwhile, "scanned": photos scanned by the chosen, "photos"}."""
+        from app.core.people.switch import switch_status
+
+        return switch_status(self._library)
 
     # -- reading -------------------------------------------------------------------------------------------
     def faces(self, *, person_id: int | None = None) -> list[dict]:
@@ -99,7 +127,8 @@ class PeopleService:
             photos: dict[int, set[int]] = {pid: set() for pid in people}
             counts: dict[int, int] = {pid: 0 for pid in people}
             for person_id, photo_id in s.execute(
-                select(Face.person_id, Face.photo_id).where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+                select(Face.person_id, Face.photo_id).where(Face.person_id.is_not(None), Face.forgotten.is_(False),
+                                                            Face.model_id == active_model(self._library))
             ):
                 counts[person_id] = counts.get(person_id, 0) + 1
                 photos.setdefault(person_id, set()).add(photo_id)
@@ -124,7 +153,8 @@ class PeopleService:
             for face_id, person_id, photo_id, crop, size, confirmed, recognisable in s.execute(
                 select(Face.id, Face.person_id, Face.photo_id, Face.crop, Face.size_px, Face.confirmed,
                        Face.recognisable)
-                .where(Face.person_id.is_not(None), Face.forgotten.is_(False))
+                .where(Face.person_id.is_not(None), Face.forgotten.is_(False),
+                       Face.model_id == active_model(self._library))
             ):
                 faces[person_id] = faces.get(person_id, 0) + 1
                 photos.setdefault(person_id, set()).add(photo_id)

@@ -20,7 +20,8 @@ from PIL import Image
 from sqlalchemy import and_, exists, insert, not_, select
 
 from app.core.db.models import Face, FaceScan, Photo, PhotoFile, Task
-from app.core.people.backends import active_model, face_backend
+from app.core.people.backends import chosen_model, face_backend
+from app.core.people.switch import carry_corrections
 from app.core.ml.errors import ModelMissingError
 from app.core.tasks import PermanentError, Priority, TaskContext, task_handler
 from app.core.tasks.states import LIVE_STATES
@@ -48,7 +49,7 @@ def _lacking(model_id: str):
 def queue_faces(library: "Library", session=None) -> int:
     """Queue a faces task for every photo not yet scanned by the active model (none twice); returns how many.
     Pass a session to queue in its transaction (the import's last step does)."""
-    model_id = active_model(library)
+    model_id = chosen_model(library)
     with library.db.read_session() as s:
         photos = list(s.scalars(select(Photo.id).where(Photo.status == "ok", _lacking(model_id)).order_by(Photo.id)))
         if not photos:
@@ -143,7 +144,7 @@ def scan_photo(library: "Library", photo_id: int, model_id: str) -> list[Face] |
     seen: list = []  # the embeddings kept so far (a clip's keyframes show the same people again)
     for image in images:
         scale = (width / image.width) if width else 1.0
-        for found in face_backend(model_id).analyse(image):
+        for found in face_backend(model_id, library).analyse(image):
             if len(images) > 1 and any(float(found.embedding @ other) > SAME_FACE for other in seen):
                 continue
             seen.append(found.embedding)
@@ -168,7 +169,7 @@ def scan_photo(library: "Library", photo_id: int, model_id: str) -> list[Face] |
 def faces_task(ctx: TaskContext) -> None:
     library = ctx.library
     photo_id = int(ctx.payload["photo_id"])
-    model_id = ctx.payload.get("model_id") or active_model(library)
+    model_id = ctx.payload.get("model_id") or chosen_model(library)
     ctx.check_cancelled()
     try:
         faces = scan_photo(library, photo_id, model_id)
@@ -180,10 +181,11 @@ def faces_task(ctx: TaskContext) -> None:
         return  # deleted meanwhile
     if session.get(FaceScan, (photo_id, model_id)) is not None:
         return  # scanned by an earlier attempt that committed
+    carry_corrections(session, library, photo_id, model_id, faces or [])  # after a model switch: names stay
     for face in faces or []:
         session.add(face)
     session.add(FaceScan(photo_id=photo_id, model_id=model_id, faces=len(faces or []), scanned_at=time.time()))
-    if faces:
+    if faces or library.config.get("faces.serving_model_id"):  # mid-switch, the assign task ends the switch
         from app.core.people.cluster_task import submit_assign
 
         submit_assign(ctx)

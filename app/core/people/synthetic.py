@@ -15,6 +15,7 @@ def identity_vectors(n: int, *, dim: int = 128, seed: int = 0, noise_share: floa
     """About n unit vectors and their person label (-1: a noise face seen once). Person sizes follow a
     heavy tail: most people have a handful of faces, a few have thousands (Zipf, exponent 1.6)."""
     rng = np.random.default_rng(seed)
+    sigma = INTRA_SIGMA * np.sqrt(128 / dim)  # the same distances in any dimension (ArcFace: 512)
     shared = rng.standard_normal(dim)
     shared *= SHARED / np.linalg.norm(shared)
     n_noise = int(n * noise_share)
@@ -27,11 +28,11 @@ def identity_vectors(n: int, *, dim: int = 128, seed: int = 0, noise_share: floa
         centre = rng.standard_normal(dim)
         centre = centre / np.linalg.norm(centre) + shared
         centre /= np.linalg.norm(centre)
-        vectors.append(centre + INTRA_SIGMA * rng.standard_normal((size, dim)))
+        vectors.append(centre + sigma * rng.standard_normal((size, dim)))
         labels += [person] * size
     for _ in range(n_noise):
         face = rng.standard_normal(dim)
-        vectors.append((face / np.linalg.norm(face) + shared)[None, :] + INTRA_SIGMA * rng.standard_normal((1, dim)))
+        vectors.append((face / np.linalg.norm(face) + shared)[None, :] + sigma * rng.standard_normal((1, dim)))
         labels.append(-1)
     vectors = np.concatenate(vectors).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
