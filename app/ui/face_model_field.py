@@ -6,6 +6,7 @@ list (model folders and the library's settings) and the switch run on the window
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QComboBox
 
@@ -35,8 +36,8 @@ class FaceModelField(QComboBox):
             window.reader.read("face-models", lambda: _choices(library), self._filled)
 
     def _filled(self, result, error) -> None:
-        if error is not None or result is None:
-            return
+        if error is not None or result is None or not shiboken6.isValid(self):
+            return  # the dialog may have closed while the list was read
         chosen, installed = result
         for model_id in installed:
             self.addItem(model_id.removeprefix("faces:"), model_id)
