@@ -12,7 +12,7 @@ from app.core.tasks.runner import run_pending
 from app.core.tasks.states import TaskState
 from app.core.tasks.store import TaskStore
 
-SESSIONS: list[int] = []  # id() of the session each write ran in
+SESSIONS: list = []  # the session each write ran in (kept alive: a freed session's id() can be reused)
 SETTLED: list[list[int]] = []  # the task ids of each settle call
 FAIL: dict[str, str] = {}  # payload name -> where it fails ("prepare", "settle", "write")
 CANCEL_DURING_PREPARE: list[int] = []  # task ids whose cancel is requested while their batch prepares
@@ -35,7 +35,7 @@ def _settle(items):
 def _write(ctx, value):
     if FAIL.get(ctx.payload["name"]) == "write":
         raise ValueError("a constraint the batch cannot know about")
-    SESSIONS.append(id(ctx.session))
+    SESSIONS.append(ctx.session)
     ctx.session.add(Setting(key=f"b:{ctx.payload['name']}", value=value))
 
 
@@ -73,7 +73,8 @@ def test_a_batch_is_claimed_settled_and_committed_together(library, store):
     assert _states(library, ids) == [TaskState.DONE] * 5
     assert _written(library) == {f"b:{n}": n.upper() for n in "abcde"}
     assert SETTLED == [ids[:4], ids[4:]]  # batches of 4: one settle pass each
-    assert len(set(SESSIONS[:4])) == 1 and SESSIONS[4] not in SESSIONS[:4]  # one transaction per batch
+    assert all(s is SESSIONS[0] for s in SESSIONS[:4])  # one transaction per batch
+    assert all(SESSIONS[4] is not s for s in SESSIONS[:4])
 
 
 def test_a_task_failing_in_prepare_or_settle_ends_alone(library, store):
