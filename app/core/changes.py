@@ -44,3 +44,37 @@ class DataVersion:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class ServerChanges:
+    """The same question for a PostgreSQL library, which has no `data_version`: the server's transaction
+    snapshot (`pg_current_snapshot()`: the oldest running transaction, the next transaction id, the ones in
+    flight) moves whenever any write transaction starts or commits, and reading it touches no table.
+
+    It answers for the whole server, not one database, and counts our own commits too: at worst an extra refresh
+    (the window refreshes at most once per interval), never a missed one. One round trip, so the window asks
+    from its reader thread, not the GUI thread."""
+
+    QUERY = "SELECT pg_current_snapshot()::text"
+
+    def __init__(self, db):
+        self._db = db
+        self._last = self.read()
+
+    def read(self) -> str:
+        with self._db.engine.connect() as conn:
+            return str(conn.exec_driver_sql(self.QUERY).scalar())
+
+    def changed(self) -> bool:
+        """True once for each batch of commits (anyone's) since the last call; False when the server is away."""
+        try:
+            current = self.read()
+        except Exception:  # noqa: BLE001 - the server is unreachable for now: ask again next time
+            return False
+        if current != self._last:
+            self._last = current
+            return True
+        return False
+
+    def close(self) -> None:
+        """Nothing of its own to close: it borrows the library's connection pool."""

@@ -51,6 +51,25 @@ def worker_program() -> list[str]:
     return [sys.executable, "-m", "app.cli"]
 
 
+def library_arguments(library) -> list[str]:
+    """The CLI options that open `library` in another process: its folder, and its PostgreSQL URL when its rows
+    live on a server. The URL goes without its password (a command line is visible to every user of the
+    machine): `database_password` hands that over in the worker's environment."""
+    from app.core.db.postgres import display_url
+
+    database = getattr(library, "database_url", None)
+    return [*(["--database", display_url(database)] if database else []), "--library", str(library.root)]
+
+
+def database_password(library) -> str | None:
+    """The password in the library's PostgreSQL URL, for libpq's PGPASSWORD in the worker's environment."""
+    from urllib.parse import unquote, urlsplit
+
+    database = getattr(library, "database_url", None)
+    password = urlsplit(database).password if database else None
+    return unquote(password) if password else None
+
+
 class BackgroundWorker(QObject):
     """One worker process for the open library. Its reports are emitted as `relay`'s signals (the window's
     TaskEngine: task_finished, task_failed, group_progress, queue_changed, failed) on the GUI thread."""
@@ -121,6 +140,9 @@ class BackgroundWorker(QObject):
         path = env.value("PYTHONPATH", "")
         env.insert("PYTHONPATH", APP_ROOT + (os.pathsep + path if path else ""))
         env.insert("PYTHONUNBUFFERED", "1")
+        password = database_password(self.library)
+        if password is not None:
+            env.insert("PGPASSWORD", password)
         process.setProcessEnvironment(env)
         process.readyReadStandardOutput.connect(lambda p=process: self._read_stdout(p))
         process.readyReadStandardError.connect(lambda p=process: self._read_stderr(p))
@@ -130,7 +152,7 @@ class BackgroundWorker(QObject):
         self._stdout = self._stderr = b""
         self._reported_failure = False
         program, *args = self.program
-        process.start(program, [*args, "--library", str(self.library.root), "tasks", "worker"])
+        process.start(program, [*args, *library_arguments(self.library), "tasks", "worker"])
         if not process.waitForStarted(10_000):
             return False  # errorOccurred says why
         log.info("background worker started (pid %s) for %s", process.processId(), self.library.root)

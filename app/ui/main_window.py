@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         self.imports = ImportController(self.import_progress, self.reader, self.bridge, self,
                                         show_tasks=self.task_dock.show, start_work=self._start_work,
                                         engine_of=task_engine)
-        self.watcher = LibraryWatcher(self)
+        self.watcher = LibraryWatcher(self, reader=self.reader)
         self.folder_watch = WatchedFolders(self.imports, self.reader, self)
         self.views[Mode.FOLDER].folders_changed.connect(self.folder_watch.update)
         self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh)
