@@ -40,9 +40,12 @@ def create_app(argv: list[str]) -> QApplication:
     return app
 
 
-def create_main_window(library: str | None, *, remember: bool = True, ask=None):
+def create_main_window(library: str | None, *, remember: bool = True, ask=None, database: str | None = None):
     """The window with a library open: `library`, else the last one used, else (the very first time) the one
-    the first-run dialog names, else the per-user default. Returns (window, folders the user asked to add)."""
+    the first-run dialog names, else the per-user default. Returns (window, folders the user asked to add).
+
+    `database`: the library's PostgreSQL URL; without it, the one the library (or the last one) was opened with,
+    so a Postgres library reopens as it was."""
     from app.core.paths import default_library_dir
     from app.ui.first_run import ask_first_run, is_first_run
     from app.ui.main_window import MainWindow
@@ -51,7 +54,10 @@ def create_main_window(library: str | None, *, remember: bool = True, ask=None):
     settings = AppSettings()
     folders: list[str] = []
     path = library or settings.last_library
-    if path is None and is_first_run(settings, library):
+    if database is None and path:
+        database = settings.last_database if not library else settings.database_for(str(Path(library).expanduser()
+                                                                                         .resolve()))
+    if path is None and database is None and is_first_run(settings, library):
         choice = (ask or ask_first_run)()
         if choice is not None:
             path, folders = choice
@@ -62,7 +68,7 @@ def create_main_window(library: str | None, *, remember: bool = True, ask=None):
 
         apply_theme(QApplication.instance(), settings.theme)
     window = MainWindow(settings, remember=remember)
-    window.open_library(path or str(default_library_dir()))
+    window.open_library(path or ("" if database else str(default_library_dir())), database)
     return window, folders
 
 
@@ -104,12 +110,20 @@ def run(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="shoebox-gui", description="The Shoebox photo library window")
     parser.add_argument("--library", metavar="DIR", help="library folder (created if missing); default: the last one")
+    parser.add_argument("--database", metavar="URL",
+                        help="the library's PostgreSQL database (postgresql://user@host/db); default: SQLite in the "
+                             "library folder (or the database the library was last opened with)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail to stderr")
     parser.add_argument("paths", nargs="*", help="folders or photos to import (what a launcher passes as %%F)")
     args, qt_args = parser.parse_known_args(argv[1:])
     setup_console_logging(args.verbose)
     app = create_app([argv[0], *qt_args])
-    window, first_folders = create_main_window(args.library)
+    if args.database is not None:
+        from app.core.db.postgres import is_postgres_url
+
+        if not is_postgres_url(args.database):
+            parser.error(f"--database takes a PostgreSQL URL (postgresql://user@host/db), not {args.database!r}")
+    window, first_folders = create_main_window(args.library, database=args.database)
     settle_after_start_up()
     _show_unexpected_errors(window)
     window.show()

@@ -361,17 +361,19 @@ class MainWindow(QMainWindow):
         self.imports.photos_changed.connect(self.schedule_refresh)
         self.imports.finished.connect(lambda _gid: self.refresh())
         self.watcher.changed.connect(self.schedule_refresh)
+        self.watcher.changed.connect(self._follow_other_machines)
         self.content.resized.connect(self._fit_messages)
         self.background.crashed.connect(self._on_worker_crashed)
         self.background.finished.connect(lambda _code: self._read_counts())
 
     # -- library ------------------------------------------------------------------------------------------
-    def open_library(self, path: str | Path) -> bool:
-        """Close the current library (its tasks stop and resume next time) and open another."""
+    def open_library(self, path: str | Path, database: str | None = None) -> bool:
+        """Close the current library (its tasks stop and resume next time) and open another (`database`: its
+        PostgreSQL URL; None: the SQLite file in the folder)."""
         from app.core.library import Library, LibraryError
 
         try:
-            library = Library.open(path)
+            library = Library.open(path, database=database or None)
         except LibraryError as exc:
             self.bridge.error(str(exc), exc, key="library")
             return False
@@ -380,7 +382,7 @@ class MainWindow(QMainWindow):
         self.bridge.clear()
         self.library = library
         if self.remember:
-            self.settings.last_library = str(library.root)
+            self.settings.remember_library(str(library.root), database or None)
         self.setWindowTitle(library.root.name)
         self.browser.set_library(library)
         self.organise.set_library(library)
@@ -486,6 +488,14 @@ class MainWindow(QMainWindow):
         if engine is not None:
             self.reader.read("task-counts", engine.counts,
                              lambda counts, error: error or self._on_queue_changed(counts))
+
+    def _follow_other_machines(self) -> None:
+        """On a PostgreSQL library, workers of other processes and machines change the queue without reporting
+        to this window: a change the watcher saw re-reads the task counts and the task panel. (On SQLite the
+        window's own worker reports them, as before.)"""
+        if self.library is not None and self.library.db.is_postgres:
+            self._read_counts()
+            self.task_panel.schedule_refresh()
 
     def _start_work(self) -> None:
         """A worker process for waiting work (once the engine is there to relay its reports; until then the
@@ -737,9 +747,12 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def choose_library(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Open Library"), pictures_dir())
-        if folder:
-            self.open_library(folder)
+        from app.ui.open_library_dialog import OpenLibraryDialog
+
+        self.open_dialog = OpenLibraryDialog(self.settings, pictures_dir(), self)
+        self.open_dialog.chosen.connect(self.open_library)
+        self.open_dialog.finished.connect(self.open_dialog.deleteLater)
+        self.open_dialog.open()
 
     def new_library_dialog(self) -> QFileDialog:
         """A folder chooser that takes a typed new name (the plain directory dialog answers "Directory not
