@@ -85,9 +85,10 @@ def test_an_import_from_the_window_runs_in_a_worker_on_the_same_database(window,
     assert pids and os.getpid() not in pids, messages(window)  # the worker process opened the Postgres library
 
 
-def test_the_window_reopens_a_postgres_library_from_its_settings(qtbot, tmp_path, settings, postgres_url):
+def test_the_window_reopens_a_postgres_library_from_its_settings(qtbot, tmp_path, postgres_url):
     from app.ui.application import create_main_window
 
+    settings = AppSettings()  # the test's private user settings (conftest), which create_main_window reads
     settings.remember_library(str((tmp_path / "library").resolve()), postgres_url)
     settings.sync()
     window, _ = create_main_window(str(tmp_path / "library"), remember=False)  # --library DIR alone
