@@ -128,3 +128,18 @@ def test_choose_library_opens_what_the_dialog_names(qtbot, tmp_path, settings):
     assert window.library is not None and not window.library.db.is_postgres
     assert settings.recent_libraries()[0] == (str((tmp_path / "sqlite-lib").resolve()), None)
     window.close()
+
+
+def test_start_up_arguments_pick_the_folder_and_its_database(tmp_path, settings):
+    from app.ui.application import _library_and_database
+
+    assert _library_and_database(settings, None, None) == (None, None)  # the very first start
+    folder = str((tmp_path / "pg").resolve())
+    settings.remember_library(folder, "postgresql://me:pw@server/photos")
+    assert _library_and_database(settings, None, None) == (folder, "postgresql://me@server/photos")
+    assert _library_and_database(settings, str(tmp_path / "pg"), None) == (str(tmp_path / "pg"),
+                                                                           "postgresql://me@server/photos")
+    assert _library_and_database(settings, str(tmp_path / "other"), None) == (str(tmp_path / "other"), None)
+    assert _library_and_database(settings, None, "postgresql://me:pw@server/photos") == (
+        folder, "postgresql://me:pw@server/photos")  # the typed password is used, only not remembered
+    assert _library_and_database(settings, None, "postgresql://me@elsewhere/db") == ("", "postgresql://me@elsewhere/db")

@@ -53,10 +53,7 @@ def create_main_window(library: str | None, *, remember: bool = True, ask=None, 
 
     settings = AppSettings()
     folders: list[str] = []
-    path = library or settings.last_library
-    if database is None and path:
-        database = settings.last_database if not library else settings.database_for(str(Path(library).expanduser()
-                                                                                         .resolve()))
+    path, database = _library_and_database(settings, library, database)
     if path is None and database is None and is_first_run(settings, library):
         choice = (ask or ask_first_run)()
         if choice is not None:
@@ -70,6 +67,20 @@ def create_main_window(library: str | None, *, remember: bool = True, ask=None, 
     window = MainWindow(settings, remember=remember)
     window.open_library(path or ("" if database else str(default_library_dir())), database)
     return window, folders
+
+
+def _library_and_database(settings, library: str | None, database: str | None) -> tuple[str | None, str | None]:
+    """The folder and PostgreSQL URL to open. `--library DIR` alone reopens DIR on the database it was last
+    opened with; `--database URL` alone opens the last library if it was on that database, else the URL's own
+    per-user folder (""); neither: the last library as it was."""
+    from app.core.db.postgres import display_url
+
+    if library:
+        return library, database or settings.database_for(str(Path(library).expanduser().resolve()))
+    if database:
+        same = settings.last_database == display_url(database)
+        return (settings.last_library if same else ""), database
+    return settings.last_library, settings.last_database if settings.last_library else None
 
 
 def settle_after_start_up() -> None:
