@@ -143,3 +143,16 @@ def test_start_up_arguments_pick_the_folder_and_its_database(tmp_path, settings)
     assert _library_and_database(settings, None, "postgresql://me:pw@server/photos") == (
         folder, "postgresql://me:pw@server/photos")  # the typed password is used, only not remembered
     assert _library_and_database(settings, None, "postgresql://me@elsewhere/db") == ("", "postgresql://me@elsewhere/db")
+
+
+def test_the_worker_process_gets_the_database_but_not_its_password_on_the_command_line(tmp_path):
+    from types import SimpleNamespace
+
+    from app.ui.background import database_password, library_arguments
+
+    on_server = SimpleNamespace(root=tmp_path, database_url="postgresql://me:p%40ss@server:5433/photos?sslmode=require")
+    assert library_arguments(on_server) == ["--database", "postgresql://me@server:5433/photos?sslmode=require",
+                                            "--library", str(tmp_path)]
+    assert database_password(on_server) == "p@ss"  # for PGPASSWORD in the worker's environment
+    sqlite = SimpleNamespace(root=tmp_path, database_url=None)
+    assert library_arguments(sqlite) == ["--library", str(tmp_path)] and database_password(sqlite) is None
