@@ -260,6 +260,8 @@ def test_add_from_the_context_menu_remove_cover_order_and_undo_each(dated, make_
     qtbot.waitUntil(lambda: library.albums.get(album_id).photo_ids == expected, timeout=WAIT)
     assert library.albums.get(album_id).sort == "manual"
     qtbot.waitUntil(lambda: grid_ids(window) == expected, timeout=WAIT)
+    # Enabled once the view has read the album's new "manual" order (the grid may show it before the sidebar read).
+    qtbot.waitUntil(view.by_date_action.isEnabled, timeout=WAIT)
     view.by_date_action.trigger()
     qtbot.waitUntil(lambda: library.albums.get(album_id).photo_ids == by_date, timeout=WAIT)
     view.undo_action.trigger()
