@@ -218,6 +218,36 @@ def test_an_install_export_drops_the_torch_model_before_quantising(exported, tmp
         assert np.allclose(ours, theirs, atol=1e-5)
 
 
+def test_an_install_exports_the_image_tower_without_the_text_tower(exported, tmp_path, monkeypatch):
+    """The image tower's export is the import's memory peak (issue 16): with `release=True` the text tower is
+    exported first and its weights are freed before the image tower is traced; both files still give the same
+    vectors as the kept-model export."""
+    import weakref
+
+    from app.core.ml import clip_torch
+    from app.core.ml.clip_onnx import OnnxClip
+    from app.core.ml.clip_torch import TorchClip
+
+    _clip, kept = exported
+    clip = TorchClip.from_folder(kept, device="cpu")
+    text_weights = weakref.ref(clip.model.token_embedding.weight)
+    order, text_alive = [], []
+    real = clip_torch._export
+
+    def spy(torch, module, example, path, *args, **kwargs):
+        order.append(path.name)
+        text_alive.append(text_weights() is not None)
+        return real(torch, module, example, path, *args, **kwargs)
+
+    monkeypatch.setattr(clip_torch, "_export", spy)
+    clip.export_onnx(tmp_path / "released", int8=False, release=True)
+    assert order == ["text.onnx", "image.onnx"] and text_alive == [True, False]
+    images = sample_images(4, seed=6)
+    ours, theirs = OnnxClip(tmp_path / "released", variant="fp32", threads=1), OnnxClip(kept, variant="fp32", threads=1)
+    assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+    assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)
+
+
 def test_giving_memory_back_is_safe_to_call():
     from app.core.ml.memory import give_back_memory
 

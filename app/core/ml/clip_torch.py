@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -164,8 +165,9 @@ class TorchClip:
         """Export the image and text towers (outputs normalised) plus tokenizer and preprocessing settings.
 
         Writes onnx.json (what clip_onnx.OnnxClip reads) and returns it. int8 variants are dynamically quantised.
-        `release`: the torch model is not needed afterwards (an install): it is dropped before quantising, so
-        the fp32 weights and the quantiser's copies of a tower are never in memory together.
+        `release`: the torch model is not needed afterwards (an install): the text tower, exported first, is
+        dropped before the image tower is exported, and the rest before quantising, so the fp32 weights and the
+        exporter's or quantiser's copies of a tower are never in memory together.
         """
         torch, open_clip = _require_torch()
         from open_clip.tokenizer import SimpleTokenizer, default_bpe
@@ -204,12 +206,14 @@ class TorchClip:
         torch.backends.mha.set_fastpath_enabled(False)  # the fused attention kernel has no ONNX symbolic
         try:
             with torch.no_grad():
+                say("exporting text tower")
+                _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
+                if release:  # the text weights are written: the image tower's export runs without them
+                    _drop_text_tower(model)
+                give_back_memory()  # the traced graph and the tower's ONNX copy, written and freed
                 say("exporting image tower")
                 with fast_image_tower(model.visual):  # onnxruntime's fused Attention, patch embedding as MatMul
                     _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels", contrib_ops=True)
-                give_back_memory()  # the traced graph and the tower's ONNX copy, written and freed
-                say("exporting text tower")
-                _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
         if release:
@@ -242,6 +246,19 @@ class TorchClip:
         return manifest
 
 
+# The text tower's parts of open_clip's CLIP (and `text` of CustomTextCLIP); encode_image uses none of them.
+_TEXT_PARTS = ("transformer", "token_embedding", "ln_final", "positional_embedding", "text_projection", "attn_mask",
+               "text")
+
+
+def _drop_text_tower(model) -> None:
+    """Free the text tower's weights (~250 MB of ViT-B-32's 600) so the image tower's export, the import's peak,
+    does not hold them too (issue 16)."""
+    for name in _TEXT_PARTS:
+        if hasattr(model, name):
+            delattr(model, name)
+
+
 def _clean_name(tokenizer) -> str:
     from open_clip import tokenizer as tk
 
@@ -262,7 +279,33 @@ def _export(torch, module, example, path: Path, input_name: str, contrib_ops: bo
     tmp.replace(path)
 
 
+@contextmanager
+def _no_onnxscript_pass():
+    """The TorchScript exporter parses its serialised model back into an `onnx` ModelProto only to look for
+    onnxscript functions (we use none): a third copy of the tower's weights at the export's peak. Skipped while
+    exporting; a torch without that pass is left as it is."""
+    try:
+        from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(onnx_proto_utils, "_add_onnxscript_fn", None)
+    if original is None:
+        yield
+        return
+    onnx_proto_utils._add_onnxscript_fn = lambda model_bytes, custom_opsets: model_bytes
+    try:
+        yield
+    finally:
+        onnx_proto_utils._add_onnxscript_fn = original
+
+
 def _export_quietly(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
+    with _no_onnxscript_pass():
+        _torch_export(torch, module, example, tmp, input_name, contrib_ops)
+
+
+def _torch_export(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
     torch.onnx.export(
         module,
         (example,),
