@@ -253,3 +253,29 @@ def test_giving_memory_back_is_safe_to_call():
 
     give_back_memory()
     give_back_memory()
+
+
+def test_towers_are_exported_without_the_exporters_weight_copies(exported, tmp_path, monkeypatch):
+    """issue 16: torch's exporter held ~2.5 copies of a tower's weights (its C++ model, serialised bytes, their
+    Python copy), the `models import` peak; each tower is exported without weights and they are streamed in."""
+    import torch
+
+    from app.core.ml.clip_onnx import OnnxClip
+    from app.core.ml.clip_torch import TorchClip
+
+    _clip, kept = exported
+    clip = TorchClip.from_folder(kept, device="cpu")
+    with_weights = []
+    real = torch.onnx.export
+
+    def spy(*args, **kwargs):
+        with_weights.append(kwargs.get("export_params", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", spy)
+    clip.export_onnx(tmp_path / "streamed", int8=False, release=True)
+    assert with_weights == [False, False]
+    images = sample_images(3, seed=7)
+    ours, theirs = OnnxClip(tmp_path / "streamed", variant="fp32", threads=1), OnnxClip(kept, variant="fp32", threads=1)
+    assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+    assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)

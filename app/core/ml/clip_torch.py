@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -279,37 +278,14 @@ def _export(torch, module, example, path: Path, input_name: str, contrib_ops: bo
     tmp.replace(path)
 
 
-@contextmanager
-def _no_onnxscript_pass():
-    """The TorchScript exporter parses its serialised model back into an `onnx` ModelProto only to look for
-    onnxscript functions (we use none): a third copy of the tower's weights at the export's peak. Skipped while
-    exporting; a torch without that pass is left as it is."""
-    try:
-        from torch.onnx._internal.torchscript_exporter import onnx_proto_utils
-    except ImportError:
-        yield
-        return
-    original = getattr(onnx_proto_utils, "_add_onnxscript_fn", None)
-    if original is None:
-        yield
-        return
-    onnx_proto_utils._add_onnxscript_fn = lambda model_bytes, custom_opsets: model_bytes
-    try:
-        yield
-    finally:
-        onnx_proto_utils._add_onnxscript_fn = original
-
-
 def _export_quietly(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
-    with _no_onnxscript_pass():
-        _torch_export(torch, module, example, tmp, input_name, contrib_ops)
+    from app.core.ml import onnx_streamed
 
-
-def _torch_export(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
-    torch.onnx.export(
+    onnx_streamed.export(  # the weights go straight to the file: no in-memory copies of the tower (issue 16)
+        torch,
         module,
         (example,),
-        str(tmp),
+        tmp,
         input_names=[input_name],
         output_names=["embedding"],
         dynamic_axes={input_name: {0: "batch"}, "embedding": {0: "batch"}},
