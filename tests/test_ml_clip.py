@@ -279,3 +279,48 @@ def test_towers_are_exported_without_the_exporters_weight_copies(exported, tmp_p
     ours, theirs = OnnxClip(tmp_path / "streamed", variant="fp32", threads=1), OnnxClip(kept, variant="fp32", threads=1)
     assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
     assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)
+
+
+def test_a_checkpoint_is_loaded_without_a_second_copy_of_the_weights(tmp_path, monkeypatch):
+    """issue 16: open_clip copied the checkpoint into a randomly initialised model (two copies, the import's
+    load peak); now the checkpoint's own tensors become the model's weights, with the same values, dtypes and the
+    buffers open_clip makes at init (the causal mask); a half-precision checkpoint still gives a float32 model."""
+    import torch
+    from open_clip import factory
+
+    from app.core.ml.clip_torch import TorchClip
+
+    checkpoint = tiny_checkpoint(tmp_path / "arch", seed=3)
+    loaded = []
+    real = factory.load_state_dict
+
+    def spy(*args, **kwargs):
+        loaded.append(real(*args, **kwargs))
+        return loaded[-1]
+
+    monkeypatch.setattr(factory, "load_state_dict", spy)
+    clip = TorchClip.from_checkpoint(TINY_ARCH, checkpoint, device="cpu")
+    state = clip.model.state_dict()
+    saved = torch.load(checkpoint)
+    assert state.keys() == saved.keys() and all(torch.equal(state[k], saved[k]) for k in saved)
+    ours = {t.data_ptr() for t in state.values()}
+    assert all(t.data_ptr() in ours for t in loaded[0].values())  # the loaded tensors themselves, not copies
+    assert not clip.model.attn_mask.is_meta and torch.isinf(clip.model.attn_mask).any()
+
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in saved.items()}, tmp_path / "half.pt")
+    half = TorchClip.from_checkpoint(TINY_ARCH, tmp_path / "half.pt", device="cpu")
+    assert {p.dtype for p in half.model.parameters()} == {torch.float32}
+    assert half.encode_images(sample_images(2)).shape == (2, 32)
+
+
+def test_a_checkpoint_missing_weights_is_refused(tmp_path):
+    import torch
+
+    from app.core.ml.clip_torch import TorchClip
+    from app.core.ml.errors import ModelError
+
+    saved = torch.load(tiny_checkpoint(tmp_path / "arch", seed=3))
+    saved.pop(next(iter(saved)))
+    torch.save(saved, tmp_path / "partial.pt")
+    with pytest.raises(ModelError, match="cannot load"):
+        TorchClip.from_checkpoint(TINY_ARCH, tmp_path / "partial.pt", device="cpu")

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from app.core.ml.errors import ModelError
+from app.core.ml.lean_load import lean_loading
 from app.core.ml.memory import give_back_memory
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class TorchClip:
         device = device or pick_device()
         model_cfg = json.loads((folder / CONFIG_FILE).read_text())["model_cfg"]
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{folder}", device=device)
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{folder}", device=device)
             tokenizer = open_clip.get_tokenizer(f"local-dir:{folder}")
         except Exception as exc:
             raise ModelError(f"cannot load the open_clip model in {folder}: {exc}") from exc
@@ -101,7 +103,10 @@ class TorchClip:
             raise ModelError(f"unknown open_clip architecture {arch!r} (see open_clip.list_models())")
         device = device or pick_device()
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=str(checkpoint), device=device)
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    arch, pretrained=str(checkpoint), device=device
+                )
         except Exception as exc:
             raise ModelError(f"cannot load {checkpoint} as {arch}: {exc}") from exc
         model.eval()
@@ -117,9 +122,10 @@ class TorchClip:
             raise ModelError(f"unknown open_clip architecture {arch!r}")
         device = device or pick_device()
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                arch, pretrained=tag, device=device, cache_dir=str(cache_dir), require_pretrained=True
-            )
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    arch, pretrained=tag, device=device, cache_dir=str(cache_dir), require_pretrained=True
+                )
         except Exception as exc:
             raise ModelError(
                 f"could not download {arch}/{tag} (are you online?): {exc}. "
