@@ -324,3 +324,32 @@ def test_a_checkpoint_missing_weights_is_refused(tmp_path):
     torch.save(saved, tmp_path / "partial.pt")
     with pytest.raises(ModelError, match="cannot load"):
         TorchClip.from_checkpoint(TINY_ARCH, tmp_path / "partial.pt", device="cpu")
+
+
+def test_an_import_from_a_torch_free_process_exports_in_a_child(exported, tmp_path):
+    """issue 16: the CLI has not loaded torch, so `models import` loads and exports in a child process and
+    quantises in its own, which never loads torch (the quantiser does not run on top of torch's ~750 MB); the
+    installed model gives the same vectors as the in-process export."""
+    from app.core.ml.clip_onnx import OnnxClip
+
+    _clip, kept = exported
+    code = """
+import sys
+from pathlib import Path
+from app.core.library import Library
+library = Library.open(Path(sys.argv[1]), log_to_file=False)
+info = library.models.import_path(Path(sys.argv[2]), model_id="clip:tiny/child")
+assert "torch" not in sys.modules, "the importing process loaded torch"
+print(library.models.folder(info.id))
+library.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "library"), str(kept)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    installed = out.stdout.strip().splitlines()[-1]
+    images = sample_images(3, seed=8)
+    for variant in ("fp32", "int8"):
+        ours = OnnxClip(installed, variant=variant, threads=1)
+        theirs = OnnxClip(kept, variant=variant, threads=1)
+        assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+        assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)

@@ -227,18 +227,9 @@ class TorchClip:
             self.model.to(self.device)
         give_back_memory()
         shutil.copyfile(default_bpe(), folder / BPE_FILE)
-        files = {"image": "image.onnx", "text": "text.onnx"}
-        if int8:
-            from app.core.ml.quantize import IMAGE_OPS, quantize_int8
-
-            say("quantising to int8")
-            for tower, op_types in (("image", IMAGE_OPS), ("text", None)):  # one tower in memory at a time
-                quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
-                give_back_memory()
-                files[f"{tower}_int8"] = f"{tower}.int8.onnx"
         manifest = {
             "dim": self.dim,
-            "files": files,
+            "files": {"image": "image.onnx", "text": "text.onnx"},
             "preprocess": pre,
             "tokenizer": {
                 "type": "clip-bpe",
@@ -248,7 +239,33 @@ class TorchClip:
             },
         }
         (folder / "onnx.json").write_text(json.dumps(manifest, indent=2))
-        return manifest
+        return quantize_towers(folder, say) if int8 else manifest
+
+
+def quantize_towers(folder: Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Add int8 variants of an exported folder's towers to it (and to its onnx.json, returned). Needs no torch."""
+    from app.core.ml.quantize import IMAGE_OPS, quantize_int8
+
+    (progress or (lambda message: None))("quantising to int8")
+    manifest = json.loads((folder / "onnx.json").read_text())
+    for tower, op_types in (("image", IMAGE_OPS), ("text", None)):  # one tower in memory at a time
+        quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
+        give_back_memory()
+        manifest["files"][f"{tower}_int8"] = f"{tower}.int8.onnx"
+    (folder / "onnx.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def export_folder(source: str, arch: str | None, folder: str) -> int:
+    """Load a model folder (arch None) or a checkpoint file, save it to `folder` and export its fp32 towers there;
+    the model's dimension. What a child process runs for `models import`, so the importing process never loads
+    torch (issue 16)."""
+    clip = TorchClip.from_folder(source, device="cpu") if arch is None else TorchClip.from_checkpoint(
+        arch, source, device="cpu"
+    )
+    clip.save_folder(Path(folder))
+    clip.export_onnx(Path(folder), int8=False, release=True)
+    return clip.dim
 
 
 # The text tower's parts of open_clip's CLIP (and `text` of CustomTextCLIP); encode_image uses none of them.
