@@ -140,6 +140,16 @@ OFFLINE_CLIP = ("Offline, copy an open_clip checkpoint to this machine and run `
                 "--arch ARCH` (or import an exported ONNX folder).")
 
 
+def _export_in_child() -> bool:
+    """A child process only helps a process that has not loaded torch; a frozen bundle (no spawn entry point) and
+    an install without torch (the in-process path's error says what to install) keep the in-process path."""
+    import importlib.util
+
+    return "torch" not in sys.modules and not getattr(sys, "frozen", False) and (
+        importlib.util.find_spec("torch") is not None
+    )
+
+
 def check_online(offline_hint: str = OFFLINE_CLIP) -> None:
     """Fail in seconds with a clear message, instead of after the hub client's minute of retries."""
     import socket
@@ -375,7 +385,7 @@ class ModelRegistry:
         say = progress or (lambda message: None)
         if path.is_dir() and (path / ONNX_MANIFEST).is_file() and not (path / CONFIG_FILE).is_file():
             return self._import_onnx_folder(path, model_id, shared)
-        if "torch" not in sys.modules and (path.is_dir() or (path.is_file() and arch)):
+        if _export_in_child() and (path.is_dir() or (path.is_file() and arch)):
             return self._import_in_child(path, arch, model_id, shared, say, int8)
         from app.core.ml.clip_torch import TorchClip
 
