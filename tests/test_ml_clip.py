@@ -218,8 +218,138 @@ def test_an_install_export_drops_the_torch_model_before_quantising(exported, tmp
         assert np.allclose(ours, theirs, atol=1e-5)
 
 
+def test_an_install_exports_the_image_tower_without_the_text_tower(exported, tmp_path, monkeypatch):
+    """The image tower's export is the import's memory peak (issue 16): with `release=True` the text tower is
+    exported first and its weights are freed before the image tower is traced; both files still give the same
+    vectors as the kept-model export."""
+    import weakref
+
+    from app.core.ml import clip_torch
+    from app.core.ml.clip_onnx import OnnxClip
+    from app.core.ml.clip_torch import TorchClip
+
+    _clip, kept = exported
+    clip = TorchClip.from_folder(kept, device="cpu")
+    text_weights = weakref.ref(clip.model.token_embedding.weight)
+    order, text_alive = [], []
+    real = clip_torch._export
+
+    def spy(torch, module, example, path, *args, **kwargs):
+        order.append(path.name)
+        text_alive.append(text_weights() is not None)
+        return real(torch, module, example, path, *args, **kwargs)
+
+    monkeypatch.setattr(clip_torch, "_export", spy)
+    clip.export_onnx(tmp_path / "released", int8=False, release=True)
+    assert order == ["text.onnx", "image.onnx"] and text_alive == [True, False]
+    images = sample_images(4, seed=6)
+    ours, theirs = OnnxClip(tmp_path / "released", variant="fp32", threads=1), OnnxClip(kept, variant="fp32", threads=1)
+    assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+    assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)
+
+
 def test_giving_memory_back_is_safe_to_call():
     from app.core.ml.memory import give_back_memory
 
     give_back_memory()
     give_back_memory()
+
+
+def test_towers_are_exported_without_the_exporters_weight_copies(exported, tmp_path, monkeypatch):
+    """issue 16: torch's exporter held ~2.5 copies of a tower's weights (its C++ model, serialised bytes, their
+    Python copy), the `models import` peak; each tower is exported without weights and they are streamed in."""
+    import torch
+
+    from app.core.ml.clip_onnx import OnnxClip
+    from app.core.ml.clip_torch import TorchClip
+
+    _clip, kept = exported
+    clip = TorchClip.from_folder(kept, device="cpu")
+    with_weights = []
+    real = torch.onnx.export
+
+    def spy(*args, **kwargs):
+        with_weights.append(kwargs.get("export_params", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch.onnx, "export", spy)
+    clip.export_onnx(tmp_path / "streamed", int8=False, release=True)
+    assert with_weights == [False, False]
+    images = sample_images(3, seed=7)
+    ours, theirs = OnnxClip(tmp_path / "streamed", variant="fp32", threads=1), OnnxClip(kept, variant="fp32", threads=1)
+    assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+    assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)
+
+
+def test_a_checkpoint_is_loaded_without_a_second_copy_of_the_weights(tmp_path, monkeypatch):
+    """issue 16: open_clip copied the checkpoint into a randomly initialised model (two copies, the import's
+    load peak); now the checkpoint's own tensors become the model's weights, with the same values, dtypes and the
+    buffers open_clip makes at init (the causal mask); a half-precision checkpoint still gives a float32 model."""
+    import torch
+    from open_clip import factory
+
+    from app.core.ml.clip_torch import TorchClip
+
+    checkpoint = tiny_checkpoint(tmp_path / "arch", seed=3)
+    loaded = []
+    real = factory.load_state_dict
+
+    def spy(*args, **kwargs):
+        loaded.append(real(*args, **kwargs))
+        return loaded[-1]
+
+    monkeypatch.setattr(factory, "load_state_dict", spy)
+    clip = TorchClip.from_checkpoint(TINY_ARCH, checkpoint, device="cpu")
+    state = clip.model.state_dict()
+    saved = torch.load(checkpoint)
+    assert state.keys() == saved.keys() and all(torch.equal(state[k], saved[k]) for k in saved)
+    ours = {t.data_ptr() for t in state.values()}
+    assert all(t.data_ptr() in ours for t in loaded[0].values())  # the loaded tensors themselves, not copies
+    assert not clip.model.attn_mask.is_meta and torch.isinf(clip.model.attn_mask).any()
+
+    torch.save({k: v.half() if v.is_floating_point() else v for k, v in saved.items()}, tmp_path / "half.pt")
+    half = TorchClip.from_checkpoint(TINY_ARCH, tmp_path / "half.pt", device="cpu")
+    assert {p.dtype for p in half.model.parameters()} == {torch.float32}
+    assert half.encode_images(sample_images(2)).shape == (2, 32)
+
+
+def test_a_checkpoint_missing_weights_is_refused(tmp_path):
+    import torch
+
+    from app.core.ml.clip_torch import TorchClip
+    from app.core.ml.errors import ModelError
+
+    saved = torch.load(tiny_checkpoint(tmp_path / "arch", seed=3))
+    saved.pop(next(iter(saved)))
+    torch.save(saved, tmp_path / "partial.pt")
+    with pytest.raises(ModelError, match="cannot load"):
+        TorchClip.from_checkpoint(TINY_ARCH, tmp_path / "partial.pt", device="cpu")
+
+
+def test_an_import_from_a_torch_free_process_exports_in_a_child(exported, tmp_path):
+    """issue 16: the CLI has not loaded torch, so `models import` loads and exports in a child process and
+    quantises in its own, which never loads torch (the quantiser does not run on top of torch's ~750 MB); the
+    installed model gives the same vectors as the in-process export."""
+    from app.core.ml.clip_onnx import OnnxClip
+
+    _clip, kept = exported
+    code = """
+import sys
+from pathlib import Path
+from app.core.library import Library
+library = Library.open(Path(sys.argv[1]), log_to_file=False)
+info = library.models.import_path(Path(sys.argv[2]), model_id="clip:tiny/child")
+assert "torch" not in sys.modules, "the importing process loaded torch"
+print(library.models.folder(info.id))
+library.close()
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "library"), str(kept)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    installed = out.stdout.strip().splitlines()[-1]
+    images = sample_images(3, seed=8)
+    for variant in ("fp32", "int8"):
+        ours = OnnxClip(installed, variant=variant, threads=1)
+        theirs = OnnxClip(kept, variant=variant, threads=1)
+        assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+        assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)

@@ -4,6 +4,8 @@ Each step runs in a process of its own, as a user runs it, and its peak resident
 that process (`os.wait4`). Linux starts a child's count at its parent's resident size when it execs (the first
 version of this bench made the checkpoint itself, with torch loaded, and every child "peaked" at 1.36 GB), so the
 bench never imports torch: the checkpoint is made in a child too, and the floor is this process's ~150 MB.
+A step that starts processes of its own (`models import` loads and exports in a child, then quantises) reports
+the largest of their peaks, not their sum: docs/SCALE.md gives the summed figure too.
 
 1. `shoebox models import CHECKPOINT --arch ViT-B-32`: a ViT-B-32 checkpoint with random weights (the real
    architecture and size, ~600 MB) is loaded, saved, exported to ONNX (both towers) and quantised to int8.

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from app.core.ml.errors import ModelError
+from app.core.ml.lean_load import lean_loading
 from app.core.ml.memory import give_back_memory
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,8 @@ class TorchClip:
         device = device or pick_device()
         model_cfg = json.loads((folder / CONFIG_FILE).read_text())["model_cfg"]
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{folder}", device=device)
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(f"local-dir:{folder}", device=device)
             tokenizer = open_clip.get_tokenizer(f"local-dir:{folder}")
         except Exception as exc:
             raise ModelError(f"cannot load the open_clip model in {folder}: {exc}") from exc
@@ -101,7 +103,10 @@ class TorchClip:
             raise ModelError(f"unknown open_clip architecture {arch!r} (see open_clip.list_models())")
         device = device or pick_device()
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(arch, pretrained=str(checkpoint), device=device)
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    arch, pretrained=str(checkpoint), device=device
+                )
         except Exception as exc:
             raise ModelError(f"cannot load {checkpoint} as {arch}: {exc}") from exc
         model.eval()
@@ -117,9 +122,10 @@ class TorchClip:
             raise ModelError(f"unknown open_clip architecture {arch!r}")
         device = device or pick_device()
         try:
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                arch, pretrained=tag, device=device, cache_dir=str(cache_dir), require_pretrained=True
-            )
+            with lean_loading():  # one copy of the weights while loading
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    arch, pretrained=tag, device=device, cache_dir=str(cache_dir), require_pretrained=True
+                )
         except Exception as exc:
             raise ModelError(
                 f"could not download {arch}/{tag} (are you online?): {exc}. "
@@ -164,8 +170,9 @@ class TorchClip:
         """Export the image and text towers (outputs normalised) plus tokenizer and preprocessing settings.
 
         Writes onnx.json (what clip_onnx.OnnxClip reads) and returns it. int8 variants are dynamically quantised.
-        `release`: the torch model is not needed afterwards (an install): it is dropped before quantising, so
-        the fp32 weights and the quantiser's copies of a tower are never in memory together.
+        `release`: the torch model is not needed afterwards (an install): the text tower, exported first, is
+        dropped before the image tower is exported, and the rest before quantising, so the fp32 weights and the
+        exporter's or quantiser's copies of a tower are never in memory together.
         """
         torch, open_clip = _require_torch()
         from open_clip.tokenizer import SimpleTokenizer, default_bpe
@@ -204,12 +211,14 @@ class TorchClip:
         torch.backends.mha.set_fastpath_enabled(False)  # the fused attention kernel has no ONNX symbolic
         try:
             with torch.no_grad():
+                say("exporting text tower")
+                _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
+                if release:  # the text weights are written: the image tower's export runs without them
+                    _drop_text_tower(model)
+                give_back_memory()  # the traced graph and the tower's ONNX copy, written and freed
                 say("exporting image tower")
                 with fast_image_tower(model.visual):  # onnxruntime's fused Attention, patch embedding as MatMul
                     _export(torch, ImageTower(model), pixels, folder / "image.onnx", "pixels", contrib_ops=True)
-                give_back_memory()  # the traced graph and the tower's ONNX copy, written and freed
-                say("exporting text tower")
-                _export(torch, TextTower(model), tokens, folder / "text.onnx", "tokens")
         finally:
             torch.backends.mha.set_fastpath_enabled(fastpath)
         if release:
@@ -218,18 +227,9 @@ class TorchClip:
             self.model.to(self.device)
         give_back_memory()
         shutil.copyfile(default_bpe(), folder / BPE_FILE)
-        files = {"image": "image.onnx", "text": "text.onnx"}
-        if int8:
-            from app.core.ml.quantize import IMAGE_OPS, quantize_int8
-
-            say("quantising to int8")
-            for tower, op_types in (("image", IMAGE_OPS), ("text", None)):  # one tower in memory at a time
-                quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
-                give_back_memory()
-                files[f"{tower}_int8"] = f"{tower}.int8.onnx"
         manifest = {
             "dim": self.dim,
-            "files": files,
+            "files": {"image": "image.onnx", "text": "text.onnx"},
             "preprocess": pre,
             "tokenizer": {
                 "type": "clip-bpe",
@@ -239,7 +239,46 @@ class TorchClip:
             },
         }
         (folder / "onnx.json").write_text(json.dumps(manifest, indent=2))
-        return manifest
+        return quantize_towers(folder, say) if int8 else manifest
+
+
+def quantize_towers(folder: Path, progress: Callable[[str], None] | None = None) -> dict:
+    """Add int8 variants of an exported folder's towers to it (and to its onnx.json, returned). Needs no torch."""
+    from app.core.ml.quantize import IMAGE_OPS, quantize_int8
+
+    (progress or (lambda message: None))("quantising to int8")
+    manifest = json.loads((folder / "onnx.json").read_text())
+    for tower, op_types in (("image", IMAGE_OPS), ("text", None)):  # one tower in memory at a time
+        quantize_int8(folder / f"{tower}.onnx", folder / f"{tower}.int8.onnx", op_types)
+        give_back_memory()
+        manifest["files"][f"{tower}_int8"] = f"{tower}.int8.onnx"
+    (folder / "onnx.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def export_folder(source: str, arch: str | None, folder: str) -> int:
+    """Load a model folder (arch None) or a checkpoint file, save it to `folder` and export its fp32 towers there;
+    the model's dimension. What a child process runs for `models import`, so the importing process never loads
+    torch (issue 16)."""
+    clip = TorchClip.from_folder(source, device="cpu") if arch is None else TorchClip.from_checkpoint(
+        arch, source, device="cpu"
+    )
+    clip.save_folder(Path(folder))
+    clip.export_onnx(Path(folder), int8=False, release=True)
+    return clip.dim
+
+
+# The text tower's parts of open_clip's CLIP (and `text` of CustomTextCLIP); encode_image uses none of them.
+_TEXT_PARTS = ("transformer", "token_embedding", "ln_final", "positional_embedding", "text_projection", "attn_mask",
+               "text")
+
+
+def _drop_text_tower(model) -> None:
+    """Free the text tower's weights (~250 MB of ViT-B-32's 600) so the image tower's export, the import's peak,
+    does not hold them too (issue 16)."""
+    for name in _TEXT_PARTS:
+        if hasattr(model, name):
+            delattr(model, name)
 
 
 def _clean_name(tokenizer) -> str:
@@ -263,10 +302,13 @@ def _export(torch, module, example, path: Path, input_name: str, contrib_ops: bo
 
 
 def _export_quietly(torch, module, example, tmp: Path, input_name: str, contrib_ops: bool) -> None:
-    torch.onnx.export(
+    from app.core.ml import onnx_streamed
+
+    onnx_streamed.export(  # the weights go straight to the file: no in-memory copies of the tower (issue 16)
+        torch,
         module,
         (example,),
-        str(tmp),
+        tmp,
         input_names=[input_name],
         output_names=["embedding"],
         dynamic_axes={input_name: {0: "batch"}, "embedding": {0: "batch"}},

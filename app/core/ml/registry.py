@@ -140,6 +140,16 @@ OFFLINE_CLIP = ("Offline, copy an open_clip checkpoint to this machine and run `
                 "--arch ARCH` (or import an exported ONNX folder).")
 
 
+def _export_in_child() -> bool:
+    """A child process only helps a process that has not loaded torch; a frozen bundle (no spawn entry point) and
+    an install without torch (the in-process path's error says what to install) keep the in-process path."""
+    import importlib.util
+
+    return "torch" not in sys.modules and not getattr(sys, "frozen", False) and (
+        importlib.util.find_spec("torch") is not None
+    )
+
+
 def check_online(offline_hint: str = OFFLINE_CLIP) -> None:
     """Fail in seconds with a clear message, instead of after the hub client's minute of retries."""
     import socket
@@ -375,6 +385,8 @@ class ModelRegistry:
         say = progress or (lambda message: None)
         if path.is_dir() and (path / ONNX_MANIFEST).is_file() and not (path / CONFIG_FILE).is_file():
             return self._import_onnx_folder(path, model_id, shared)
+        if _export_in_child() and (path.is_dir() or (path.is_file() and arch)):
+            return self._import_in_child(path, arch, model_id, shared, say, int8)
         from app.core.ml.clip_torch import TorchClip
 
         if path.is_dir():
@@ -389,6 +401,37 @@ class ModelRegistry:
             raise ModelError(f"not found: {path}")
         model_id = model_id or default_id
         return self._from_torch(clip, model_id, self._target(model_id, shared), f"imported from {path}", "", say, int8)
+
+    def _import_in_child(self, path: Path, arch: str | None, model_id: str | None, shared: bool, say,
+                         int8: bool) -> ModelInfo:
+        """Load and export in a child process, quantise here: torch's libraries (~750 MB), the model and the
+        exporter's work leave with the child, so onnxruntime's quantiser never runs on top of them (issue 16).
+        Used when this process has not loaded torch anyway (the CLI); the result is what the in-process path makes."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        from app.core.ml.clip_torch import export_folder, quantize_towers
+
+        model_id = model_id or (f"clip:{path.name}" if path.is_dir() else f"clip:{arch}/{path.stem}")
+        target = self._target(model_id, shared)
+        partial = self._partial(target)
+        try:
+            say("loading and exporting to ONNX (in a child process)")
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                try:
+                    dim = pool.submit(export_folder, str(path), None if path.is_dir() else arch, str(partial)).result()
+                except BrokenProcessPool as exc:
+                    raise ModelError(f"the export process ended without finishing (out of memory?): {exc}") from exc
+            if int8:
+                quantize_towers(partial, say)
+            return self._finish_install(
+                partial, target,
+                {"id": model_id, "kind": IMAGE_TEXT, "dim": dim, "source": f"imported from {path}", "description": ""},
+            )
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
 
     def _import_onnx_folder(self, path: Path, model_id: str | None, shared: bool) -> ModelInfo:
         existing = {}
