@@ -48,6 +48,7 @@ class FaceModelField(QComboBox):
 
     def _chosen(self, index: int) -> None:
         model_id, library, bridge = self.itemData(index), self.window.library, self.window.bridge
+        model_name = self.itemText(index)  # read now: the dialog may be closed when the switch is done
 
         def done(queued, error) -> None:
             if error is not None:
@@ -55,6 +56,6 @@ class FaceModelField(QComboBox):
                              key="face-model")
             else:
                 bridge.info(_tr("Faces are being found again with {model}; names are kept.").format(
-                    model=self.itemText(index)), key="face-model")
+                    model=model_name), key="face-model")
 
         self.window.reader.read("face-model-set", lambda: library.people.set_model(model_id), done)
