@@ -3,7 +3,7 @@
 Migrations 0009_voice and 0010_voicegui (titles and descriptions) create these triggers; `ensure_triggers`
 recreates any that a later table rebuild dropped (SQLite drops a table's triggers with it, as Alembic's batch
 mode does when it alters a table) and then marks every photo, so nothing is missed. Keep this list in step with
-the migrations' copies.
+the migrations' copies (tests/test_search_triggers.py checks it on SQLite and Postgres).
 """
 
 from __future__ import annotations
