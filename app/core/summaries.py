@@ -266,7 +266,8 @@ def k_medoids(vectors: np.ndarray, k: int, max_iter: int = 50) -> list[int]:
 
 def spread_in_time(ids: list[int], days: dict[int, date], k: int) -> list[int]:
     """k photos evenly spread over the set in time order (undated photos last, in their given order)."""
-    ordered = sorted(ids, key=lambda i: (days.get(i) is None, days.get(i) or date.min, ids.index(i)))
+    position = {photo_id: n for n, photo_id in enumerate(ids)}
+    ordered = sorted(ids, key=lambda i: (days.get(i) is None, days.get(i) or date.min, position[i]))
     if len(ordered) <= k:
         return ordered
     return [ordered[int((j + 0.5) * len(ordered) / k)] for j in range(k)]
