@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -96,7 +97,8 @@ def summarise(library: "Library", photo_ids: Iterable[int]) -> Summary:
     days = {i: _day(t) for i, (t, source) in times.items() if source != "mtime"}
     days = {i: d for i, d in days.items() if d is not None}
     start, end = (min(days.values()), max(days.values())) if days else (None, None)
-    words = top_words(texts, library_frequencies(library, _all_terms(texts)))
+    terms = terms_of(texts)
+    words = top_words(terms, library_frequencies(library, terms.photos))
     if vectors is not None and len(vectors[0]) >= min(len(ids), MAX_PICKS):
         picked, method = [int(vectors[0][i]) for i in k_medoids(vectors[1], min(MAX_PICKS, len(vectors[0])))], \
             "clip-kmedoids"
@@ -167,6 +169,7 @@ def _day(taken_at: str | None) -> date | None:
 
 
 # -- words -------------------------------------------------------------------------------------------------------
+@lru_cache(maxsize=65536)
 def normalise(word: str) -> str:
     """A word as the word index keeps it (FTS5 unicode61 remove_diacritics): lower case, accents dropped."""
     return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
@@ -178,23 +181,17 @@ def tokens(text: str) -> list[str]:
             and normalise(t) not in STOP_WORDS]
 
 
-def _all_terms(texts: dict[int, list[str]]) -> set[str]:
-    return {normalise(t) for parts in texts.values() for part in parts for t in tokens(part)}
+@dataclass
+class Terms:
+    """The words of a set of photos: in how many photos each (normalised) word is, and how it is most often
+    written there."""
+
+    photos: Counter
+    spelled: dict[str, Counter]
+    with_text: int  # photos with any text
 
 
-def library_frequencies(library: "Library", terms: set[str]) -> tuple[dict[str, int], int]:
-    """({term: library photos whose searchable text has it}, photos in the library's word index)."""
-    if not terms:
-        return {}, 0
-    return library.text_index.document_counts(terms)
-
-
-def top_words(texts: dict[int, list[str]], frequencies: tuple[dict[str, int], int],
-              limit: int = TOP_WORDS) -> list[tuple[str, float]]:
-    """The words that characterise these photos: share of the photos having the word × log of its rarity in
-    the library (TF-IDF); a word in more than COMMON_SHARE of the library, or in one photo only of a set of
-    several, is left out. Words are shown as most often written (with their accents)."""
-    library_df, library_n = frequencies
+def terms_of(texts: dict[int, list[str]]) -> Terms:
     photos: Counter = Counter()
     spelled: dict[str, Counter] = {}
     for parts in texts.values():
@@ -205,18 +202,33 @@ def top_words(texts: dict[int, list[str]], frequencies: tuple[dict[str, int], in
                 spelled.setdefault(term, Counter())[token] += 1
                 seen.add(term)
         photos.update(seen)
-    with_text = len(texts)
-    if not with_text:
+    return Terms(photos, spelled, len(texts))
+
+
+def library_frequencies(library: "Library", terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """({term: library photos whose searchable text has it}, photos in the library's word index)."""
+    terms = set(terms)
+    if not terms:
+        return {}, 0
+    return library.text_index.document_counts(terms)
+
+
+def top_words(terms: Terms, frequencies: tuple[dict[str, int], int], limit: int = TOP_WORDS) -> list[tuple[str, float]]:
+    """The words that characterise these photos: share of the photos having the word × log of its rarity in
+    the library (TF-IDF); a word in more than COMMON_SHARE of the library, or in one photo only of a set of
+    several, is left out. Words are shown as most often written (with their accents)."""
+    library_df, library_n = frequencies
+    if not terms.with_text:
         return []
-    n = max(library_n, with_text)
+    n = max(library_n, terms.with_text)
     scored = []
-    for term, count in photos.items():
+    for term, count in terms.photos.items():
         df = max(library_df.get(term, 0), count)
-        if n >= 2 and df / n > COMMON_SHARE or (with_text >= 3 and count < 2):
+        if n >= 2 and df / n > COMMON_SHARE or (terms.with_text >= 3 and count < 2):
             continue
-        score = count / with_text * math.log((n + 1) / (df + 0.5))
+        score = count / terms.with_text * math.log((n + 1) / (df + 0.5))
         if score > 0:
-            scored.append((spelled[term].most_common(1)[0][0], score, count))
+            scored.append((terms.spelled[term].most_common(1)[0][0], score, count))
     scored.sort(key=lambda x: (-x[1], -x[2], x[0]))
     return [(w, s) for w, s, _ in scored[:limit]]
 
