@@ -176,9 +176,18 @@ def normalise(word: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """The words of `text` worth counting (lower case): no stop words, numbers or one- and two-letter words."""
-    return [t for t in _TOKEN.findall(text.lower()) if len(t) > 2 and not t.isdigit() and t not in STOP_WORDS
+    """The words of `text` worth counting, as written: no stop words, numbers or one- and two-letter words."""
+    return [t for t in _TOKEN.findall(text) if len(t) > 2 and not t.isdigit() and t.lower() not in STOP_WORDS
             and normalise(t) not in STOP_WORDS]
+
+
+def shown_as(spellings: Counter) -> str:
+    """How a word is shown: in lower case if it was ever written so ("Sunset" opening a sentence is "sunset"),
+    else as most often written (a name: "Belém")."""
+    lower = [w for w in spellings if w.islower()]
+    if lower:
+        return max(lower, key=lambda w: (spellings[w], w))
+    return max(spellings, key=lambda w: (spellings[w], w))
 
 
 @dataclass
@@ -216,7 +225,7 @@ def library_frequencies(library: "Library", terms: Iterable[str]) -> tuple[dict[
 def top_words(terms: Terms, frequencies: tuple[dict[str, int], int], limit: int = TOP_WORDS) -> list[tuple[str, float]]:
     """The words that characterise these photos: share of the photos having the word × log of its rarity in
     the library (TF-IDF); a word in more than COMMON_SHARE of the library, or in one photo only of a set of
-    several, is left out. Words are shown as most often written (with their accents)."""
+    several, is left out. Words are shown as written (with their accents; see `shown_as`)."""
     library_df, library_n = frequencies
     if not terms.with_text:
         return []
@@ -228,7 +237,7 @@ def top_words(terms: Terms, frequencies: tuple[dict[str, int], int], limit: int 
             continue
         score = count / terms.with_text * math.log((n + 1) / (df + 0.5))
         if score > 0:
-            scored.append((terms.spelled[term].most_common(1)[0][0], score, count))
+            scored.append((shown_as(terms.spelled[term]), score, count))
     scored.sort(key=lambda x: (-x[1], -x[2], x[0]))
     return [(w, s) for w, s, _ in scored[:limit]]
 
