@@ -159,6 +159,7 @@ def test_k_medoids_finds_the_cluster_centres_biggest_first():
     assert picked == [where[c] for c in centres]
     assert k_medoids(shuffled, 4) == picked  # deterministic
     assert k_medoids(shuffled[:1], 4) == [0] and k_medoids(shuffled[:0], 4) == []
+    assert k_medoids(np.repeat(shuffled[:1], 6, axis=0), 4) == [0]  # copies of one photo: one pick
     big = np.repeat(shuffled, 160, axis=0)  # ~5,000 rows: still one answer per cluster
     assert len(set(np.argmax(big[k_medoids(big, 4)], axis=1))) == 4
 
@@ -171,7 +172,9 @@ def test_representatives_from_vectors_and_fallback_in_time(library):
     without = summarise(library, ids)
     assert without.method == "time-spread" and without.model_id is None
     assert without.representatives == [ids[2], ids[7], ids[12], ids[17]]  # evenly over the 20 days
-    add_vectors(library, dict(zip(ids, vectors)))
+    add_vectors(library, {ids[0]: vectors[0], ids[7]: vectors[7]})
+    assert summarise(library, ids).method == "time-spread"  # too few vectors yet to stand for the photos
+    add_vectors(library, {i: v for k, (i, v) in enumerate(zip(ids, vectors)) if k not in (0, 7)})
     add_vectors(library, {i: np.ones(8) for i in ids}, model_id="text:all-MiniLM-L6-v2")  # never a picture's
     summary = summarise(library, ids)
     assert summary.method == "clip-kmedoids" and summary.model_id == "clip:test"

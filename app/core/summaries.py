@@ -99,9 +99,10 @@ def summarise(library: "Library", photo_ids: Iterable[int]) -> Summary:
     start, end = (min(days.values()), max(days.values())) if days else (None, None)
     terms = terms_of(texts)
     words = top_words(terms, library_frequencies(library, terms.photos))
-    if vectors is not None and len(vectors[0]) >= min(len(ids), MAX_PICKS):
-        picked, method = [int(vectors[0][i]) for i in k_medoids(vectors[1], min(MAX_PICKS, len(vectors[0])))], \
-            "clip-kmedoids"
+    if vectors is not None and len(vectors[0]) >= max(min(len(ids), MAX_PICKS), len(ids) / 2):
+        found, matrix = vectors  # at least half the photos: picks from a few early-embedded ones would mislead
+        picked = [int(found[i]) for i in k_medoids(matrix, min(MAX_PICKS, len(found)))]
+        method = "clip-kmedoids"
     else:
         picked, method, model_id = spread_in_time(ids, days, MAX_PICKS), "time-spread", None
     text = describe(start, end, [n for n, _ in places], [n for n, _ in people], [w for w, _ in words], len(ids))
@@ -244,7 +245,8 @@ def top_words(terms: Terms, frequencies: tuple[dict[str, int], int], limit: int 
 
 # -- representative photos --------------------------------------------------------------------------------------
 def k_medoids(vectors: np.ndarray, k: int, max_iter: int = 50) -> list[int]:
-    """Row indices of k medoids of unit `vectors` under cosine distance, biggest cluster first; deterministic.
+    """Row indices of (up to) k medoids of unit `vectors` under cosine distance, biggest cluster first;
+    deterministic. Fewer when the rows hold fewer distinct vectors (copies of one photo are one pick).
 
     Start: greedy BUILD (each new medoid lowers the total distance most) over up to BUILD_CANDIDATES evenly
     spaced rows. Then alternate: assign every row to its nearest medoid, and move each medoid to its cluster's
@@ -282,7 +284,7 @@ def k_medoids(vectors: np.ndarray, k: int, max_iter: int = 50) -> list[int]:
         medoids = moved
     sizes = np.bincount(np.argmax(x @ x[medoids].T, axis=1), minlength=len(medoids))
     order = sorted(range(len(medoids)), key=lambda c: (-sizes[c], medoids[c]))
-    return [medoids[c] for c in order]
+    return [medoids[c] for c in order if sizes[c]]  # a medoid nothing is nearest to is a copy of another
 
 
 def spread_in_time(ids: list[int], days: dict[int, date], k: int) -> list[int]:
