@@ -56,3 +56,17 @@ def test_empty_album_and_event_pages_show_their_summaries(library, make_window, 
     qtbot.waitUntil(lambda: "Lisbon" in event_bar.text.text(), timeout=WAIT)
     assert event_bar.isVisible() and not album_bar.isVisible()
     assert set(event_bar.picture_ids()) <= set(event.photo_ids) and event_bar.picture_ids()
+
+
+def test_a_merged_away_event_shows_no_summary(library, make_window, qtbot):
+    lisbon_trip(library)  # a photo a day, no GPS: several events
+    library.events.rebuild()
+    first, second = library.events.list()[:2]
+    window = make_window(library.root)
+    bar = window.views[Mode.EVENTS].summary_bar
+    window.navigate(Place(Mode.EVENTS, second.id))
+    qtbot.waitUntil(lambda: bool(bar.picture_ids()), timeout=WAIT)
+    library.events.merge(first.id, second.id)
+    gone = next(e for e in (first, second) if e.id not in {x.id for x in library.events.list()})
+    window.navigate(Place(Mode.EVENTS, gone.id))
+    qtbot.waitUntil(lambda: bar.text.text() == "" and bar.picture_ids() == [], timeout=WAIT)

@@ -77,7 +77,10 @@ def summarise_album(library: "Library", album_id: int) -> Summary:
 
 def summarise_event(library: "Library", event_id: int) -> Summary:
     """An event's summary; EventError for an unknown event."""
-    return summarise(library, library.events.get(event_id).photo_ids)
+    ids = library.events.photo_ids(event_id)  # not events.get(), which reads every event's photos
+    if not ids:
+        library.events.get(event_id)  # raises for an unknown event
+    return summarise(library, ids)
 
 
 def summarise(library: "Library", photo_ids: Iterable[int]) -> Summary:

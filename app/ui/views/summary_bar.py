@@ -19,10 +19,16 @@ def _tr(text: str) -> str:
 
 
 def read_summary(library, kind: str, key: int):
-    """On the reader thread: (kind, key, Summary, {photo id: thumbnail path}) of an album or an event."""
+    """On the reader thread: (kind, key, Summary, {photo id: thumbnail path}) of an album or an event; the
+    summary is None for an album or event that is gone (the grid says so already)."""
+    from app.core.albums.service import AlbumError
+    from app.core.events.service import EventError
     from app.core.summaries import summarise_album, summarise_event
 
-    summary = summarise_album(library, key) if kind == "album" else summarise_event(library, key)
+    try:
+        summary = summarise_album(library, key) if kind == "album" else summarise_event(library, key)
+    except (AlbumError, EventError):
+        return kind, key, None, {}
     thumbs = {info.id: info.thumbnail for info in library.photos.get_many(summary.representatives)}
     return kind, key, summary, thumbs
 
@@ -87,6 +93,9 @@ class SummaryBar(QWidget):
 
     def show_summary(self, kind: str, key: int, summary, thumbs: dict[int, str]) -> None:
         self.shown = (kind, key)
+        if summary is None:
+            self.show_error("")
+            return
         self.text.setText(summary.text if summary.photo_count else _tr("No photos yet."))
         if summary.method == "clip-kmedoids":
             self.how.setText(_tr("Representative photos: the centres of groups of look-alike photos "
