@@ -110,8 +110,9 @@ def test_a_word_in_one_photo_of_many_is_not_the_album_s_word(library):
 
     ids = make_photos(library, [{}] * 5)
     others = make_photos(library, [{}] * 10)
-    add_texts(library, captions={o: "garden" for o in others}, descriptions={ids[0]: "zeppelin", ids[1]: "harbour boats", ids[2]: "harbour at dawn",
-                                     ids[3]: "fish market", ids[4]: "harbour lights"})
+    add_texts(library, captions={o: "garden" for o in others},
+              descriptions={ids[0]: "zeppelin", ids[1]: "harbour boats", ids[2]: "harbour at dawn",
+                            ids[3]: "fish market", ids[4]: "harbour lights"})
     assert [w for w, _ in summarise(library, ids).words] == ["harbour"]
 
 

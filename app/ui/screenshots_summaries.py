@@ -89,7 +89,7 @@ def build_library(work: Path) -> Path:
                 photo.taken_at, photo.taken_at_source = f"2019-0{1 + n % 6}-{1 + 2 * n:02d}T12:00:00", "exif"
                 photo.gps_lat, photo.gps_lon = 42.36, -71.06
                 s.merge(PhotoPlace(photo_id=photo.id, city="Boston", country="United States"))
-            for photo_id, vector in pixel_vectors(library, s, trip_ids + home_ids).items():
+            for photo_id, vector in pixel_vectors(s, trip_ids + home_ids).items():
                 s.add(Embedding(photo_id=photo_id, model_id="demo:pixels-16x16", dim=len(vector),
                                 vector=vector.tobytes(), runtime="numpy", device="cpu", created_at=time.time()))
         for photo_id, (_d, _c, _w, text) in zip(trip_ids, TRIP):
@@ -101,7 +101,7 @@ def build_library(work: Path) -> Path:
     return root
 
 
-def pixel_vectors(library, s, photo_ids: list[int]) -> dict[int, np.ndarray]:
+def pixel_vectors(s, photo_ids: list[int]) -> dict[int, np.ndarray]:
     """Stand-in image vectors: each photo's 16×16 RGB pixels, centred and of unit length."""
     from PIL import Image
     from sqlalchemy import select
