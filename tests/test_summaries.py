@@ -262,3 +262,12 @@ def test_summary_cli(tmp_path, capsys):
     assert code == 1 and "no album 999" in err
     code, _, err = run_cli(capsys, lib, "events", "summary", "999")
     assert code == 1 and "no event 999" in err
+
+
+def test_summaries_bench_runs_small(capsys):
+    from app.cli import main
+
+    assert main(["bench", "summaries", "--library", "300", "--album", "120", "--rounds", "1", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["album"] == 120 and data["method"] == "clip-kmedoids" and data["picks"] == 4
+    assert data["distinct_groups"] >= 3 and data["summary_s"] > 0
