@@ -84,6 +84,7 @@ POSTGRES_MODULES = {
     "test_ingest_import", "test_query", "test_organise", "test_albums", "test_events", "test_search_service",
     "test_photos_stream", "test_trash", "test_postgres", "test_search_descriptions", "test_video_import",
     "test_search_triggers",
+    "test_summaries",
 }
 
 

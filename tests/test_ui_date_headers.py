@@ -165,3 +165,44 @@ def test_headers_arriving_keep_the_photo_at_the_top_in_place(window, qtbot):
     view.set_timeline(timeline)  # the groups arrive: the photo at the top is still the one the user saw
     top = view.rectForIndex(view.model().index(row, 0)).top() - view.verticalOffset()
     assert 0 <= top < view.gridSize().height()
+
+
+def test_the_timeline_strip_settles_where_it_narrows_the_photos_below_its_threshold(window, qtbot, monkeypatch):
+    """The strip takes width from the photos, whose cells shrink with it and the content's height too: at a
+    height between the two layouts' heights it was shown, hidden, shown... each change resizing the viewport and
+    laying out again inside the last one, until the stack overflowed (a crash seen with an album's summary over
+    the grid). It settles now, and the strip is shown exactly when the photos leave room for it."""
+    import app.ui.grid_view as grid_view
+
+    view = window.grid_view
+    calls = []
+    real = view.setViewportMargins
+
+    def counted(*margins):
+        calls.append(margins)
+        if len(calls) <= 6:  # a runaway is cut short here instead of crashing the test run
+            real(*margins)
+
+    for width in range(1000, 1500, 10):
+        window.resize(width, 820)
+        qtbot.waitUntil(lambda: view.viewport().width() > 0)
+        monkeypatch.setattr(grid_view, "TIMELINE_FROM_SCREENS", 1000)  # never shown: the wide layout
+        view._relayout()
+        wide = view._height
+        monkeypatch.setattr(grid_view, "TIMELINE_FROM_SCREENS", 0.01)  # always shown: the narrow layout
+        view._relayout()
+        narrow = view._height
+        if wide > narrow:
+            break
+    assert wide > narrow, "no window width found where the strip makes the content shorter"
+    monkeypatch.setattr(grid_view, "TIMELINE_FROM_SCREENS", 1000)
+    view._relayout()
+    assert view.viewportMargins().right() == 0
+    monkeypatch.setattr(grid_view, "TIMELINE_FROM_SCREENS", (wide + narrow) / 2 / view.viewport().height())
+    view.setViewportMargins = counted
+    view._relayout()
+    assert len(calls) <= 2
+    assert view.timeline_bar.isVisible() == (view.viewportMargins().right() > 0)
+    calls.clear()
+    view._relayout()  # and stays put
+    assert calls == []

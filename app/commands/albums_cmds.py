@@ -65,6 +65,12 @@ def register(subparsers) -> None:
     how.add_argument("--photos", type=photo_ids, metavar="IDS")
     order.set_defaults(func=cmd_order)
 
+    summary = sub.add_parser("summary", help="a short summary of an album: dates, places, people, words, "
+                                             "representative photos")
+    summary.add_argument("id", type=int)
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(func=cmd_summary)
+
     undo = subparsers.add_parser("undo", help="undo the last album, event or photo edit")
     undo.set_defaults(func=cmd_undo)
 
@@ -152,4 +158,29 @@ def cmd_order(args, library) -> int:
 @_guard
 def cmd_undo(args, library) -> int:
     print(f"undone: {library.undo.undo_last()}")
+    return 0
+
+
+def print_summary(summary, as_json: bool) -> None:
+    """`albums summary` and `events summary`: the one-line text, then each part."""
+    if as_json:
+        print_json(summary.to_json())
+        return
+    print(summary.text)
+    for label, items in (("places", summary.places), ("people", summary.people)):
+        if items:
+            print(f"{label}: " + ", ".join(f"{name} ({n})" for name, n in items))
+    if summary.words:
+        print("words: " + ", ".join(w for w, _ in summary.words))
+    if summary.representatives:
+        how = (f"k-medoids over the {summary.model_id} vectors" if summary.method == "clip-kmedoids" else
+               "spread in time: no image vectors")
+        print(f"representative photos: {', '.join(map(str, summary.representatives))} ({how})")
+
+
+@_guard
+def cmd_summary(args, library) -> int:
+    from app.core.summaries import summarise_album
+
+    print_summary(summarise_album(library, args.id), args.json)
     return 0

@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, str]] = {
     "faces": ("app.bench.faces", "face clustering: recluster time, assign p95, pairwise F1, memory"),
     "speech": ("app.bench.speech", "voice-note transcription: real-time factor and word error rate"),
     "video": ("app.bench.video", "video clips: read speed (realtime x) and keyframes per scene"),
+    "summaries": ("app.bench.summaries", "album summary: seconds for a 5,000-photo album, and its picks"),
 }
 
 

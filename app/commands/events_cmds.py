@@ -27,6 +27,11 @@ def register(subparsers) -> None:
     split.add_argument("id", type=int)
     split.add_argument("--at", type=int, required=True, metavar="PHOTO_ID", help="the first photo of the new event")
     split.set_defaults(func=cmd_split)
+    summary = sub.add_parser("summary", help="a short summary of an event: dates, places, people, words, "
+                                             "representative photos")
+    summary.add_argument("id", type=int)
+    summary.add_argument("--json", action="store_true")
+    summary.set_defaults(func=cmd_summary)
 
 
 def _guard(func):
@@ -88,4 +93,13 @@ def cmd_merge(args, library) -> int:
 @_guard
 def cmd_split(args, library) -> int:
     library.events.split(args.id, args.at)
+    return 0
+
+
+@_guard
+def cmd_summary(args, library) -> int:
+    from app.commands.albums_cmds import print_summary
+    from app.core.summaries import summarise_event
+
+    print_summary(summarise_event(library, args.id), args.json)
     return 0

@@ -30,6 +30,10 @@ DEFAULT_SIZE = 192
 CELL_MARGIN = 4
 DAY_HEADERS_FROM = 160  # thumbnails at least this big are grouped by day, smaller ones by month,
 TIMELINE_FROM_SCREENS = 3  # the timeline strip shows when the photos fill more than this many screens
+# Once shown, the strip stays until the photos fill less than this share of that: it takes width from the photos,
+# whose cells shrink and the content's height with them, so one threshold for both states would show and hide it
+# in turn (each change resizes the viewport and lays out again).
+TIMELINE_KEEP = 0.8
 DAY_MIN_AVERAGE = 3  # and by day only when days hold this many photos on average (else a header per photo)
 
 
@@ -125,6 +129,7 @@ class PhotoGridView(QAbstractItemView):
         self._tops: list[int] = []  # content y of each group's header
         self._header = 0  # header height (0: no headers)
         self._height = 0
+        self._placing_bar = False  # the timeline strip's margin is being changed (which lays out again)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -220,13 +225,19 @@ class PhotoGridView(QAbstractItemView):
         """The timeline strip shows when there are date headers and more than a few screens of photos; the
         photos give it room (viewport margin), so it never covers a cell."""
         bar = self.timeline_bar
-        shown = bool(self._header) and self._height > TIMELINE_FROM_SCREENS * max(1, self.viewport().height())
+        screens = TIMELINE_FROM_SCREENS * (TIMELINE_KEEP if self.viewportMargins().right() else 1.0)
+        wanted = bool(self._header) and self._height > screens * max(1, self.viewport().height())
+        margin = bar.width() if wanted else 0
+        if self.viewportMargins().right() != margin and not self._placing_bar:
+            self._placing_bar = True  # the layout this margin causes places the strip by the margin, not anew
+            try:
+                self.setViewportMargins(0, 0, margin, 0)  # resizes the viewport: lays out again
+            finally:
+                self._placing_bar = False
+        shown = bool(self._header) and self.viewportMargins().right() > 0
         if shown:
             months = [(self._tops[self._group_of_row(m.start)], m) for m in timeline.months if m.start < rows]
             bar.set_months(months, self._height)
-        margin = bar.width() if shown else 0
-        if self.viewportMargins().right() != margin:
-            self.setViewportMargins(0, 0, margin, 0)  # resizes the viewport: lays out again
         bar.setVisible(shown)
         if shown:
             area = self.viewport().geometry()

@@ -253,6 +253,22 @@ class TextIndex:
                                 "ORDER BY cnt DESC LIMIT ?", (prefix, prefix + "\uffff", limit)).fetchall()
         return [r[0] for r in rows]
 
+    def document_counts(self, terms) -> tuple[dict[str, int], int]:
+        """({term: indexed photos having it}, indexed photos): the library-wide document frequencies that album
+        and event summaries weigh their words by (app.core.summaries)."""
+        self.sync_words()
+        terms = sorted(set(terms))
+        counts: dict[str, int] = {}
+        with self._lock:
+            conn = self._connection()
+            conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_vocab USING fts5vocab(main, words, row)")
+            for start in range(0, len(terms), 500):
+                chunk = terms[start:start + 500]
+                counts.update(conn.execute(f"SELECT term, doc FROM temp.words_vocab WHERE term IN "
+                                           f"({', '.join('?' * len(chunk))})", chunk).fetchall())
+            total = conn.execute("SELECT count(*) FROM words").fetchone()[0]
+        return {t: int(c) for t, c in counts.items()}, int(total)
+
     def close(self) -> None:
         with self._lock:
             if self._vectors is not None:

@@ -33,6 +33,7 @@ from app.ui.grid_model import PHOTO_IDS_MIME
 from app.ui.views import Mode, Place, View, refilled, sidebar_child
 from app.ui.views.cards import CardList
 from app.ui.views.edits import run_edit, undo_last
+from app.ui.views.summary_bar import SummaryBar, open_photo, read_summary
 
 
 def _tr(text: str) -> str:
@@ -149,6 +150,8 @@ class AlbumsView(View):
         self.widget.cards.menu_requested.connect(lambda album_id, pos: self._popup(self._album_actions(album_id), pos))
         self.widget.new_button.clicked.connect(self.ask_create)
         self.widget.new_smart_button.clicked.connect(lambda: self.ask_create_smart())
+        self.summary_bar = SummaryBar(context.loader)  # over an album's photos
+        self.summary_bar.photo_clicked.connect(lambda photo_id: open_photo(self.context, photo_id))
 
         def action(text, slot, shortcut=None, tip=""):
             act = QAction(text, self, triggered=lambda _=False: slot())
@@ -207,6 +210,7 @@ class AlbumsView(View):
     def set_library(self, library) -> None:
         super().set_library(library)
         self.albums, self.loaded = {}, False
+        self.summary_bar.shown = None
         self.widget.cards.clear_cards()
         self.sidebar_item().takeChildren()
         self.sidebar_item().setText(0, self.title)
@@ -231,7 +235,9 @@ class AlbumsView(View):
                      _tr("This album is empty. Drag photos from the grid onto it in the sidebar, or use "
                          "Photo → Add to Album."))
             self.context.browser.show_source(place, lambda: albums.get(album_id).photo_ids,
-                                             lambda rows: f"{name} · {fmt.count(rows, _tr('photo'))}", empty)
+                                             lambda rows: f"{name} · {fmt.count(rows, _tr('photo'))}", empty,
+                                             header=self.summary_bar)
+            self.summary_bar.show_reading("album", album_id)
         self.refresh(True)
         self._update_actions()
 
@@ -239,6 +245,21 @@ class AlbumsView(View):
         if self.library is not None:
             library = self.library
             self.context.reader.read("sidebar-albums", lambda: read_albums(library), self._show_albums)
+            if active and isinstance(self.place.value, int):
+                album_id = self.place.value
+                self.context.reader.read("album-summary", lambda: read_summary(library, "album", album_id),
+                                         self._show_summary)
+
+    def _show_summary(self, result, error) -> None:
+        """The album's summary line and representative photos, over its photos (only if it is still shown)."""
+        if not (self.is_current and isinstance(self.place.value, int)):
+            return
+        if error is not None:
+            self.summary_bar.show_error(_tr("No summary: {error}").format(error=error))
+            return
+        kind, album_id, summary, thumbs = result
+        if album_id == self.place.value:
+            self.summary_bar.show_summary(kind, album_id, summary, thumbs)
 
     def _show_albums(self, result, error) -> None:
         if error is not None:

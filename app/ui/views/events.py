@@ -15,6 +15,7 @@ from app.ui.export_dialog import ExportSource, ask_export
 from app.ui.views import Mode, Place, View, refilled, sidebar_child
 from app.ui.views.cards import CardList
 from app.ui.views.edits import run_edit
+from app.ui.views.summary_bar import SummaryBar, open_photo, read_summary
 
 
 def _tr(text: str) -> str:
@@ -51,6 +52,8 @@ class EventsView(View):
         self.widget.cards.opened.connect(lambda event_id: self.context.navigate(Place(self.mode, event_id)))
         self.widget.cards.menu_requested.connect(self._card_menu)
         self.widget.cards.itemSelectionChanged.connect(self._update_actions)
+        self.summary_bar = SummaryBar(context.loader)  # over an event's photos
+        self.summary_bar.photo_clicked.connect(lambda photo_id: open_photo(self.context, photo_id))
         self.events: dict[int, object] = {}  # id -> EventInfo, as last read
         self.loaded = False
         self.place = Place(self.mode)
@@ -84,6 +87,7 @@ class EventsView(View):
     def set_library(self, library) -> None:
         super().set_library(library)
         self.events, self.loaded = {}, False
+        self.summary_bar.shown = None
         self.widget.cards.clear_cards()
         self.widget.summary.clear()
         self.sidebar_item().takeChildren()
@@ -103,7 +107,10 @@ class EventsView(View):
             self.context.browser.show_source(
                 place, lambda: events.photo_ids(event_id),
                 lambda rows: f"{name} · {fmt.count(rows, _tr('photo'))}",
-                _tr("This event has no photos any more (it was merged into another, or re-grouped)."))
+                _tr("This event has no photos any more (it was merged into another, or re-grouped)."),
+                header=self.summary_bar)
+            self.summary_bar.show_reading("event", event_id)
+            self._read_summary(event_id)
         else:
             self._scroll_to = place.value
             if not self.loaded:
@@ -119,6 +126,24 @@ class EventsView(View):
         if active:  # the cards (every event's photos: a third of a second at 100k) only while Events shows
             library = self.library
             self.context.reader.read("events", lambda: read_events(library), self._show_events)
+            if isinstance(self.place.value, int):
+                self._read_summary(self.place.value)
+
+    def _read_summary(self, event_id: int) -> None:
+        library = self.library
+        self.context.reader.read("event-summary", lambda: read_summary(library, "event", event_id),
+                                 self._show_summary)
+
+    def _show_summary(self, result, error) -> None:
+        """The event's summary line and representative photos, over its photos (only if it is still shown)."""
+        if self.shown_event() is None:
+            return
+        if error is not None:
+            self.summary_bar.show_error(_tr("No summary: {error}").format(error=error))
+            return
+        kind, event_id, summary, thumbs = result
+        if event_id == self.shown_event():
+            self.summary_bar.show_summary(kind, event_id, summary, thumbs)
 
     # -- what arrives -----------------------------------------------------------------------------------------
     def _show_years(self, years, error) -> None:
