@@ -138,3 +138,21 @@ def test_the_window_hosts_the_caption_for_the_current_photo(qtbot, library, tmp_
         assert panel.text.toPlainText() == ""
     finally:
         window.close()
+
+
+def test_typing_then_moving_to_another_photo_saves_for_the_first(qtbot, panel, library):
+    first, second = add_photos(library, 2)
+    library.captions.set(second, "the second photo's caption")
+    panel.show()
+    qtbot.waitExposed(panel)
+    open_photo(qtbot, panel, first)
+    panel.activateWindow()
+    panel.text.setFocus()
+    qtbot.waitUntil(panel.text.hasFocus, timeout=WAIT)
+    panel.text.setPlainText("typed for the first")
+    open_photo(qtbot, panel, second)  # moved on (a key in the grid) while the field still had focus
+    assert panel.text.toPlainText() == "the second photo's caption"
+    panel.text.clearFocus()  # leaving the field now saves nothing for the second photo
+    qtbot.waitUntil(lambda: panel.busy == 0, timeout=WAIT)
+    assert library.captions.get(first).text == "typed for the first"
+    assert library.captions.get(second).text == "the second photo's caption"

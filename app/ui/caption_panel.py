@@ -111,6 +111,7 @@ class CaptionPanel(QWidget):
         if self.photo_id is not None and self.text.hasFocus():
             self.save(self.text.toPlainText())  # typed, then moved on with a key: keep the words
         self.photo_id = photo_id
+        self.loaded_for = None  # until its caption is read, nothing typed is saved (for the wrong photo)
         self.refresh()
 
     def library_changed(self) -> None:
@@ -152,7 +153,8 @@ class CaptionPanel(QWidget):
         self.caption, self.model_id, self.model_available = caption, model_id, available
         self.text.setReadOnly(self.library is None or self.library.read_only)
         text = caption.text if caption is not None else ""
-        if not self.text.hasFocus() and self.text.toPlainText() != text:
+        another_photo = self.photo_id is None or self.loaded_for != self.photo_id  # (loaded_for is set after this)
+        if (another_photo or not self.text.hasFocus()) and self.text.toPlainText() != text:
             self.text.setPlainText(text)
         if caption is not None and caption.edited:
             source = _tr("Your words: kept over any captioning")
