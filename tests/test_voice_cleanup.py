@@ -84,3 +84,27 @@ def test_verify_reports_then_removes_orphan_audio(library, tmp_path, capsys):
     assert main(["--library", str(library.root), "verify", "--remove-orphan-audio"]) == 0
     assert "removed 1 voice-note audio file" in capsys.readouterr().out
     assert not old.exists()
+
+
+def test_audio_kept_for_undo_is_an_orphan_once_its_photo_is_gone(library, tmp_path):
+    from app.core.voice import audio_files
+
+    folder = tmp_path / "photos"
+    write_photos(folder, 2)
+    doomed, kept = _import(library, folder)
+    parked, notes = [], []
+    for photo in (doomed, kept):
+        note_id = library.voice.add(photo, tone(tmp_path / f"n{photo}.wav"), transcribe=False)
+        notes.append(note_id)
+        library.voice.remove(note_id)  # its audio waits in voice/removed/ for an undo
+        (path,) = [p for p in (library.layout.voice / "removed").iterdir() if p.name.startswith(f"{photo}-")]
+        os.utime(path, (0, 0))
+        parked.append(path)
+    assert audio_files.orphans(library) == []  # both can still be undone
+    library.trash.move_to_trash([doomed])
+    library.trash.empty()
+    assert audio_files.orphans(library) == [parked[0]]  # no undo can bring back a note of a photo that left
+    assert audio_files.remove_orphans(library) == [parked[0]]
+    assert parked[1].exists()
+    assert library.undo.undo_last() == f"remove voice note {notes[1]}"  # the kept photo's note comes back whole
+    assert [n.photo_id for n in library.voice.list()] == [kept] and library.voice.get(notes[1]).audio.is_file()
