@@ -28,6 +28,8 @@ def register(subparsers) -> None:
         "verify", help="check that the original photo files are unchanged (by hash) since import or a backup")
     verify.add_argument("--backup", metavar="SRC", help="compare with the originals listed in this backup")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--remove-orphan-audio", action="store_true",
+                        help="also delete voice-note audio files that belong to no note (left by a crash)")
     verify.set_defaults(func=cmd_verify)
 
 
@@ -93,8 +95,10 @@ def cmd_verify(args, library) -> int:
     else:
         entries = library_originals(library)
     report = verify_originals(entries)
+    orphans = _orphan_audio(library, args.remove_orphan_audio)
     if args.json:
-        print_json(report.to_json())
+        print_json(dict(report.to_json(), orphan_audio=[str(p) for p in orphans],
+                        orphan_audio_removed=bool(args.remove_orphan_audio)))
     else:
         print(f"checked {count(report.checked, 'original')}: {len(report.changed)} changed, "
               f"{len(report.vanished)} vanished")
@@ -102,4 +106,19 @@ def cmd_verify(args, library) -> int:
             print(f"  changed: {path}")
         for path in report.vanished:
             print(f"  vanished: {path}")
+        if orphans and args.remove_orphan_audio:
+            print(f"removed {count(len(orphans), 'voice-note audio file')} that belonged to no note")
+        elif orphans:
+            verb = "belongs" if len(orphans) == 1 else "belong"
+            print(f"{count(len(orphans), 'voice-note audio file')} {verb} to no note (its photo left the "
+                  "library); `shoebox verify --remove-orphan-audio` deletes them")
+            for path in orphans:
+                print(f"  orphan audio: {path}")
     return 0 if not (report.changed or report.vanished) else 1
+
+
+def _orphan_audio(library, remove: bool) -> list:
+    """Voice-note audio files no note refers to: listed, or deleted with --remove-orphan-audio."""
+    from app.core.voice import audio_files
+
+    return audio_files.remove_orphans(library) if remove else audio_files.orphans(library)

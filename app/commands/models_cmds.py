@@ -36,7 +36,8 @@ def register(subparsers) -> None:
     remove.add_argument("model_id")
     remove.set_defaults(func=cmd_remove)
 
-    use = sub.add_parser("use", help="make a model the active one for smart search (re-embeds in the background)")
+    use = sub.add_parser("use", help="make a model the active one for smart search (re-embeds in the background), "
+                                     "or speech:NAME the one that transcribes voice notes")
     use.add_argument("model_id")
     use.set_defaults(func=cmd_use)
 
@@ -68,7 +69,17 @@ def cmd_list(args, library) -> int:
             print(f"  {'':40} {m.description}")
     if not any(m.installed for m in infos):
         print(library.models.missing_message())
+    _hint_retranscribe(library)
     return 0
+
+
+def _hint_retranscribe(library) -> None:
+    """Notes of another speech model than the current one: say how to re-transcribe them (on stderr)."""
+    from app.commands.voice_cmds import retranscribe_hint
+
+    hint = retranscribe_hint(library)
+    if hint:
+        _say(hint)
 
 
 def _run(action) -> int:
@@ -92,6 +103,8 @@ def cmd_install(args, library) -> int:
     if code == 0 and args.model_id.startswith("caption:"):
         print("it is the caption model now: photos are captioned in the background while the app runs "
               "(`shoebox captions run` to do it now)")
+    if code == 0 and args.model_id.startswith("speech:"):
+        _hint_retranscribe(library)
     return code
 
 
@@ -129,6 +142,17 @@ def cmd_use(args, library) -> int:
 
         args.wait, args.json = False, False
         return cmd_model(args, library)
+    if args.model_id.startswith("speech:"):  # the speech model transcribes voice notes; smart search is unchanged
+        from app.core.voice.models import use
+
+        try:
+            use(library, args.model_id)
+        except ModelError as exc:
+            print(f"shoebox models: {exc}", file=sys.stderr)
+            return 1
+        print(f"{args.model_id} now transcribes voice notes")
+        _hint_retranscribe(library)
+        return 0
 
     try:
         library.models.set_active(args.model_id)

@@ -1,4 +1,4 @@
-"""`shoebox voice add|list|edit|remove`: voice notes on photos, transcribed on this computer."""
+"""`shoebox voice add|list|edit|remove|retranscribe`: voice notes on photos, transcribed on this computer."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def register(subparsers) -> None:
     remove = sub.add_parser("remove", help="delete a voice note (`shoebox undo` brings it back)")
     remove.add_argument("id", type=int)
     remove.set_defaults(func=_guard(cmd_remove))
+
+    redo = sub.add_parser("retranscribe", help="transcribe again, with the current speech model, the notes another "
+                                               "model transcribed (hand-edited transcripts are kept)")
+    redo.add_argument("--all", action="store_true", help="every note not edited by hand, whatever its model")
+    redo.add_argument("--no-wait", action="store_true", help="queue it for the app's background work instead")
+    redo.add_argument("--json", action="store_true", help='print {"queued", "model", "transcribed", "failed"}')
+    redo.set_defaults(func=_guard(cmd_retranscribe))
 
 
 def _guard(func):
@@ -92,4 +99,36 @@ def cmd_edit(args, library) -> int:
 def cmd_remove(args, library) -> int:
     library.voice.remove(args.id)
     print(f"removed voice note {args.id} (`shoebox undo` brings it back)")
+    return 0
+
+
+def retranscribe_hint(library) -> str | None:
+    """What `models` commands say when notes were transcribed by another speech model than the current one."""
+    count = library.voice.outdated()
+    if not count:
+        return None
+    return (f"{count} voice note{'s were' if count != 1 else ' was'} transcribed by another speech model than "
+            f"{library.voice.model_id()}: `shoebox voice retranscribe` transcribes {'them' if count != 1 else 'it'} "
+            "again (hand-edited transcripts are kept)")
+
+
+def cmd_retranscribe(args, library) -> int:
+    model_id = library.voice.model_id()
+    queued = library.voice.retranscribe(all_notes=args.all)
+    if queued and not args.no_wait:
+        library.tasks.run_until_idle(progress=not args.json)
+    notes = library.voice.list()
+    done = sum(1 for n in notes if n.model == model_id and not n.transcript_edited and n.transcript is not None)
+    failed = sum(1 for n in notes if n.error)
+    if args.json:
+        print_json({"queued": queued, "model": model_id, "transcribed": done if not args.no_wait else None,
+                    "failed": failed if not args.no_wait else None})
+        return 0
+    if not queued:
+        print(f"every voice note is already transcribed by {model_id} (or edited by hand)")
+    elif args.no_wait:
+        print(f"{queued} voice note{'s' if queued != 1 else ''} queued for transcription with {model_id}")
+    else:
+        print(f"{queued} voice note{'s' if queued != 1 else ''} transcribed again with {model_id}"
+              + (f"; {failed} could not be transcribed (`shoebox voice list`)" if failed else ""))
     return 0

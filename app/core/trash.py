@@ -98,6 +98,8 @@ class TrashService:
         photo is left). Files that cannot be trashed stay waiting, and are tried again next time."""
         from send2trash import send2trash
 
+        from app.core.voice.audio_files import audio_of, discard
+
         done = 0
         with self._library.db.write_session() as s:
             query = select(TrashEntry) if before is None else select(TrashEntry).where(TrashEntry.trashed_at < before)
@@ -118,8 +120,10 @@ class TrashService:
             gone = list(s.scalars(select(Photo.id).where(
                 Photo.id.in_(touched), ~exists().where(PhotoFile.photo_id == Photo.id),
                 ~exists().where(TrashEntry.photo_id == Photo.id))))
+            audio = audio_of(s, gone)  # their voice notes go by cascade; the audio files after the commit
             for start in range(0, len(gone), 500):
                 s.execute(delete(Photo).where(Photo.id.in_(gone[start:start + 500])))
+        discard(self._library, audio)
         if done:
             log.info("moved %d files to the system trash", done)
         return done

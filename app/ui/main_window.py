@@ -37,6 +37,7 @@ from app.ui import format as fmt
 from app.ui.backup_action import BackupAction
 from app.ui.background import FAILED_TO_START, BackgroundWorker, task_engine
 from app.ui.browser import PhotoBrowser
+from app.ui.caption_panel import CaptionPanel
 from app.ui.details_panel import DetailsPanel
 from app.ui.edits_panel import EditsPanel
 from app.ui.folder_watch import WatchedFolders
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         self._share_undo_key()
         self.edits_panel = EditsPanel(self.organise)
         self.info_panel.add_section(self.edits_panel)
+        self.caption_panel = CaptionPanel(self.reader, self.bridge)
+        self.info_panel.add_section(self.caption_panel)
         self.voice_panel = VoicePanel(self.reader, self.bridge)
         self.info_panel.add_section(self.voice_panel)
         self.details_panel = DetailsPanel(self.reader)
@@ -354,6 +357,8 @@ class MainWindow(QMainWindow):
         self.browser.current_changed.connect(self.details_panel.show_info)
         self.browser.current_changed.connect(self.voice_panel.show_info)
         self.watcher.changed.connect(self.voice_panel.library_changed)
+        self.browser.current_changed.connect(self.caption_panel.show_info)
+        self.watcher.changed.connect(self.caption_panel.library_changed)
         self.place_field = PlaceField(self.info_panel, self.browser, self.reader, self)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
@@ -394,6 +399,7 @@ class MainWindow(QMainWindow):
         self.trash.set_library(library)
         self.place_field.set_library(library)
         self.voice_panel.set_library(library)
+        self.caption_panel.set_library(library)
         # Opening at start-up (the window not shown yet) reads the first list at once, so the first paint has
         # photos in it (`bench gui` first paint 1.85 s -> 1.2 s); once the window shows, every read is off-thread.
         self.browser.read_now = not self.isVisible()
@@ -417,6 +423,7 @@ class MainWindow(QMainWindow):
         self.trash.set_library(None)  # this session's moves go to the system trash now
         self.place_field.set_library(None)
         self.voice_panel.set_library(None)
+        self.caption_panel.set_library(None)
         self.background.set_library(None)  # tasks in flight go back to the queue; they resume next time
         self.tasks_engine = None
         self.watcher.set_library(None)

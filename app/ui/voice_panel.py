@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QProgressBar,
                                QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from app.ui.retranscribe_offer import RetranscribeOffer
 from app.ui.voice_recorder import NoteRecorder, microphone_available
 from app.ui.workers import Worker
 
@@ -116,6 +117,7 @@ class VoicePanel(QWidget):
         self.model_message: str | None = None
         self.model_id: str | None = None  # the library's speech model, read with the notes
         self.setup_worker = Worker(threads=1, parent=self)  # downloads take minutes: never in the reader's way
+        self.retranscribe = RetranscribeOffer(reader, messages, self)  # offered when the speech model changes
         self.recorder = NoteRecorder(self)
         self.recorder.started.connect(self._recording_started)
         self.recorder.level.connect(lambda level: self.level.setValue(int(level * 100)))
@@ -198,6 +200,7 @@ class VoicePanel(QWidget):
         if library is None:
             self.setup_worker.wait()  # a model set-up still running finishes before its library closes
         self.library = library
+        self.retranscribe.set_library(library)
         self.photo_id = None
         self._show_notes([])
         self.loaded_for = None
@@ -244,6 +247,7 @@ class VoicePanel(QWidget):
                                     key="voice")
                 return
             notes, missing, self.model_id = result
+            self.retranscribe.model_seen(self.model_id)
             self._show_notes(notes)
             self._show_model_message(missing)
             self.loaded_for = photo_id

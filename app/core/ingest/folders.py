@@ -39,7 +39,10 @@ class FolderService:
 
     def remove(self, folder_id: int) -> int:
         """Take a folder out of the library: its files' rows go, and photos left with no file go with them (with
-        their faces, album places and notes, by cascade). Files on disk are never touched. Returns photos removed."""
+        their faces, album places and notes, by cascade). Photo files on disk are never touched; the removed notes'
+        audio (a copy in the library's voice/ folder) is deleted. Returns photos removed."""
+        from app.core.voice.audio_files import audio_of, discard
+
         with self._library.db.write_session() as s:
             if s.get(Folder, folder_id) is None:
                 raise FolderError(f"no folder with id {folder_id}")
@@ -47,8 +50,10 @@ class FolderService:
             s.execute(delete(PhotoFile).where(PhotoFile.folder_id == folder_id))
             orphans = list(s.scalars(select(Photo.id).where(
                 Photo.id.in_(photo_ids), ~exists().where(PhotoFile.photo_id == Photo.id))))
+            audio = audio_of(s, orphans)  # their voice notes go by cascade; the audio files after the commit
             for start in range(0, len(orphans), 500):
                 s.execute(delete(Photo).where(Photo.id.in_(orphans[start:start + 500])))
             s.execute(delete(Folder).where(Folder.id == folder_id))
+        discard(self._library, audio)
         log.info("removed folder %d from the library (%d photos left it)", folder_id, len(orphans))
         return len(orphans)

