@@ -108,3 +108,29 @@ def test_audio_kept_for_undo_is_an_orphan_once_its_photo_is_gone(library, tmp_pa
     assert parked[1].exists()
     assert library.undo.undo_last() == f"remove voice note {notes[1]}"  # the kept photo's note comes back whole
     assert [n.photo_id for n in library.voice.list()] == [kept] and library.voice.get(notes[1]).audio.is_file()
+
+
+def test_undoing_a_note_removal_after_its_photo_was_deleted_for_good_drops_that_entry(library, tmp_path):
+    """The reverser's insert fails on the foreign key; the entry must not stay the newest and block older undos."""
+    from app.core.undo import NothingToUndo
+
+    folder = tmp_path / "photos"
+    write_photos(folder, 2)
+    doomed, kept = _import(library, folder)
+    album = library.albums.create("Trip")
+    library.albums.rename(album, "Summer trip")
+    audio = _note(library, doomed, tmp_path)
+    note_id = library.voice.list(photo_id=doomed)[0].id
+    library.voice.remove(note_id)
+    library.trash.move_to_trash([doomed])
+    assert library.trash.empty() == 1
+
+    try:
+        library.undo.undo_last()
+    except NothingToUndo as exc:
+        assert "deleted for good" in str(exc)
+    else:
+        raise AssertionError("undoing the removal of a deleted photo's note succeeded")
+    assert library.voice.list() == [] and not audio.exists()
+    assert library.undo.undo_last().startswith("rename album")  # the older edit is still reachable
+    assert [a.name for a in library.albums.list()] == ["Trip"]

@@ -12,6 +12,7 @@ import time
 from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.core.db.models import UndoEntry
@@ -62,6 +63,14 @@ class UndoLog:
             payload = json.loads(entry.payload)
             if label is not None and payload["label"] != label:
                 raise NothingToUndo(f"{label} is no longer the last change (Edit → Undo steps back through them)")
-            _REVERSERS[entry.action](s, payload)
             entry.undone = True
-            return payload["label"]
+            try:
+                with s.begin_nested():
+                    _REVERSERS[entry.action](s, payload)
+            except IntegrityError:
+                # What the edit touched was deleted for good since (a photo emptied from the trash): the entry
+                # is dropped, or it would stay the newest and block every older undo.
+                gone = NothingToUndo(f"{payload['label']} can no longer be undone: its photo was deleted for good")
+            else:
+                return payload["label"]
+        raise gone

@@ -182,6 +182,7 @@ class VoiceService:
 @undoer("voice.remove")
 def _undo_remove(s: Session, payload: dict) -> None:
     parked, audio = Path(payload["parked"]), Path(payload["audio"])
+    s.add(VoiceNote(**payload["row"]))
+    s.flush()  # the row first: when its photo is gone for good, the audio stays parked (verify removes it)
     if parked.exists() and not audio.exists():
         os.replace(parked, audio)
-    s.add(VoiceNote(**payload["row"]))
