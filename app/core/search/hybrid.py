@@ -38,6 +38,7 @@ CHANNELS = ("fts", "text", "clip")
 WEIGHT_KEYS = {"fts": "search.weight_fts", "text": "search.weight_text", "clip": "search.weight_clip"}
 TEXT_FLOOR, TEXT_FULL = 0.2, 0.7
 CANDIDATES = 1000
+HIDDEN_PAGE = 50  # hits read beyond `limit` at a time when skipping hidden photos
 # Rocchio: q' = ALPHA q + BETA mean(good) - GAMMA mean(bad)
 ALPHA, BETA, GAMMA = 1.0, 0.75, 0.25
 
@@ -160,7 +161,7 @@ def _visible(library: "Library", hits: list[HybridHit], limit: int) -> list[Hybr
     """The first `limit` hits whose photos are not hidden. Only the best hits' flags are read, a page at a time
     (hidden photos are few; one IN list of all ~2,000 candidates cost ~10 ms a query at 100k photos)."""
     visible: list[HybridHit] = []
-    start, page = 0, limit + 50
+    start, page = 0, limit + HIDDEN_PAGE
     with library.db.read_session() as s:
         while len(visible) < limit and start < len(hits):
             chunk = hits[start:start + page]
