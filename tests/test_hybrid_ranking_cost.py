@@ -112,11 +112,13 @@ def test_thread_limits_apply_and_are_restored():
 
 
 def test_bench_queries_are_search_box_queries():
-    from app.bench.hybrid import STOP, VOCABULARY, _word, _zipf, queries
+    from app.bench.hybrid import STOP, VOCABULARY, _zipf, queries, vocabulary
+    from app.core.search.text_index import STOP_WORDS
 
     rng = np.random.default_rng(0)
     assert _zipf(rng, 1.3, 50, 10000).max() < 50  # bounded: no lump on the last word
-    vocab = list(STOP) + [_word(i) for i in range(len(STOP), VOCABULARY)]
+    vocab = vocabulary()
+    assert len(set(vocab)) == VOCABULARY and not set(vocab[len(STOP):]) & STOP_WORDS
     typed = queries(vocab, rng, 200)
     for q in typed:
         content = [w for w in q.split() if w not in STOP]

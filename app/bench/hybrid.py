@@ -26,6 +26,29 @@ VOCABULARY = 5000
 STOP = ("a", "of", "the", "on", "in", "with", "and", "at", "is", "to", "an", "its")  # the commonest caption words
 
 
+def _word(i: int) -> str:
+    consonants, vowels = "bdfgklmnprstvz", "aeiou"
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i, 70)
+        out += consonants[r % 14] + vowels[r // 14]
+    return out
+
+
+def vocabulary() -> list[str]:
+    """The stop words, then made-up words (none of which is a stop word of the search) by frequency rank."""
+    from app.core.search.text_index import STOP_WORDS
+
+    words, i = list(STOP), 0
+    taken = STOP_WORDS | set(STOP)
+    while len(words) < VOCABULARY:
+        word, i = _word(i), i + 1
+        if word not in taken:
+            words.append(word)
+    return words
+
+
 def _zipf(rng, s: float, n: int, size, replace: bool = True) -> np.ndarray:
     """Ranks 0..n-1 with P(rank r) proportional to (r + 1)^-s (numpy's zipf is unbounded; clamping its tail onto
     the last word would put that word into half of the captions)."""
@@ -48,16 +71,6 @@ def queries(vocab: list[str], rng, count: int, *, pessimistic: bool = False) -> 
     return out
 
 
-def _word(i: int) -> str:
-    consonants, vowels = "bdfgklmnprstvz", "aeiou"
-    out = ""
-    i += 1
-    while i:
-        i, r = divmod(i, 70)
-        out += consonants[r % 14] + vowels[r // 14]
-    return out
-
-
 def build(root: Path, n: int, seed: int = 0):
     from sqlalchemy import text
 
@@ -65,7 +78,7 @@ def build(root: Path, n: int, seed: int = 0):
     from app.core.ml.text_minilm import TEXT_MODEL_ID
 
     rng = np.random.default_rng(seed)
-    vocab = list(STOP) + [_word(i) for i in range(len(STOP), VOCABULARY)]
+    vocab = vocabulary()
     ranks = _zipf(rng, 1.3, VOCABULARY, n * 14)
     library = Library.open(root, log_to_file=False)
     now = time.time()
