@@ -150,26 +150,30 @@ def hybrid_search(library: "Library", query: str, *, limit: int = 50, weights: d
 
     for photo_id in bad:  # "fewer like this": out of this search
         parts.pop(photo_id, None)
-    hits = [HybridHit(i, sum(weights.get(c, 0.0) * v for c, v in p.items()), p) for i, p in parts.items()
-            if allowed is None or i in allowed]
-    hits = [h for h in hits if h.score > 0]
-    hits.sort(key=lambda h: (-h.score, h.photo_id))
-    return HybridResult(_visible(library, hits, limit), weights, clip_off)
+    ranked = []  # (-score, photo id): best first, ties by id; hits are made for the first page only
+    for photo_id, p in parts.items():
+        if allowed is None or photo_id in allowed:
+            score = sum(weights.get(c, 0.0) * v for c, v in p.items())
+            if score > 0:
+                ranked.append((-score, photo_id))
+    ranked.sort()
+    visible = _visible(library, [i for _, i in ranked], limit)
+    return HybridResult([HybridHit(i, -negative, parts[i]) for negative, i in ranked if i in visible][:limit],
+                        weights, clip_off)
 
 
-def _visible(library: "Library", hits: list[HybridHit], limit: int) -> list[HybridHit]:
-    """The first `limit` hits whose photos are not hidden. Only the best hits' flags are read, a page at a time
-    (hidden photos are few; one IN list of all ~2,000 candidates cost ~10 ms a query at 100k photos)."""
-    visible: list[HybridHit] = []
+def _visible(library: "Library", ranked: list[int], limit: int) -> set[int]:
+    """The first `limit` photos of `ranked` that are not hidden. Only the best ones' flags are read, a page at a
+    time (hidden photos are few; one IN list of all ~2,000 candidates cost ~10 ms a query at 100k photos)."""
+    visible: list[int] = []
     start, page = 0, limit + HIDDEN_PAGE
     with library.db.read_session() as s:
-        while len(visible) < limit and start < len(hits):
-            chunk = hits[start:start + page]
-            hidden = set(s.scalars(select(Photo.id).where(Photo.id.in_([h.photo_id for h in chunk]),
-                                                          Photo.hidden.is_(True))))
-            visible += [h for h in chunk if h.photo_id not in hidden]
+        while len(visible) < limit and start < len(ranked):
+            chunk = ranked[start:start + page]
+            hidden = set(s.scalars(select(Photo.id).where(Photo.id.in_(chunk), Photo.hidden.is_(True))))
+            visible += [i for i in chunk if i not in hidden]
             start += len(chunk)
-    return visible[:limit]
+    return set(visible[:limit])
 
 
 def _meaning(library: "Library", text: str, good: list[int], bad: list[int]) -> list[tuple[int, float]]:
