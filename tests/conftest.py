@@ -83,6 +83,7 @@ POSTGRES_MODULES = {
     "test_library", "test_tasks_store", "test_tasks_engine", "test_tasks_batch", "test_tasks_prune",
     "test_ingest_import", "test_query", "test_organise", "test_albums", "test_events", "test_search_service",
     "test_photos_stream", "test_trash", "test_postgres", "test_search_descriptions", "test_video_import",
+    "test_hybrid_ranking_cost",
 }
 
 
