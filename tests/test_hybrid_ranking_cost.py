@@ -109,6 +109,14 @@ def test_thread_limits_apply_and_are_restored():
     with limit_threads(1, "blas"):
         assert set(blas_threads()) <= {1}
     assert blas_threads() == before
+    import app.core.ml.threads as threads
+
+    with limit_threads(1, "blas"):
+        pass
+    kept = threads._controller
+    with limit_threads(1, "blas"):  # no import since: the same controller, no new scan of the libraries
+        pass
+    assert threads._controller is kept
 
 
 def test_bench_queries_are_search_box_queries():

@@ -280,9 +280,8 @@ class TextIndex:
         app.core.ml.text_minilm: threads spin-waiting for each other cost more than they bring on one vector)."""
         from app.core.ml.threads import limit_threads
 
-        vectors = self.vectors()  # loads faiss (and its OpenMP) before the limit looks for it
         with limit_threads(1, "openmp"):
-            return vectors.search(vector, limit)
+            return self.vectors().search(vector, limit)
 
     def terms(self, prefix: str, limit: int = 10) -> list[str]:
         """Indexed words starting with `prefix`, most frequent first (for suggestions while typing)."""
