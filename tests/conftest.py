@@ -85,6 +85,7 @@ POSTGRES_MODULES = {
     "test_photos_stream", "test_trash", "test_postgres", "test_search_descriptions", "test_video_import",
     "test_search_triggers",
     "test_summaries",
+    "test_hybrid_ranking_cost",
 }
 
 

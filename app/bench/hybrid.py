@@ -2,9 +2,16 @@
 
 The library is real (a Shoebox library folder, its database, the FTS5 word index, the FAISS index of text
 vectors); its contents are generated: photos with file names in folders, a caption of 8-14 words drawn from a
-Zipf-distributed vocabulary of 5,000 words, and a 384-d unit text vector per caption (random: the index cost
-does not depend on the values). Queries are 2-3 vocabulary words; the query's own MiniLM encoding is real and
-included. There is no CLIP model, so the CLIP part is off (as on a new machine).
+Zipf(1.3) vocabulary of 5,000 words whose 12 commonest are English stop words (as in real captions, where "a",
+"of", "the", "on" ... are about half of the words), and a 384-d unit text vector per caption (random: the index
+cost does not depend on the values). There is no CLIP model, so the CLIP part is off (as on a new machine).
+
+Queries are what people type into a search box: 2-3 different words people search for (Zipf(1.6) over the
+vocabulary without its stop words: common subjects are searched more often), half of them with a stop word in between
+("dog on beach"), which the search drops. The query's own MiniLM encoding is real and included. A pessimistic
+row draws each query word from Zipf(1.6) over the whole vocabulary, stop words included: most of those queries
+are only stop words or words found in most captions, which the search must then rank by BM25 over nearly every
+photo.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 VOCABULARY = 5000
+STOP = ("a", "of", "the", "on", "in", "with", "and", "at", "is", "to", "an", "its")  # the commonest caption words
 
 
 def _word(i: int) -> str:
@@ -28,6 +36,41 @@ def _word(i: int) -> str:
     return out
 
 
+def vocabulary() -> list[str]:
+    """The stop words, then made-up words (none of which is a stop word of the search) by frequency rank."""
+    from app.core.search.text_index import STOP_WORDS
+
+    words, i = list(STOP), 0
+    taken = STOP_WORDS | set(STOP)
+    while len(words) < VOCABULARY:
+        word, i = _word(i), i + 1
+        if word not in taken:
+            words.append(word)
+    return words
+
+
+def _zipf(rng, s: float, n: int, size, replace: bool = True) -> np.ndarray:
+    """Ranks 0..n-1 with P(rank r) proportional to (r + 1)^-s (numpy's zipf is unbounded; clamping its tail onto
+    the last word would put that word into half of the captions)."""
+    p = np.arange(1, n + 1, dtype=np.float64) ** -s
+    return rng.choice(n, size=size, p=p / p.sum(), replace=replace)
+
+
+def queries(vocab: list[str], rng, count: int, *, pessimistic: bool = False) -> list[str]:
+    """Search-box queries (see the module docstring)."""
+    out = []
+    for _ in range(count):
+        size = int(rng.integers(2, 4))
+        if pessimistic:
+            out.append(" ".join(vocab[r] for r in _zipf(rng, 1.6, len(vocab), size)))
+            continue
+        words = [vocab[len(STOP) + r] for r in _zipf(rng, 1.6, len(vocab) - len(STOP), size, False)]
+        if rng.random() < 0.5:
+            words.insert(1, STOP[int(rng.integers(len(STOP)))])
+        out.append(" ".join(words))
+    return out
+
+
 def build(root: Path, n: int, seed: int = 0):
     from sqlalchemy import text
 
@@ -35,8 +78,8 @@ def build(root: Path, n: int, seed: int = 0):
     from app.core.ml.text_minilm import TEXT_MODEL_ID
 
     rng = np.random.default_rng(seed)
-    vocab = [_word(i) for i in range(VOCABULARY)]
-    ranks = np.minimum(rng.zipf(1.3, size=n * 14), VOCABULARY) - 1
+    vocab = vocabulary()
+    ranks = _zipf(rng, 1.3, VOCABULARY, n * 14)
     library = Library.open(root, log_to_file=False)
     now = time.time()
     started = time.perf_counter()
@@ -72,7 +115,7 @@ def build(root: Path, n: int, seed: int = 0):
     return library, vocab, rng, {"insert_s": insert_s, "word_index_s": words_s, "vector_index_s": vectors_s}
 
 
-def measure(n: int, queries: int = 200) -> list[dict]:
+def measure(n: int, count: int = 200) -> list[dict]:
     from app.core.ml.text_minilm import load_text_encoder
     from app.core.search.hybrid import hybrid_search
 
@@ -81,10 +124,12 @@ def measure(n: int, queries: int = 200) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         library, vocab, rng, build_times = build(Path(tmp) / "lib", n)
         try:
-            texts = [" ".join(vocab[min(int(r), VOCABULARY) - 1] for r in rng.zipf(1.6, size=rng.integers(2, 4)))
-                     for _ in range(queries)]
-            for label, weights in (("hybrid words+meaning", None), ("words only (FTS5 BM25)", {"text": 0.0}),
-                                   ("meaning only (MiniLM+FAISS)", {"fts": 0.0})):
+            typed = queries(vocab, rng, count)
+            raw = queries(vocab, rng, count, pessimistic=True)
+            for label, weights, texts in (("hybrid words+meaning", None, typed),
+                                          ("words only (FTS5 BM25)", {"text": 0.0}, typed),
+                                          ("meaning only (MiniLM+FAISS)", {"fts": 0.0}, typed),
+                                          ("hybrid, raw Zipf words", None, raw)):
                 hybrid_search(library, texts[0], weights=weights)  # warm caches
                 times = []
                 for q in texts:

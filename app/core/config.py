@@ -96,6 +96,13 @@ class Config:
             return s.default
         return json.loads(row.value)
 
+    def get_many(self, keys) -> dict[str, Any]:
+        """Several settings in one read (a search reads its weights on every query)."""
+        specs = {key: spec(key) for key in keys}
+        with self._db.read_session() as session:
+            rows = {r.key: r.value for r in session.scalars(select(Setting).where(Setting.key.in_(list(specs))))}
+        return {key: json.loads(rows[key]) if key in rows else s.default for key, s in specs.items()}
+
     def set(self, key: str, value: Any) -> None:
         value = _check_type(spec(key), value)
         with self._db.write_session() as session:

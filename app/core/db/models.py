@@ -213,6 +213,8 @@ class Embedding(Base):
     """An image vector from one model; the FAISS index is rebuilt from these rows."""
 
     __tablename__ = "embeddings"
+    # Covers the index manager's fingerprint (count, id sum, newest of one model) without reading the vectors.
+    __table_args__ = (Index("ix_embeddings_model_created", "model_id", "created_at", "photo_id"),)
 
     photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), primary_key=True)
     model_id: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)

@@ -40,9 +40,9 @@ SMALL_CHARS = 2000  # below this much text, one BLAS thread is faster than sever
 
 
 def _blas_threads(n: int):
-    from threadpoolctl import threadpool_limits
+    from app.core.ml.threads import limit_threads
 
-    return threadpool_limits(limits=n, user_api="blas")
+    return limit_threads(n, "blas")
 
 
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:

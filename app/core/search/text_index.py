@@ -38,6 +38,7 @@ COLUMN_WEIGHTS = (2.0, 1.0, 3.0, 4.0, 3.0, 5.0, 3.0, 5.0)
 CHUNK = 2000  # photos per transaction when catching up
 INLINE_MEANING = 64  # photos embedded inline before a query; more go to the text-embed task
 SCHEMA_VERSION = "2"  # 2: titles and descriptions
+COMMON_MIN_ROWS = 1000  # below this many photos every phrase of a word query is kept (see _discriminating)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Words that match nearly every note or caption: left out of word queries (unless the query is only these), so
 # that "a dog at the beach" does not rank by "a", "at" and "the". Meaning search still sees the whole query.
@@ -46,17 +47,22 @@ on or our she so that the their them there they this to was we were what when wh
 """.split())
 
 
-def fts_query(words: str, *, prefix_last: bool = True) -> str | None:
-    """An FTS5 MATCH expression: any of the words (BM25 ranks photos with more and rarer ones first), the last
-    one also as a prefix so that results come while typing. None when there is no word."""
+def fts_phrases(words: str, *, prefix_last: bool = True) -> list[str]:
+    """The FTS5 phrases of a word query: each word, and the last one also as a prefix so that results come while
+    typing. Any of them may match (BM25 ranks photos with more and rarer ones first)."""
     tokens = _TOKEN.findall(words.lower())
     if not tokens:
-        return None
+        return []
     tokens = [t for t in tokens if t not in STOP_WORDS] or tokens
-    parts = [f'"{t}"' for t in tokens]
+    phrases = [f'"{t}"' for t in tokens]
     if prefix_last and len(tokens[-1]) >= 2:
-        parts[-1] = f'("{tokens[-1]}" OR "{tokens[-1]}" *)'
-    return " OR ".join(parts)
+        phrases.append(f'"{tokens[-1]}" *')
+    return phrases
+
+
+def fts_query(words: str, *, prefix_last: bool = True) -> str | None:
+    """An FTS5 MATCH expression: any of the phrases of `fts_phrases`. None when there is no word."""
+    return " OR ".join(fts_phrases(words, prefix_last=prefix_last)) or None
 
 
 class TextIndex:
@@ -66,7 +72,9 @@ class TextIndex:
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._vectors = None
+        self._vectors_lock = threading.Lock()  # not _lock: a word query may hold that while meaning is searched
         self._triggers_checked = False
+        self._rows: int | None = None  # photos in the word index, counted once per change
 
     # -- the word index file ---------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -86,6 +94,7 @@ class TextIndex:
             if version != SCHEMA_VERSION:
                 self._create(conn)
             self._conn = conn
+            self._rows = None
         return self._conn
 
     def _in_memory(self) -> sqlite3.Connection:
@@ -158,6 +167,8 @@ class TextIndex:
                     except BaseException:
                         conn.execute("ROLLBACK")
                         raise
+                    finally:
+                        self._rows = None
                     # Cleared in the same main-database transaction that read them: a trigger cannot mark a photo
                     # between the read and the clear (the write lock is held), so no change is lost.
                     s.execute(update(SearchDirty).where(SearchDirty.photo_id.in_(ids)).values(words=False))
@@ -211,23 +222,55 @@ class TextIndex:
     # -- queries -----------------------------------------------------------------------------------------------
     def words(self, query: str, limit: int = 1000) -> list[tuple[int, float]]:
         """(photo id, BM25 score, higher is better) of photos whose words match any of the query's words."""
-        match = fts_query(query)
-        if match is None:
+        phrases = fts_phrases(query)
+        if not phrases:
             return []
         self.sync_words()
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
         with self._lock:
-            rows = self._connection().execute(
-                f"SELECT rowid, -bm25(words, {weights}) AS score FROM words WHERE words MATCH ? "
-                "ORDER BY score DESC LIMIT ?", (match, limit)).fetchall()
+            conn = self._connection()
+            match = " OR ".join(self._discriminating(conn, phrases))
+            rows = conn.execute(f"SELECT rowid, -bm25(words, {weights}) AS score FROM words WHERE words MATCH ? "
+                                "ORDER BY score DESC LIMIT ?", (match, limit)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
+
+    def _discriminating(self, conn: sqlite3.Connection, phrases: list[str]) -> list[str]:
+        """The phrases less those found in at least half of the photos, unless that leaves none.
+
+        FTS5's BM25 gives such a phrase no weight: its IDF, log((N - n + 0.5) / (n + 0.5)), is <= 0 there and
+        FTS5 floors it at 1e-6. Ranking their tens of thousands of matches was most of a word query's time at
+        100k photos (BM25 is computed for every match before the LIMIT), for an order that changes by 1e-6 at
+        most, and photos that matched only them had a part of ~1e-6. Small libraries keep every phrase (cheap,
+        and there such a photo is still listed)."""
+        n = self._row_count(conn)
+        if n < COMMON_MIN_ROWS:
+            return phrases
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_vocab USING fts5vocab(main, words, row)")
+        kept = [p for p in phrases if 2 * self._matches_at_least(conn, p) < n]
+        return kept or phrases
+
+    def _row_count(self, conn: sqlite3.Connection) -> int:
+        if self._rows is None:
+            self._rows = int(conn.execute("SELECT count(*) FROM words_docsize").fetchone()[0])
+        return self._rows
+
+    @staticmethod
+    def _matches_at_least(conn: sqlite3.Connection, phrase: str) -> int:
+        """How many photos a phrase matches at least: its word's count, or a prefix's commonest word's."""
+        term = phrase.split('"')[1]
+        if phrase.endswith("*"):
+            row = conn.execute("SELECT max(doc) FROM temp.words_vocab WHERE term >= ? AND term < ?",
+                               (term, term + "\uffff")).fetchone()
+        else:
+            row = conn.execute("SELECT doc FROM temp.words_vocab WHERE term = ?", (term,)).fetchone()
+        return int(row[0] or 0) if row else 0
 
     def vectors(self):
         """The FAISS index of the text vectors (app.core.index.manager), synced on each search."""
         from app.core.index.manager import IndexManager
         from app.core.ml.text_minilm import TEXT_MODEL_ID
 
-        with self._lock:
+        with self._vectors_lock:
             if self._vectors is None:
                 self._vectors = IndexManager(self._library, TEXT_MODEL_ID)
             return self._vectors
@@ -235,9 +278,9 @@ class TextIndex:
     def meaning(self, vector: np.ndarray, limit: int = 200) -> list[tuple[int, float]]:
         """Nearest text vectors; one query is searched on one OpenMP thread (as the query encoder, see
         app.core.ml.text_minilm: threads spin-waiting for each other cost more than they bring on one vector)."""
-        from threadpoolctl import threadpool_limits
+        from app.core.ml.threads import limit_threads
 
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with limit_threads(1, "openmp"):
             return self.vectors().search(vector, limit)
 
     def terms(self, prefix: str, limit: int = 10) -> list[str]:
@@ -270,7 +313,7 @@ class TextIndex:
         return {t: int(c) for t, c in counts.items()}, int(total)
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._vectors_lock:
             if self._vectors is not None:
                 self._vectors.close()
             if self._conn is not None:
