@@ -8,10 +8,12 @@ sentence, anything else one line plus where the log is (never a traceback unless
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
 import sys
+import threading
 import traceback
 
 from app import __version__
@@ -61,6 +63,38 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns its exit status. Called without `argv` (the `shoebox` program itself, or
+    `python -m app.cli`), it ends the process as soon as the command is done (see _exit_now)."""
+    code = _main(argv)
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End the process without Python's teardown of its modules: with the ~650 modules a command loads
+    (SQLAlchemy, Qt, numpy), that teardown took ~0.2 s of CPU after the command had finished, a tenth of a
+    re-import of 100,000 unchanged photos. What must happen still does: the library is closed (by the command),
+    the output is flushed here and the atexit functions run (logging's flush, coverage). A thread that is still
+    working (not a daemon) gets Python's usual wait instead."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a closed or broken stream: Python's own exit deals with it as it always did
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.library is not None and not args.library.strip():
