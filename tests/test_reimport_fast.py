@@ -58,3 +58,53 @@ def test_main_with_arguments_returns_to_its_caller(tmp_path, capsys):
     from app.cli import main
 
     assert main(["--library", str(tmp_path / "lib"), "info"]) == 0  # in-process callers (tests) keep running
+
+
+# Questions an import's last steps ask of the whole library, and the index each must be answered from.
+_INDEXED_QUESTIONS = {
+    "dup_key IS NULL": "ix_photos_ungrouped",  # photos never grouped as near duplicates
+    "phash_crops IS NULL": "ix_photos_without_crops",  # photos still lacking their crop hashes
+    "finished_at <": "ix_tasks_finished",  # finished tasks old enough to prune
+    "thumbnails_check": "ix_tasks_dedupe_key",  # where the last thumbnail check stopped
+}
+
+
+def test_an_unchanged_reimport_answers_its_questions_from_indexes(tmp_path, library, qapp):
+    from sqlalchemy import event
+
+    from ingest_images import make_jpeg
+
+    if library.db.dialect != "sqlite":
+        return
+    root = tmp_path / "photos"
+    for seed in range(3):
+        make_jpeg(root / f"{seed}.jpg", seed=seed)
+    library.importer.import_paths([root], progress=False)
+    library.config.set("tasks.keep_finished_days", 30)
+
+    seen: list[tuple[str, dict | tuple]] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and not executemany:
+            seen.append((statement, parameters))
+
+    event.listen(library.db.engine, "before_cursor_execute", remember)
+    try:
+        summary = library.importer.import_paths([root], progress=False)
+    finally:
+        event.remove(library.db.engine, "before_cursor_execute", remember)
+    assert (summary.imported, summary.skipped) == (0, 3)
+
+    raw = library.db.engine.raw_connection()
+    try:
+        found = {}
+        for statement, parameters in seen:
+            for words, index in _INDEXED_QUESTIONS.items():
+                if words in statement or (words == "thumbnails_check" and words in str(parameters)
+                                          and "ORDER BY tasks.id DESC" in statement):
+                    plan = " ".join(str(row) for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+                    found[words] = plan
+                    assert index in plan, (statement, plan)
+    finally:
+        raw.close()
+    assert set(found) == set(_INDEXED_QUESTIONS), found  # each question was asked
