@@ -108,3 +108,4 @@ def test_an_unchanged_reimport_answers_its_questions_from_indexes(tmp_path, libr
     finally:
         raw.close()
     assert set(found) == set(_INDEXED_QUESTIONS), found  # each question was asked
+
