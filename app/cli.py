@@ -71,6 +71,18 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
+def _lighter_gc() -> None:
+    """The program's own process only (never a caller's, whose objects this would keep forever): the objects of
+    the modules loaded so far (every command's) are frozen out of the cyclic garbage collector's passes, and its
+    youngest generation is collected every 10,000 new containers instead of 700. A re-import of 100,000 unchanged
+    photos builds ~300k tuples and rows; the collector's passes over them and over SQLAlchemy's object graph cost
+    ~0.14 s of CPU, ~0.05 s after this. Reference counting still frees everything that is not a cycle."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
+
 def _exit_now(code: int) -> None:
     """End the process without Python's teardown of its modules: with the ~650 modules a command loads
     (SQLAlchemy, Qt, numpy), that teardown took ~0.2 s of CPU after the command had finished, a tenth of a
@@ -95,7 +107,9 @@ def _exit_now(code: int) -> None:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    parser = build_parser()  # imports every command's module: SQLAlchemy, the task engine, Qt
+    if argv is None:
+        _lighter_gc()
     args = parser.parse_args(argv)
     if args.library is not None and not args.library.strip():
         parser.error("--library needs a folder (it was given an empty path)")

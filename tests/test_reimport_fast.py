@@ -109,3 +109,30 @@ def test_an_unchanged_reimport_answers_its_questions_from_indexes(tmp_path, libr
         raw.close()
     assert set(found) == set(_INDEXED_QUESTIONS), found  # each question was asked
 
+
+
+_GC_PROBE = """
+import atexit, gc, sys
+import app.cli
+
+atexit.register(lambda: print("GC", gc.get_freeze_count() > 10_000, gc.get_threshold()[0], flush=True))
+sys.argv = ["shoebox", "--library", sys.argv[1], "info"]
+sys.exit(app.cli.main())
+"""
+
+
+def test_the_program_spares_the_garbage_collector_its_modules(tmp_path):
+    result = subprocess.run([sys.executable, "-c", _GC_PROBE, str(tmp_path / "lib")], env=_env(),
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "GC True 10000" in result.stdout
+
+
+def test_a_caller_of_main_keeps_its_garbage_collector(tmp_path):
+    import gc
+
+    from app.cli import main
+
+    frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
+    assert main(["--library", str(tmp_path / "lib"), "info"]) == 0
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, threshold)
