@@ -136,3 +136,39 @@ def test_a_caller_of_main_keeps_its_garbage_collector(tmp_path):
     frozen, threshold = gc.get_freeze_count(), gc.get_threshold()
     assert main(["--library", str(tmp_path / "lib"), "info"]) == 0
     assert (gc.get_freeze_count(), gc.get_threshold()) == (frozen, threshold)
+
+
+def test_the_walk_stats_files_in_their_open_folder_with_the_same_result(tmp_path, monkeypatch):
+    """Each file is stat'ed relative to its open folder (one name to resolve, not the whole path); the walk
+    gives what stat by path gave: files in name order with sizes, symlinked file and folder followed, hidden
+    files and system folders skipped, a broken link ignored, an unreadable folder recorded as an error."""
+    from app.core.ingest import scan
+    from ingest_images import deny_folder
+
+    root = tmp_path / "photos"
+    (root / "b" / "deep").mkdir(parents=True)
+    (root / "a.jpg").write_bytes(b"1")
+    (root / "b" / "c.jpg").write_bytes(b"22")
+    (root / "b" / "deep" / "d.jpg").write_bytes(b"333")
+    (root / ".hidden.jpg").write_bytes(b"4")
+    (root / "@eaDir").mkdir()
+    (root / "@eaDir" / "x.jpg").write_bytes(b"5")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "o.jpg").write_bytes(b"666")
+    (root / "link.jpg").symlink_to(root / "a.jpg")
+    (root / "linked").symlink_to(outside)
+    (root / "broken.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (root / "locked").mkdir()
+    (root / "locked" / "l.jpg").write_bytes(b"7")
+    deny_folder(monkeypatch, "locked")
+    results = {}
+    for in_folder in (False, scan._STAT_IN_FOLDER):
+        monkeypatch.setattr(scan, "_STAT_IN_FOLDER", in_folder)
+        errors: list = []
+        results[in_folder] = (list(scan.walk_files(root, errors=errors)), errors)
+    files, errors = results[False]
+    assert [(Path(p).relative_to(root).as_posix(), size) for p, size, _ in files] == [
+        ("a.jpg", 1), ("link.jpg", 1), ("b/c.jpg", 2), ("b/deep/d.jpg", 3), ("linked/o.jpg", 3)]
+    assert errors == [(str(root / "locked"), "Permission denied")]
+    assert results.get(True, results[False]) == results[False]  # a system without dir_fd stats by path only
