@@ -8,10 +8,12 @@ sentence, anything else one line plus where the log is (never a traceback unless
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
 import sys
+import threading
 import traceback
 
 from app import __version__
@@ -61,7 +63,53 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    """Run one command; returns its exit status. Called without `argv` (the `shoebox` program itself, or
+    `python -m app.cli`), it ends the process as soon as the command is done (see _exit_now)."""
+    code = _main(argv)
+    if argv is None:
+        _exit_now(code)
+    return code
+
+
+def _lighter_gc() -> None:
+    """The program's own process only (never a caller's, whose objects this would keep forever): the objects of
+    the modules loaded so far (every command's) are frozen out of the cyclic garbage collector's passes, and its
+    youngest generation is collected every 10,000 new containers instead of 700. A re-import of 100,000 unchanged
+    photos builds ~300k tuples and rows; the collector's passes over them and over SQLAlchemy's object graph cost
+    ~0.14 s of CPU, ~0.05 s after this. Reference counting still frees everything that is not a cycle."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+
+
+def _exit_now(code: int) -> None:
+    """End the process without Python's teardown of its modules: with the ~650 modules a command loads
+    (SQLAlchemy, Qt, numpy), that teardown took ~0.2 s of CPU after the command had finished, a tenth of a
+    re-import of 100,000 unchanged photos. What must happen still does: the library is closed (by the command),
+    the output is flushed here and the atexit functions run (logging's flush, coverage). A thread that is still
+    working (not a daemon) gets Python's usual wait instead."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a closed or broken stream: Python's own exit deals with it as it always did
+    main_thread = threading.main_thread()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not main_thread):
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = build_parser()  # imports every command's module: SQLAlchemy, the task engine, Qt
+    if argv is None:
+        _lighter_gc()
     args = parser.parse_args(argv)
     if args.library is not None and not args.library.strip():
         parser.error("--library needs a folder (it was given an empty path)")

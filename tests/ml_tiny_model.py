@@ -55,3 +55,13 @@ def sample_images(n: int, seed: int = 0) -> list[Image.Image]:
         array = array + rng.integers(0, 40, (h, w, 3))
         images.append(Image.fromarray(np.clip(array, 0, 255).astype(np.uint8)))
     return images
+
+
+def download_and_export_tiny(arch: str, tag: str, cache_dir: str, folder: str) -> int:
+    """What a `models install` child process runs in tests: the real download-and-export, with the tiny
+    architecture registered first (a spawned child starts without it) and `tag` a checkpoint file, which
+    open_clip loads as its "pretrained" weights without going online."""
+    from app.core.ml.clip_torch import download_and_export
+
+    register_tiny_arch(Path(cache_dir) / "arch")
+    return download_and_export(arch, tag, cache_dir, folder)

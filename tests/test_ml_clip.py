@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -347,6 +349,46 @@ library.close()
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     installed = out.stdout.strip().splitlines()[-1]
+    images = sample_images(3, seed=8)
+    for variant in ("fp32", "int8"):
+        ours = OnnxClip(installed, variant=variant, threads=1)
+        theirs = OnnxClip(kept, variant=variant, threads=1)
+        assert np.allclose(ours.encode_images(images), theirs.encode_images(images), atol=1e-5)
+        assert np.allclose(ours.encode_texts(TEXTS), theirs.encode_texts(TEXTS), atol=1e-5)
+
+
+def test_an_install_from_a_torch_free_process_exports_in_a_child(exported, tmp_path):
+    """issue 16: `models install` from the CLI (torch not loaded) downloads and exports in a child process and
+    quantises in its own, like `models import`: the installing process never loads torch, and the installed
+    model gives the same vectors as the in-process export of the same weights."""
+    from app.core.ml.clip_onnx import OnnxClip
+
+    _clip, kept = exported
+    checkpoint = tiny_checkpoint(tmp_path / "arch", seed=1)  # the weights `exported` was made from
+    code = """
+import sys
+from pathlib import Path
+from app.core.library import Library
+from app.core.ml import clip_torch, registry
+import ml_tiny_model
+
+registry.check_online = lambda *args: None
+registry.CATALOG.append(registry.CatalogEntry("clip:tiny/test", registry.IMAGE_TEXT, ml_tiny_model.TINY_ARCH,
+                                              sys.argv[2], 32, 1, "test", "tiny"))
+clip_torch.download_and_export = ml_tiny_model.download_and_export_tiny  # the child registers the tiny arch
+library = Library.open(Path(sys.argv[1]), log_to_file=False)
+info = library.models.install("clip:tiny/test")
+assert "torch" not in sys.modules, "the installing process loaded torch"
+print(library.models.folder(info.id))
+library.close()
+"""
+    tests = str(Path(__file__).resolve().parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "library"), str(checkpoint)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr
+    installed = out.stdout.strip().splitlines()[-1]
+    assert not (Path(installed).parent / ".download-cache").exists()
     images = sample_images(3, seed=8)
     for variant in ("fp32", "int8"):
         ours = OnnxClip(installed, variant=variant, threads=1)

@@ -67,11 +67,23 @@ def _metadata_columns() -> type:
     return type("PhotoMetadataColumns", (), columns)
 
 
+# Photos an import's last step still has to deal with; partial indexes hold only them (normally none), so that
+# an unchanged re-import finds "none" without reading the whole table (migration 0100_reimport).
+PHOTOS_UNGROUPED_SQL = "phash IS NOT NULL AND dup_key IS NULL"  # never grouped as near duplicates
+PHOTOS_WITHOUT_CROPS_SQL = "phash IS NOT NULL AND phash_crops IS NULL"  # crop hashes still to compute
+
+
 class Photo(_metadata_columns(), Base):
     """One distinct image content (by sha256); its files on disk are `PhotoFile` rows. The metadata columns
     (taken_at, GPS, camera, ...) come from app.core.photo_metadata.PhotoMetadata."""
 
     __tablename__ = "photos"
+    __table_args__ = (
+        Index("ix_photos_ungrouped", "id", sqlite_where=text(PHOTOS_UNGROUPED_SQL),
+              postgresql_where=text(PHOTOS_UNGROUPED_SQL)),
+        Index("ix_photos_without_crops", "id", sqlite_where=text(PHOTOS_WITHOUT_CROPS_SQL),
+              postgresql_where=text(PHOTOS_WITHOUT_CROPS_SQL)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -152,6 +164,7 @@ class TaskGroup(Base):
 # Tasks waiting for a worker (pending, or failed and waiting to retry); app.core.tasks.states names the states.
 # The partial indexes below hold only these rows, and a query uses them only when it repeats this term as is.
 TASKS_WAITING_SQL = "state IN ('pending', 'failed')"
+TASKS_FINISHED_SQL = "state IN ('done', 'cancelled')"  # what prune may remove (when old enough)
 
 
 class Task(Base):
@@ -167,6 +180,9 @@ class Task(Base):
         Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL),
               postgresql_where=text(TASKS_WAITING_SQL)),
         Index("ix_tasks_group_state", "group_id", "state"),
+        # Whether any finished task is old enough to prune, without reading every finished one (0100_reimport).
+        Index("ix_tasks_finished", "finished_at", sqlite_where=text(TASKS_FINISHED_SQL),
+              postgresql_where=text(TASKS_FINISHED_SQL)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -80,29 +80,47 @@ def walk_files(
             continue
         seen.add(key)
         try:
+            fd = os.open(folder, _DIR_FLAGS) if _STAT_IN_FOLDER else None
+        except OSError:
+            fd = None  # stat by path, as where the system cannot; the listing below says what is wrong
+        try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=_NAME)
+            files, subfolders = _files_and_subfolders(entries, fd, errors)
         except OSError as exc:
             errors.append((folder, _reason(exc)))
             continue
-        subfolders, files = [], []
-        for entry in entries:
-            try:
-                if entry.is_file():  # follows symlinks; no system call for a plain file
-                    if entry.name.startswith("."):
-                        continue
-                    est = entry.stat()
-                    files.append((entry.path, est.st_size, est.st_mtime_ns))
-                elif entry.is_dir() and not is_skipped_folder(entry.name):
-                    subfolders.append(entry.path)
-            except OSError as exc:  # broken symlink, permission, vanished
-                if not entry.is_symlink():
-                    errors.append((entry.path, _reason(exc)))
+        finally:
+            if fd is not None:
+                os.close(fd)
         yield from files
         stack.extend(reversed(subfolders))  # depth first, in name order
 
 
 _NAME = attrgetter("name")
+# Each file is stat'ed relative to its open folder where the system allows it: the kernel then resolves one name
+# per file instead of its whole path (~10% of a 100k-file walk's CPU).
+_STAT_IN_FOLDER = os.stat in os.supports_dir_fd
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _files_and_subfolders(entries, fd: int | None, errors: list[tuple[str, str]]):
+    """A folder's files as (path, size, mtime_ns) and its subfolders to enter, in the entries' order; a file
+    that cannot be read is recorded in `errors`."""
+    subfolders, files = [], []
+    for entry in entries:
+        try:
+            if entry.is_file():  # follows symlinks; no system call for a plain file
+                if entry.name.startswith("."):
+                    continue
+                est = entry.stat() if fd is None else os.stat(entry.name, dir_fd=fd)
+                files.append((entry.path, est.st_size, est.st_mtime_ns))
+            elif entry.is_dir() and not is_skipped_folder(entry.name):
+                subfolders.append(entry.path)
+        except OSError as exc:  # broken symlink, permission, vanished
+            if not entry.is_symlink():
+                errors.append((entry.path, _reason(exc)))
+    return files, subfolders
 
 
 def is_under(path: str, folder: str) -> bool:

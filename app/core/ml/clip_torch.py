@@ -268,6 +268,15 @@ def export_folder(source: str, arch: str | None, folder: str) -> int:
     return clip.dim
 
 
+def download_and_export(arch: str, tag: str, cache_dir: str, folder: str) -> int:
+    """Download a pretrained tag, save it to `folder` and export its fp32 towers there; the model's dimension.
+    What a child process runs for `models install` (like export_folder for `models import`)."""
+    clip = TorchClip.download(arch, tag, Path(cache_dir), device="cpu")
+    clip.save_folder(Path(folder))
+    clip.export_onnx(Path(folder), int8=False, release=True)
+    return clip.dim
+
+
 # The text tower's parts of open_clip's CLIP (and `text` of CustomTextCLIP); encode_image uses none of them.
 _TEXT_PARTS = ("transformer", "token_embedding", "ln_final", "positional_embedding", "text_projection", "attn_mask",
                "text")

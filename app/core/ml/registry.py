@@ -359,8 +359,6 @@ class ModelRegistry:
 
             install(self._library, model_id, progress)
             return next(m for m in self.list() if m.id == model_id)
-        from app.core.ml.clip_torch import TorchClip
-
         entry = next((e for e in CATALOG if e.id == model_id), None)
         if entry is None or entry.kind != IMAGE_TEXT:
             raise ModelError(f"unknown model {model_id}; known: {', '.join(e.id for e in CATALOG)}")
@@ -369,8 +367,18 @@ class ModelRegistry:
         target = self._target(model_id, shared)
         cache = target.parent / ".download-cache"
         say(f"downloading {entry.arch}/{entry.tag} (~{entry.size_mb} MB)")
-        clip = TorchClip.download(entry.arch, entry.tag, cache, device="cpu")
-        info = self._from_torch(clip, model_id, target, entry.source, entry.description, say, int8)
+        if _export_in_child():  # as `models import` does: torch and the model leave with the child
+            from app.core.ml import clip_torch
+
+            info = self._install_from_child(
+                clip_torch.download_and_export, (entry.arch, entry.tag, str(cache)), model_id, target,
+                entry.source, entry.description, say, int8,
+            )
+        else:
+            from app.core.ml.clip_torch import TorchClip
+
+            clip = TorchClip.download(entry.arch, entry.tag, cache, device="cpu")
+            info = self._from_torch(clip, model_id, target, entry.source, entry.description, say, int8)
         shutil.rmtree(cache, ignore_errors=True)
         return info
 
@@ -404,30 +412,39 @@ class ModelRegistry:
 
     def _import_in_child(self, path: Path, arch: str | None, model_id: str | None, shared: bool, say,
                          int8: bool) -> ModelInfo:
-        """Load and export in a child process, quantise here: torch's libraries (~750 MB), the model and the
-        exporter's work leave with the child, so onnxruntime's quantiser never runs on top of them (issue 16).
-        Used when this process has not loaded torch anyway (the CLI); the result is what the in-process path makes."""
+        from app.core.ml.clip_torch import export_folder
+
+        model_id = model_id or (f"clip:{path.name}" if path.is_dir() else f"clip:{arch}/{path.stem}")
+        return self._install_from_child(
+            export_folder, (str(path), None if path.is_dir() else arch), model_id, self._target(model_id, shared),
+            f"imported from {path}", "", say, int8,
+        )
+
+    def _install_from_child(self, export, args: tuple, model_id: str, target: Path, source: str, description: str,
+                            say, int8: bool) -> ModelInfo:
+        """Load (or download) and export in a child process, `export(*args, folder) -> dim`; quantise here: torch's
+        libraries (~750 MB), the model and the exporter's work leave with the child, so onnxruntime's quantiser
+        never runs on top of them (issue 16). Used when this process has not loaded torch anyway (the CLI); the
+        result is what the in-process path makes."""
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        from app.core.ml.clip_torch import export_folder, quantize_towers
+        from app.core.ml.clip_torch import quantize_towers
 
-        model_id = model_id or (f"clip:{path.name}" if path.is_dir() else f"clip:{arch}/{path.stem}")
-        target = self._target(model_id, shared)
         partial = self._partial(target)
         try:
             say("loading and exporting to ONNX (in a child process)")
             with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                 try:
-                    dim = pool.submit(export_folder, str(path), None if path.is_dir() else arch, str(partial)).result()
+                    dim = pool.submit(export, *args, str(partial)).result()
                 except BrokenProcessPool as exc:
                     raise ModelError(f"the export process ended without finishing (out of memory?): {exc}") from exc
             if int8:
                 quantize_towers(partial, say)
             return self._finish_install(
                 partial, target,
-                {"id": model_id, "kind": IMAGE_TEXT, "dim": dim, "source": f"imported from {path}", "description": ""},
+                {"id": model_id, "kind": IMAGE_TEXT, "dim": dim, "source": source, "description": description},
             )
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
