@@ -68,7 +68,7 @@ def _metadata_columns() -> type:
 
 
 # Photos an import's last step still has to deal with; partial indexes hold only them (normally none), so that
-# an unchanged re-import finds "none" without reading the whole table (migration 0100_reimport).
+# an unchanged re-import finds "none" without reading the whole table (migration 0014_reimport).
 PHOTOS_UNGROUPED_SQL = "phash IS NOT NULL AND dup_key IS NULL"  # never grouped as near duplicates
 PHOTOS_WITHOUT_CROPS_SQL = "phash IS NOT NULL AND phash_crops IS NULL"  # crop hashes still to compute
 
@@ -180,7 +180,7 @@ class Task(Base):
         Index("ix_tasks_waiting_due", "next_run_at", sqlite_where=text(TASKS_WAITING_SQL),
               postgresql_where=text(TASKS_WAITING_SQL)),
         Index("ix_tasks_group_state", "group_id", "state"),
-        # Whether any finished task is old enough to prune, without reading every finished one (0100_reimport).
+        # Whether any finished task is old enough to prune, without reading every finished one (0014_reimport).
         Index("ix_tasks_finished", "finished_at", sqlite_where=text(TASKS_FINISHED_SQL),
               postgresql_where=text(TASKS_FINISHED_SQL)),
     )

@@ -3,15 +3,15 @@
 near duplicates, which lack their crop hashes, and whether any finished task is old enough to prune. Each index
 holds only the rows that answer yes, normally none.
 
-Revision ID: 0100_reimport
-Revises: 0012_grid
+Revision ID: 0014_reimport
+Revises: 0013_hybrid
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0100_reimport"
-down_revision = "0012_grid"
+revision = "0014_reimport"
+down_revision = "0013_hybrid"
 branch_labels = None
 depends_on = None
 
