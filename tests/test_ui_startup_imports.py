@@ -47,3 +47,23 @@ def test_people_backends_names_the_default_face_model_as_faces_yunet_does():
     from app.core.people.backends import YUNET_SFACE
 
     assert YUNET_SFACE == MODEL_ID
+
+
+def test_start_up_runs_without_garbage_collection_until_the_window_settles():
+    """run() pauses the collector while the window's modules load; settle_after_start_up() freezes what start-up
+    made and turns collection back on (a window left without it would grow without bound)."""
+    import gc
+
+    from app.ui.application import pause_collection_for_start_up, settle_after_start_up
+
+    threshold, interval = gc.get_threshold(), sys.getswitchinterval()
+    try:
+        pause_collection_for_start_up()
+        assert not gc.isenabled()
+        settle_after_start_up()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+        sys.setswitchinterval(interval)
