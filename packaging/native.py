@@ -73,10 +73,25 @@ def used_symbols(users: list[Path | str], provider: Path | str) -> dict[str, tup
     return {name: kind for name, kind in dynamic_symbols(provider, defined=True).items() if name in wanted}
 
 
-def stubs(out: Path, soname: str, symbols: dict[str, tuple[str, int]], failures: dict[str, int]) -> Path:
+def symbol_versions(users: list[Path | str], names) -> set[str]:
+    """The symbol versions (GNUTLS_3_4...) under which `users` import any of `names`."""
+    versions = set()
+    for user in users:
+        out = subprocess.run(["nm", "-D", "--undefined-only", str(user)], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.split():
+            name, _, version = line.partition("@")
+            if version and name in names:
+                versions.add(version.lstrip("@"))
+    return versions
+
+
+def stubs(out: Path, soname: str, symbols: dict[str, tuple[str, int]], failures: dict[str, int],
+          version: str | None = None) -> Path:
     """A library named `soname` that defines `symbols` (name -> nm type, size): functions return 0 (NULL), or
     the value in `failures` (the first call of each encoder, so that FFmpeg reports the encoder as failed to
-    open before it would use anything else); data objects are zeroed with their original size."""
+    open before it would use anything else); data objects are zeroed with their original size. `version`: the
+    symbol version the users ask for (the loader refuses a library without it)."""
     source = out.with_suffix(".c")
     source.parent.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -87,9 +102,14 @@ def stubs(out: Path, soname: str, symbols: dict[str, tuple[str, int]], failures:
             lines.append(f"long {name}(void) {{ return {failures.get(name, 0)}L; }}")
         else:
             lines.append(f"const unsigned char {name}[{max(size, 8)}] __attribute__((aligned(16))) = {{0}};")
-    source.write_text("/* Made by packaging/native.py: encoder stubs for a decode-only bundle. */\n"
+    source.write_text("/* Made by packaging/native.py: stubs for a decode-only, offline bundle. */\n"
                       + "\n".join(lines) + "\n")
-    return _link(out, soname, [source])
+    extra = []
+    if version:
+        script = out.with_suffix(".map")
+        script.write_text(f"{version} {{ global: *; }};\n")
+        extra.append(f"-Wl,--version-script,{script}")
+    return _link(out, soname, [source], *extra)
 
 
 def _section_of(path: Path, address: int) -> int:

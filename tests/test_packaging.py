@@ -104,10 +104,12 @@ def test_stub_library_fails_where_told_and_returns_zero_elsewhere(tmp_path):
     native = load("native")
     lib = ctypes.CDLL(str(native.stubs(tmp_path / "libenc.so.1", "libenc.so.1",
                                        {"enc_open": ("T", 0), "enc_init": ("T", 0), "enc_levels": ("R", 40)},
-                                       {"enc_init": -1})))
+                                       {"enc_init": -1}, version="ENC_1")))
     lib.enc_open.restype = lib.enc_init.restype = ctypes.c_long
     assert lib.enc_open() == 0 and lib.enc_init() == -1
     assert bytes((ctypes.c_ubyte * 40).in_dll(lib, "enc_levels")) == bytes(40)
+    versions = subprocess.run(["readelf", "-V", str(tmp_path / "libenc.so.1")], capture_output=True, text=True)
+    assert "ENC_1" in versions.stdout  # what the users' versioned imports (GnuTLS's GNUTLS_3_4) need
 
 
 @needs_gcc
