@@ -5,7 +5,9 @@
 1. CLI: `shoebox --library L import CORPUS --json` and `photos --json`, checked against each other; the
    background tasks the import ran (thumbnails, faces, events...) must not have died; with --faces (default
    ../shared/faces when present) a face must be found, which proves the YuNet/SFace weights are in the bundle;
-   with --onnx-model DIR an exported CLIP model is imported and searched with (onnxruntime and faiss).
+   with --onnx-model DIR an exported CLIP model is imported and searched with (onnxruntime and faiss); GPS
+   photos are found by the place names this checkout's gazetteer gives them; a short MP4 made here imports as
+   a video.
 2. GUI (Linux, needs Xvfb): start `Shoebox --library L` on a fresh X server, time until the window is painted
    (first frame with the window on it) and until it settles (no change for 3 seconds), save a screenshot.
    The window queues a thumbnail check when it opens a library and runs it in its background worker, a
@@ -85,6 +87,7 @@ def check_cli(bundle: Path, library: Path, corpus: Path, faces: Path | None, env
     if outside:
         raise SmokeFailure(f"photos outside the corpus: {outside[:3]}")
     summary = {"imported": imported["imported"], "photos": len(photos)}
+    summary.update(check_places(bundle, library, photos, env))
     if faces is not None:
         people = library.parent / "faces-library"  # its own library: the screenshot shows the corpus only
         cli(bundle, env, "--library", str(people), "import", str(faces), "--json")
@@ -108,6 +111,57 @@ def check_cli(bundle: Path, library: Path, corpus: Path, faces: Path | None, env
     summary["tasks_done"] = sum(t["state"] == "done" for t in tasks)
     summary["cli_s"] = round(time.monotonic() - started, 1)
     return summary
+
+
+def check_places(bundle: Path, library: Path, photos: list[dict], env: dict) -> dict:
+    """The bundle names places from its packed GeoNames file (app/core/places/packed.py): each GPS photo must
+    be found by `find place:CITY` with the city this checkout's gazetteer (the packages' data) names."""
+    sys.path.insert(0, str(ROOT))
+    from app.core.places.gazetteer import Gazetteer, source_data
+
+    names = Gazetteer(source_data())
+    expected: dict[str, set[int]] = {}
+    for photo in photos:
+        if photo.get("gps_lat") is not None:
+            city = names.name(photo["gps_lat"], photo["gps_lon"]).city
+            if city:
+                expected.setdefault(city, set()).add(photo["id"])
+    for city, ids in expected.items():
+        found = {hit["id"] for hit in cli(bundle, env, "--library", str(library), "find", f'place:"{city}"', "--json")}
+        if not ids <= found:
+            raise SmokeFailure(f"place:{city} finds {sorted(found)} in the bundle, the packages' data names "
+                               f"{sorted(ids)}")
+    return {"places": sorted(expected)}
+
+
+def check_video(bundle: Path, tmp: Path, env: dict) -> dict:
+    """A short MP4 (made here with PyAV's x264) imports as a video in the bundle, whose PyAV decodes only (its
+    encoders are stubs): duration and poster keyframe read."""
+    try:
+        import av
+        import numpy as np
+    except ImportError:
+        return {"video": "skipped (no PyAV here to make a clip)"}
+    clip = tmp / "videos" / "clip.mp4"
+    clip.parent.mkdir()
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for colour in ((200, 30, 30), (30, 30, 200)):
+            frame = av.VideoFrame.from_ndarray(np.full((120, 160, 3), colour, np.uint8), format="rgb24")
+            for _ in range(20):
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    library = tmp / "video-library"
+    imported = cli(bundle, env, "--library", str(library), "import", str(clip.parent), "--json")
+    photos = cli(bundle, env, "--library", str(library), "photos", "--json")
+    videos = [p for p in photos if p.get("media") == "video" and (p.get("duration_s") or 0) > 3]
+    if imported.get("failed") or len(videos) != 1:
+        errors = cli(bundle, env, "--library", str(library), "errors", "--json")
+        raise SmokeFailure(f"the clip did not import as a video: {imported}; {photos}; {errors}")
+    return {"video_duration_s": videos[0]["duration_s"]}
 
 
 def check_multimedia(bundle: Path, env: dict) -> dict:
@@ -301,6 +355,7 @@ def main() -> int:
                                      Path(args.onnx_model).resolve() if args.onnx_model else None)}
             if multimedia:
                 result["multimedia"] = multimedia
+                result["cli"].update(check_video(bundle, tmp, clean_env(tmp / "home")))
             if sys.platform.startswith("linux") and not args.no_gui:
                 result["gui"] = check_gui(bundle, library, tmp, Path(args.screenshot).resolve(),
                                           Path(args.gui_exe).resolve() if args.gui_exe else None)

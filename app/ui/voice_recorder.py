@@ -12,9 +12,12 @@ import logging
 import tempfile
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Signal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ def _tr(text: str) -> str:
 
 def to_mono_int16(data: bytes, sample_format: str, channels: int) -> np.ndarray:
     """Interleaved PCM of the device's format (int16, int32, float, uint8) as mono 16-bit samples."""
+    import numpy as np  # here, not at the top: the window imports this module at start, before numpy is needed
+
     if sample_format == "float":
         samples = np.frombuffer(data, np.float32)
         samples = np.clip(samples, -1.0, 1.0) * 32767
@@ -44,6 +49,8 @@ def to_mono_int16(data: bytes, sample_format: str, channels: int) -> np.ndarray:
 
 def peak_level(samples: np.ndarray) -> float:
     """0..1: the loudest sample of a chunk (what a level meter shows)."""
+    import numpy as np
+
     if samples.size == 0:
         return 0.0
     return float(np.abs(samples.astype(np.int32)).max()) / 32768

