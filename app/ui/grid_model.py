@@ -44,6 +44,9 @@ class PhotoGridModel(QAbstractListModel):
 
     thumbnail_arrived = Signal(int)
     edited = Signal()  # photos' details were edited (rating, rotation, ...): views repaint what they show
+    # A sync's row inserts and removals are done: views that lay out per change (PhotoGridView, O(groups) each)
+    # wait while `syncing` is True and lay out once on this (an import's refresh brings dozens of runs).
+    synced = Signal()
 
     def __init__(self, photos: "PhotoService", loader: ImageLoader, parent=None):
         super().__init__(parent)
@@ -59,6 +62,7 @@ class PhotoGridModel(QAbstractListModel):
         self._prefetching: set[int] = set()  # first ids of pages being read ahead
         self._last_page = -1
         self.version = 0  # moves on every change of the list (a sync worked out elsewhere checks it)
+        self.syncing = False  # inside apply_sync's runs of inserts and removals (see `synced`)
         loader.image_ready.connect(self._on_image_ready)
 
     # -- what the view asks ------------------------------------------------------------------------------
@@ -237,17 +241,22 @@ class PhotoGridModel(QAbstractListModel):
         if not removals and not insertions:
             return
         self.version += 1
-        for start, end in reversed(removals):
-            self.beginRemoveRows(QModelIndex(), start, end - 1)
-            del self._ids[start:end]
-            self._row_of = None
-            self.endRemoveRows()
-        for start, end in insertions:  # ascending: earlier inserts put later rows exactly where `new` has them
-            self.beginInsertRows(QModelIndex(), start, end - 1)
-            self._ids[start:start] = new[start:end]
-            self._row_of = None
-            self.endInsertRows()
+        self.syncing = True
+        try:
+            for start, end in reversed(removals):
+                self.beginRemoveRows(QModelIndex(), start, end - 1)
+                del self._ids[start:end]
+                self._row_of = None
+                self.endRemoveRows()
+            for start, end in insertions:  # ascending: earlier inserts put later rows exactly where `new` has them
+                self.beginInsertRows(QModelIndex(), start, end - 1)
+                self._ids[start:start] = new[start:end]
+                self._row_of = None
+                self.endInsertRows()
+        finally:
+            self.syncing = False
         self._scores = {}
+        self.synced.emit()
 
     def _on_image_ready(self, key) -> None:
         if not (isinstance(key, tuple) and key[0] == "grid"):

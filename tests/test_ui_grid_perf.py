@@ -1,0 +1,72 @@
+"""What the GUI thread no longer does while an import runs (issue 9's browse-while-importing goal): the causes
+of slow frames that `shoebox bench gui --trace` found, each checked as behaviour, never as a timing."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel
+
+from app.core.timeline import DateGroup, Timeline
+from app.ui.grid_model import PhotoGridModel, plan_sync
+from app.ui.grid_view import PhotoGridView
+from app.ui.images import ImageLoader
+
+
+class _NoPhotos:
+    def get_many(self, ids):
+        return []
+
+
+def _grid(qtbot, rows: int):
+    loader = ImageLoader(threads=1)
+    model = PhotoGridModel(_NoPhotos(), loader)
+    view = PhotoGridView()
+    qtbot.addWidget(view)
+    view.resize(1000, 700)
+    view.setModel(model)
+    view.show()
+    qtbot.waitExposed(view)
+    ids = list(range(rows, 0, -1))
+    model.set_ids(ids)
+    days = [DateGroup(start, min(10, rows - start), f"2020-01-{1 + start // 10 % 28:02d}") for start in range(0, rows, 10)]
+    view.set_timeline(Timeline(days, days))
+    return loader, model, view, ids
+
+
+def test_a_sync_with_many_runs_of_new_rows_is_laid_out_once(qtbot, monkeypatch):
+    """An import's refresh inserts photos at dozens of places: the view lays out once for the whole sync (it
+    did once per run, O(groups) each: 150 ms of GUI thread for 30 runs at 100k photos), and that one layout
+    places every row where the model has it."""
+    loader, model, view, ids = _grid(qtbot, 2_000)
+    current = model.index(500)
+    view.selectionModel().setCurrentIndex(current, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    chosen = model.photo_id(500)
+    new = list(ids)
+    for k in range(30):  # thirty separate runs of new photos
+        new.insert(k * 60, 10_000 + k)
+    plan = plan_sync(model.ids, new)
+    assert plan is not None and len(plan[1]) == 30
+    layouts = []
+    relayout = view._relayout
+    monkeypatch.setattr(view, "_relayout", lambda: (layouts.append(1), relayout()))
+    model.apply_sync(new, plan)
+    assert len(layouts) == 1
+    assert list(model.ids) == new
+    assert model.photo_id(view.currentIndex().row()) == chosen  # the selection followed its photo
+    last = model.index(len(new) - 1)
+    assert view.indexAt(view.visualRect(last).center()) == last or not view.visualRect(last).intersects(
+        view.viewport().rect())
+    bar = view.verticalScrollBar()
+    assert bar.maximum() + view.viewport().height() >= view.rectForIndex(last).bottom()  # the new rows fit
+    loader.shutdown()
+
+
+def test_rows_changed_outside_a_sync_are_laid_out_at_once(qtbot):
+    loader, model, view, ids = _grid(qtbot, 100)
+    before = view.verticalScrollBar().maximum() + view.viewport().height()
+    model.set_ids(ids + list(range(1_000, 1_200)))  # a reset
+    model.beginInsertRows(model.index(0).parent(), 0, 0)  # a plain insert (any model, any caller)
+    model._ids.insert(0, 5_000)
+    model.endInsertRows()
+    assert view.verticalScrollBar().maximum() + view.viewport().height() > before
+    assert view.rectForIndex(model.index(model.rowCount() - 1)).isValid()
+    loader.shutdown()
