@@ -1,0 +1,32 @@
+"""The grid's id list (PhotoService.ordered_ids): newest first, undated last, read from an index rather than
+sorted on every live refresh (migration 0100_gridperf)."""
+
+from __future__ import annotations
+
+from app.bench.gui import generate_library
+
+
+def test_display_order_is_an_index_scan_with_undated_photos_last(library):
+    generate_library(library, 60, thumbnails=0)
+    with library.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE photos SET taken_at = NULL WHERE id IN (3, 4)")
+        conn.exec_driver_sql("UPDATE photos SET taken_at = (SELECT taken_at FROM photos WHERE id = 10) WHERE id = 11")
+        conn.exec_driver_sql("UPDATE photos SET hidden = 1 WHERE id = 20")
+        rows = conn.exec_driver_sql("SELECT id, taken_at FROM photos WHERE hidden = 0").fetchall()
+    dated = sorted((r for r in rows if r[1] is not None), key=lambda r: (r[1], r[0]), reverse=True)
+    expected = [pid for pid, _ in dated] + sorted((pid for pid, taken in rows if taken is None), reverse=True)
+    ids = library.photos.ordered_ids()
+    assert ids == expected and ids[-2:] == [4, 3] and 20 not in ids
+    assert ids.index(11) == ids.index(10) - 1  # the same time: the newer id first
+
+    from sqlalchemy import select
+    from sqlalchemy.dialects import sqlite
+
+    from app.core.db.models import Photo
+    from app.core.photos import _ORDER
+
+    query = select(Photo.id).where(Photo.hidden.is_(False)).order_by(*_ORDER)
+    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    with library.db.engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "ix_photos_display_order" in plan and "TEMP B-TREE" not in plan, plan
