@@ -70,3 +70,18 @@ def test_rows_changed_outside_a_sync_are_laid_out_at_once(qtbot):
     assert view.verticalScrollBar().maximum() + view.viewport().height() > before
     assert view.rectForIndex(model.index(model.rowCount() - 1)).isValid()
     loader.shutdown()
+
+
+def test_the_timeline_strip_repaints_only_when_its_marker_moves(qtbot):
+    """Scrolling a 100k-photo grid by a row moves the strip's marker by less than a pixel: the strip is not
+    painted again for it (it was, every frame: 180 months of years laid out per scroll step)."""
+    from app.ui.timeline_bar import TimelineBar
+
+    bar = TimelineBar()
+    qtbot.addWidget(bar)
+    bar.resize(44, 800)
+    bar.set_months([], 3_000_000)
+    assert bar.set_position(0, 800) is False  # the marker stands where it stood
+    assert bar.set_position(200, 800) is False  # one row of a grid 3,000,000 px high: under a pixel
+    assert bar.set_position(400_000, 800) is True
+    assert bar.marker().top() == 400_000 * 800 // 3_000_000
