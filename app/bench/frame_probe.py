@@ -147,7 +147,7 @@ class FrameProbe:
         sys.setprofile(None)
         wall = (time.perf_counter() - self._t0) * 1000
         cpu = (time.thread_time() - self._c0) * 1000
-        record = {"ms": wall, "cpu_ms": cpu, "gc_ms": sum(ms for _g, ms in self._gc_pauses),
+        record = {"t0": self._t0, "t1": self._t0 + wall / 1000, "ms": wall, "cpu_ms": cpu, "gc_ms": sum(ms for _g, ms in self._gc_pauses),
                   "gc": self._gc_pauses, "phase": phase}
         if wall > self.slow_ms:
             record["calls"] = dict(self._calls)
@@ -163,14 +163,29 @@ class FrameProbe:
         self.frames.append(record)
         return wall / 1000
 
-    def jobs_report(self, t0: float, t1: float, top: int = 12) -> list[dict]:
-        """Jobs that ran between t0 and t1 (perf_counter), by name: count, CPU, longest."""
+    def jobs_report(self, t0: float, t1: float, phase: str, top: int = 12) -> list[dict]:
+        """Jobs that ran between t0 and t1 (perf_counter), by name: count, CPU, longest, and how often a
+        frame that overlapped one was slow (against `slow_share`, the share of all frames that were)."""
+        from bisect import bisect_left, bisect_right
+
+        frames = [f for f in self.frames if f["phase"] == phase]
+        starts = [f["t0"] for f in frames]
         by_name: dict[str, list[float]] = defaultdict(list)
+        overlapped: dict[str, set[int]] = defaultdict(set)
         for name, start, end, cpu in self.jobs:
             if start < t1 and end > t0:
                 by_name[name].append(cpu)
-        return sorted(({"job": name, "count": len(v), "cpu_ms": round(sum(v)), "max_cpu_ms": round(max(v), 1)}
-                       for name, v in by_name.items()), key=lambda j: -j["cpu_ms"])[:top]
+                lo = max(0, bisect_left(starts, start) - 1)
+                for k in range(lo, bisect_right(starts, end)):
+                    if frames[k]["t1"] > start:
+                        overlapped[name].add(k)
+        found = []
+        for name, v in by_name.items():
+            hit = overlapped[name]
+            slow = sum(1 for k in hit if frames[k]["ms"] > self.slow_ms)
+            found.append({"job": name, "count": len(v), "cpu_ms": round(sum(v)), "max_cpu_ms": round(max(v), 1),
+                          "frames": len(hit), "slow_share": round(slow / len(hit), 3) if hit else 0.0})
+        return sorted(found, key=lambda j: -j["cpu_ms"])[:top]
 
     # -- the report -----------------------------------------------------------------------------------------------
     def report(self, phase: str | None = None, top: int = 12) -> dict:
@@ -191,6 +206,7 @@ class FrameProbe:
         pauses = [ms for v in gens.values() for ms in v]
         return {
             "frames": len(frames),
+            "slow_share": round(len(slow) / max(1, len(frames)), 3),
             "slow_frames": len(slow),
             "slow_over_50ms": sum(1 for f in frames if f["ms"] > 50),
             "slow_total_ms": round(sum(f["ms"] for f in slow)),

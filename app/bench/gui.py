@@ -305,8 +305,8 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
             probe.stop()
             result["trace_control"] = probe.report("control")
             result["trace_import"] = probe.report("import")
-            result["trace_control"]["jobs"] = probe.jobs_report(*t_control)
-            result["trace_import"]["jobs"] = probe.jobs_report(t_all, time.perf_counter())
+            result["trace_control"]["jobs"] = probe.jobs_report(*t_control, "control")
+            result["trace_import"]["jobs"] = probe.jobs_report(t_all, time.perf_counter(), "import")
 
     watcher = FirstPaint()
     view.viewport().installEventFilter(watcher)
