@@ -18,6 +18,10 @@ def test_display_order_is_an_index_scan_with_undated_photos_last(library):
     ids = library.photos.ordered_ids()
     assert ids == expected and ids[-2:] == [4, 3] and 20 not in ids
     assert ids.index(11) == ids.index(10) - 1  # the same time: the newer id first
+    folder_id = library.photos.folders()[0].id
+    assert library.photos.ordered_ids(folder_id=folder_id) == ids  # (read through the driver's cursor)
+    assert library.photos.ordered_ids(folder_id=folder_id + 1) == []
+    assert 20 in library.photos.ordered_ids(include_hidden=True)
 
     from sqlalchemy import select
     from sqlalchemy.dialects import sqlite
