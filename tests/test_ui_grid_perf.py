@@ -85,3 +85,31 @@ def test_the_timeline_strip_repaints_only_when_its_marker_moves(qtbot):
     assert bar.set_position(200, 800) is False  # one row of a grid 3,000,000 px high: under a pixel
     assert bar.set_position(400_000, 800) is True
     assert bar.marker().top() == 400_000 * 800 // 3_000_000
+
+
+def test_the_sidebar_keeps_its_months_when_a_refresh_finds_the_same(library, qtbot, tmp_path):
+    """Background work commits every second and each commit refreshes the window: the Library entry's
+    year and month items are rebuilt only when the counts changed."""
+    from PySide6.QtCore import QSettings
+
+    from app.bench.gui import generate_library
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+    from app.ui.views import Mode
+
+    generate_library(library, 120, thumbnails=0)
+    window = MainWindow(AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    assert window.open_library(library.root)
+    view = window.views[Mode.LIBRARY]
+    item = view.sidebar_item()
+    qtbot.waitUntil(lambda: item.childCount() > 0, timeout=20_000)
+    item.child(0).setText(1, "marked")  # a mark a rebuild would lose
+    result = (library.photos.count(), library.photos.month_counts())
+    view._show_months(result, None)
+    assert item.child(0).text(1) == "marked"
+    with library.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE photos SET hidden = 1 WHERE id = 1")
+    view._show_months((library.photos.count(), library.photos.month_counts()), None)
+    assert item.child(0).text(1) == "" and view.total == 119
+    window.close()
