@@ -113,3 +113,33 @@ def test_the_sidebar_keeps_its_months_when_a_refresh_finds_the_same(library, qtb
     view._show_months((library.photos.count(), library.photos.month_counts()), None)
     assert item.child(0).text(1) == "" and view.total == 119
     window.close()
+
+
+def test_progress_reports_ask_for_the_import_numbers_at_most_once_per_poll_interval(qtbot, monkeypatch):
+    """The worker reports group progress up to ten times a second; each report read the numbers again on
+    the reader thread (two reads a second, back to back). Now a report reads them only when the last read was
+    asked for at least POLL_MS ago."""
+    from app.ui import import_controller
+    from app.ui.import_controller import ImportController, ImportProgress
+
+    class Reader:
+        keys: list[str] = []
+
+        def read(self, key, func, callback):
+            self.keys.append(key)
+
+    progress = ImportProgress()
+    qtbot.addWidget(progress)
+    reader = Reader()
+    controller = ImportController(progress, reader, messages=None)
+    controller.library = object()
+    controller.groups[7] = {"paths": [], "done": 0, "total": 0, "rate": 0.0}
+    now = [1000.0]
+    monkeypatch.setattr(import_controller.time, "monotonic", lambda: now[0])
+    for _ in range(5):
+        controller.on_group_progress(7, 1, 10, 1.0)
+    assert reader.keys == ["import-progress"]
+    now[0] += import_controller.POLL_MS / 1000
+    controller.on_group_progress(7, 2, 10, 1.0)
+    controller.on_group_progress(8, 2, 10, 1.0)  # not this window's import
+    assert reader.keys == ["import-progress"] * 2
