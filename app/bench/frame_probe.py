@@ -204,9 +204,15 @@ class FrameProbe:
             for gen, ms in f["gc"]:
                 gens[gen].append(ms)
         pauses = [ms for v in gens.values() for ms in v]
+        cpu = sorted(f["cpu_ms"] for f in frames) or [0.0]
         return {
             "frames": len(frames),
             "slow_share": round(len(slow) / max(1, len(frames)), 3),
+            # The GUI thread's own CPU per frame: what the window does, whatever the machine's load.
+            "gui_cpu_p50_ms": round(cpu[len(cpu) // 2], 2),
+            "gui_cpu_p99_ms": round(cpu[int(len(cpu) * 0.99)], 2),
+            "gui_cpu_max_ms": round(cpu[-1], 2),
+            "gui_cpu_frames_over_20ms": sum(1 for x in cpu if x > 20),
             "slow_frames": len(slow),
             "slow_over_50ms": sum(1 for f in frames if f["ms"] > 50),
             "slow_total_ms": round(sum(f["ms"] for f in slow)),
