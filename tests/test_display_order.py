@@ -34,3 +34,24 @@ def test_display_order_is_an_index_scan_with_undated_photos_last(library):
     with library.db.engine.connect() as conn:
         plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
     assert "ix_photos_display_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_get_many_gives_what_the_object_path_gives(library):
+    """get_many reads through the listing's driver cursor now (the grid's pages, off the GUI thread but in its
+    process): the same PhotoInfo as the ORM path, files present and missing, edits included, in the order
+    asked, unknown ids skipped."""
+    from app.core.db.models import PhotoFile
+
+    generate_library(library, 30, thumbnails=0)
+    with library.db.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO photo_files (photo_id, folder_id, path, size, mtime_ns, missing,"
+                             " first_seen, last_seen) SELECT 5, folder_id, '/elsewhere/copy.jpg', size, mtime_ns,"
+                             " 1, first_seen, last_seen FROM photo_files WHERE photo_id = 5")
+    assert PhotoFile.__tablename__ == "photo_files"
+    library.organise.set_rating([7], 4)
+    expected = {info.id: info for info in library.photos.list()}
+    ids = [7, 5, 999_999, 1, 5]
+    assert library.photos.get_many(ids) == [expected[7], expected[5], expected[1], expected[5]]
+    got = {info.id: info for info in library.photos.get_many(list(expected))}
+    assert got == expected
+    assert got[5].missing_paths == ["/elsewhere/copy.jpg"] and got[7].rating == 4
