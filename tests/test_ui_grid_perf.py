@@ -143,3 +143,26 @@ def test_progress_reports_ask_for_the_import_numbers_at_most_once_per_poll_inter
     controller.on_group_progress(7, 2, 10, 1.0)
     controller.on_group_progress(8, 2, 10, 1.0)  # not this window's import
     assert reader.keys == ["import-progress"] * 2
+
+
+def test_plan_sync_covers_adds_removals_and_reorders():
+    """plan_sync now passes over the ids at C speed and skips the old list's set when an import only adds:
+    the plans are the same as before, and anything it cannot do in place is still a reset (None)."""
+    old = list(range(100, 0, -1))
+    added = old[:10] + [500, 501] + old[10:50] + [502] + old[50:] + [503]
+    assert plan_sync(old, added) == ([], [(10, 12), (52, 53), (103, 104)])
+    removed = old[:5] + old[8:60] + old[61:]
+    assert plan_sync(old, removed) == ([(5, 8), (60, 61)], [])
+    both = [700] + old[:5] + old[8:]
+    assert plan_sync(old, both) == ([(5, 8)], [(0, 1)])
+    assert plan_sync(old, old[::-1]) is None  # reordered
+    assert plan_sync([1, 2], [1, 1]) is None  # repeated ids cannot pass for an add-only change
+    assert plan_sync(old, list(old)) == ([], [])
+    for plan_old, plan_new in ((old, added), (old, removed), (old, both)):
+        model = list(plan_old)
+        removals, insertions = plan_sync(plan_old, plan_new)
+        for start, end in reversed(removals):
+            del model[start:end]
+        for start, end in insertions:
+            model[start:start] = plan_new[start:end]
+        assert model == plan_new
