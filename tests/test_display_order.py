@@ -55,3 +55,36 @@ def test_get_many_gives_what_the_object_path_gives(library):
     got = {info.id: info for info in library.photos.get_many(list(expected))}
     assert got == expected
     assert got[5].missing_paths == ["/elsewhere/copy.jpg"] and got[7].rating == 4
+
+
+def test_grown_groups_match_the_groups_worked_out_again(library):
+    """An import's refresh grows the date groups by the photos it added (grown_groups) instead of reading every
+    photo's day again: for random sets of added photos (joining days, starting days, undated ones, places),
+    the result is what date_groups gives for the whole new list."""
+    import random
+
+    from app.core.timeline import date_groups, grown_groups
+    from app.ui.grid_model import plan_sync
+
+    generate_library(library, 400, thumbnails=0)
+    with library.db.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE photos SET taken_at = '2020-05-05T10:00:00' WHERE id BETWEEN 10 AND 40")
+        conn.exec_driver_sql("UPDATE photos SET taken_at = '2020-05-07T10:00:00' WHERE id BETWEEN 41 AND 50")
+        conn.exec_driver_sql("UPDATE photos SET taken_at = NULL WHERE id BETWEEN 60 AND 64")
+        for pid in range(5, 120):
+            city = ("Kyoto", "Osaka", "Nara")[pid % 3] if pid % 4 else None
+            conn.exec_driver_sql("INSERT INTO photo_places (photo_id, city, country) VALUES (?, ?, 'Japan')",
+                                 (pid, city))
+    full = library.photos.ordered_ids()
+    expected = date_groups(library, full)
+    rng = random.Random(5)
+    for trial in range(25):
+        added = set(rng.sample(full, rng.choice([1, 3, 20, 60])))
+        if trial % 5 == 0:
+            added |= set(range(10, 41))  # a whole day arrives
+        before = [pid for pid in full if pid not in added]
+        removals, insertions = plan_sync(before, full)
+        assert not removals
+        grown = grown_groups(library, date_groups(library, before), full, insertions)
+        assert grown == expected, trial
+    assert grown_groups(library, date_groups(library, full[:-5]), full, [(0, 3)]) is None  # does not fit

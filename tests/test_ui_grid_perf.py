@@ -3,12 +3,15 @@ of slow frames that `shoebox bench gui --trace` found, each checked as behaviour
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QItemSelectionModel
 
 from app.core.timeline import DateGroup, Timeline
 from app.ui.grid_model import PhotoGridModel, plan_sync
 from app.ui.grid_view import PhotoGridView
 from app.ui.images import ImageLoader
+
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 
 class _NoPhotos:
@@ -166,3 +169,42 @@ def test_plan_sync_covers_adds_removals_and_reorders():
         for start, end in insertions:
             model[start:start] = plan_new[start:end]
         assert model == plan_new
+
+
+def test_an_import_refresh_grows_the_date_headers_instead_of_reading_every_day(library, qtbot, tmp_path, monkeypatch):
+    """Photos added by an import join the headers through grown_groups (the days of the new photos only); the
+    whole list's days are read again only when the list changed otherwise. The headers end up the same."""
+    import time
+
+    from PySide6.QtCore import QSettings
+
+    from app.bench.gui import generate_library
+    from app.core import timeline
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+
+    generate_library(library, 300, thumbnails=0)
+    window = MainWindow(AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    assert window.open_library(library.root)
+    window.resize(1280, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: bool(window.grid_view.groups()), timeout=20_000)
+    calls = []
+    whole = timeline.date_groups
+    for name in ("date_groups", "grown_groups"):
+        real = getattr(timeline, name)
+        monkeypatch.setattr(timeline, name, lambda *a, real=real, name=name: (calls.append(name), real(*a))[1])
+    with library.db.engine.begin() as conn:
+        for k in range(12):
+            conn.exec_driver_sql(
+                "INSERT INTO photos (sha256, size, width, height, format, taken_at, status, hidden, imported_at,"
+                " media) VALUES (?, 1, 4000, 3000, 'JPEG', ?, 'ok', 0, ?, 'photo')",
+                (f"added-{k}", f"20{12 + k}-0{1 + k % 9}-1{k % 10}T12:00:00", time.time()))
+    window.refresh()
+    qtbot.waitUntil(lambda: window.grid_model.rowCount() == 312 and "grown_groups" in calls, timeout=20_000)
+    expected = whole(library, list(window.grid_model.ids))
+    qtbot.waitUntil(lambda: window.grid_view._timeline == expected, timeout=20_000)
+    assert "date_groups" not in calls
+    window.close()
