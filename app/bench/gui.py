@@ -240,23 +240,33 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
         window.close()
         app.quit()
 
-    refreshes = [0]
     counted = window.refresh
 
+    refresh_times: list[float] = []
+
     def refresh_counted():
-        refreshes[0] += 1
+        refresh_times.append(time.perf_counter())
         counted()
 
     window._live_refresh.timeout.disconnect()
     window._live_refresh.timeout.connect(refresh_counted)
 
-    def browse(until) -> list[float]:
+    probe = None
+    if os.environ.get("SHOEBOX_BENCH_TRACE"):
+        from app.bench.frame_probe import FrameProbe
+
+        probe = FrameProbe()
+        probe.start()
+
+    def browse(until, phase: str = "") -> list[float]:
         """Scroll up and down through the grid, one row per frame, until `until()`; the frame times."""
         bar = view.verticalScrollBar()
         step = view.gridSize().height()
         frames = []
         value, direction = bar.value(), 1
         while not until():
+            if probe is not None:
+                probe.begin()
             t0 = time.perf_counter()
             if not 0 <= value + direction * step <= bar.maximum():
                 direction = -direction
@@ -265,22 +275,25 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
             view.viewport().repaint()
             app.processEvents()
             frames.append(time.perf_counter() - t0)
+            if probe is not None:
+                probe.end(phase)
         return frames
 
     def browse_while_importing():
         """The same browsing without, then with an import started in the window (run by its worker process).
         The first part is the control: on a loaded machine, frames are slow without any import too."""
         t_all = time.perf_counter()
-        frames = sorted(browse(lambda: time.perf_counter() - t_all > CONTROL_S))
+        frames = sorted(browse(lambda: time.perf_counter() - t_all > CONTROL_S, "control"))
         result["browse_frames"] = len(frames)
         result["browse_frames_over_50ms"] = sum(1 for f in frames if f > 0.050)
         result["browse_p50_ms"] = frames[len(frames) // 2] * 1000
         result["browse_p99_ms"] = frames[int(len(frames) * 0.99)] * 1000
+        t_control = (t_all, time.perf_counter())
         t_all = time.perf_counter()
         window.import_paths([import_dir])
-        frames = browse(lambda: not window.imports.active or time.perf_counter() - t_all > import_timeout)
+        frames = browse(lambda: not window.imports.active or time.perf_counter() - t_all > import_timeout, "import")
         result["import_s"] = time.perf_counter() - t_all
-        result["import_refreshes"] = refreshes[0]
+        result["import_refreshes"] = sum(1 for t in refresh_times if t >= t_all)
         result["import_finished"] = not window.imports.active
         result["import_rows"] = view.model().rowCount()
         result["import_frames"] = len(frames)
@@ -289,6 +302,12 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
         result["import_p50_ms"] = frames[len(frames) // 2] * 1000
         result["import_p99_ms"] = frames[int(len(frames) * 0.99)] * 1000
         result["import_max_ms"] = frames[-1] * 1000
+        if probe is not None:
+            probe.stop()
+            result["trace_control"] = probe.report("control")
+            result["trace_import"] = probe.report("import")
+            result["trace_control"]["jobs"] = probe.jobs_report(*t_control, "control")
+            result["trace_import"]["jobs"] = probe.jobs_report(t_all, time.perf_counter(), "import")
 
     watcher = FirstPaint()
     view.viewport().installEventFilter(watcher)
@@ -320,6 +339,8 @@ def run(args) -> int:
         print(f"{args.import_photos:,} photos of {IMPORT_SIZE[0]}x{IMPORT_SIZE[1]} to import ready in "
               f"{time.perf_counter() - t0:.1f} s")
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("SHOEBOX_BENCH_QPA", "offscreen"))
+    if args.trace:
+        env["SHOEBOX_BENCH_TRACE"] = "1"
     started = time.time()
     proc = subprocess.run(
         [sys.executable, "-m", "app.bench.gui", "--child", str(library_dir), str(started), str(args.scroll_step),
@@ -380,6 +401,8 @@ def register(subparsers) -> None:
     parser.add_argument("--import-seconds", type=float, default=600.0,
                         help="browse at most this long while importing (the rest of the import is cut)")
     parser.add_argument("--json", action="store_true", help="print the measurements as one JSON object")
+    parser.add_argument("--trace", action="store_true",
+                        help="record what the GUI thread ran in slow frames (app/bench/frame_probe.py; with --json)")
     parser.set_defaults(func=lambda args, library: run(args), needs_library=False)
 
 

@@ -6,6 +6,7 @@ import json
 import os
 from contextlib import closing
 from dataclasses import dataclass, field, fields
+from operator import itemgetter
 from typing import TYPE_CHECKING, Iterable, Iterator, Optional
 
 from sqlalchemy import func, or_, select
@@ -79,7 +80,6 @@ class MonthCount:
     count: int
 
 
-_IN_CHUNK = 10_000
 _PHOTOS = Photo.__table__
 LISTING_FIELDS = _FIELD_NAMES
 # A listing's photo columns: the metadata fields, then PhotoInfo's other stored fields in its order.
@@ -101,8 +101,26 @@ _FS_PATH = FsPath()  # the raw rows' paths are decoded as the ORM would (bytes o
 _NO_FILES: tuple[list, list] = ([], [])
 _FILES = PhotoFile.__table__
 
-# Newest first, undated photos last; id keeps the order stable.
-_ORDER = (Photo.taken_at.is_(None), Photo.taken_at.desc(), Photo.id.desc())
+# Newest first, undated last, id keeps the order stable (NULLS LAST: SQLite's own order for DESC, spelled out for PostgreSQL); in this
+# form SQLite reads it from the index ix_photos_display_order instead of sorting every photo.
+_ORDER = (Photo.taken_at.desc().nulls_last(), Photo.id.desc())
+
+
+_LISTING_CHUNK = 2000  # ids per listing read (one JSON array parameter, so no cap on bound parameters)
+
+
+def _driver_ids(session, query) -> list[int]:
+    """The first column of `query` (whole numbers only: the query is compiled with its values inlined),
+    read straight through the driver's cursor. The window re-reads 100k ids on every live refresh on its
+    reader thread: SQLAlchemy's per-row processing was most of that read's time, all of it holding the
+    interpreter lock the GUI thread paints with, while the driver lets go of it as it steps."""
+    sql = str(query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(map(itemgetter(0), cursor.fetchall()))
+    finally:
+        cursor.close()
 
 
 def _edit_values(edit) -> tuple:
@@ -172,7 +190,7 @@ class PhotoService:
         if folder_id is not None:
             query = query.where(Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.folder_id == folder_id)))
         with self._library.db.read_session() as session:
-            return list(session.scalars(query))
+            return _driver_ids(session, query)
 
     def list(self, *, offset: int = 0, limit: int | None = None, include_hidden: bool = False) -> list[PhotoInfo]:
         query = select(Photo).options(selectinload(Photo.files)).order_by(*_ORDER).offset(offset)
@@ -228,58 +246,59 @@ class PhotoService:
             query = query.limit(limit)
         with self._library.db.read_session() as session:
             ids = list(session.scalars(query))
-        grid, preview = self._thumbnail_folder("grid"), self._thumbnail_folder("preview")
         for start in range(0, len(ids), chunk):
-            part = ids[start : start + chunk]
-            with self._library.db.read_session() as session:
-                dialect = session.get_bind().dialect
-                postgres = dialect.name == "postgresql"
-                if postgres:
-                    listing_sql, files_sql, ids_param = _LISTING_SQL_PG, _LISTING_FILES_SQL_PG, part
-                else:
-                    listing_sql, files_sql, ids_param = _LISTING_SQL, _LISTING_FILES_SQL, json.dumps(part)
-                with closing(session.connection().connection.driver_connection.cursor()) as cursor:
-                    rows = {row[_ID]: row for row in cursor.execute(listing_sql, (ids_param,))}
-                    files: dict[int, tuple[list, list]] = {}
-                    for photo_id, path, missing in cursor.execute(files_sql, (ids_param,)):
-                        present_missing = files.get(photo_id)
-                        if present_missing is None:
-                            present_missing = files[photo_id] = ([], [])
-                        path = _FS_PATH.process_result_value(path, dialect) if type(path) is not str or (
-                            postgres and not path.isascii()) else path
-                        present_missing[1 if missing else 0].append(path)
-                edits = read_edits(session, part)
-            out = []
-            for photo_id in part:
-                row = rows.get(photo_id)
-                if row is None:
-                    continue
-                present, missing = files.get(photo_id, _NO_FILES)
-                paths = present + missing
-                shard = f"{row[_SHA][:2]}{os.sep}{row[_SHA]}.jpg"
-                edit = edits.get(photo_id)
-                out.append((
-                    *row[:_SHA], paths[0] if paths else "", paths,  # the metadata fields, id, path, paths
-                    *row[_SHA:_HIDDEN], bool(row[_HIDDEN]), row[_HIDDEN + 1],  # sha256 ... status, hidden, group
-                    grid + shard, preview + shard, list(missing),
-                    *(_edit_values(edit) if edit is not None else (0, False, 0, False, None, None, [])),
-                    row[_HIDDEN + 2], row[_HIDDEN + 3],  # media, duration_s
-                ))
-            yield out
+            yield self._listing_rows(ids[start : start + chunk])
+
+    def _listing_rows(self, part: list[int]) -> list[tuple]:
+        """The listing tuples (LISTING_FIELDS order) of the photos `part` names, in that order, missing ids
+        skipped: three queries through the driver's cursor, the ids passed as one JSON array."""
+        grid, preview = self._thumbnail_folder("grid"), self._thumbnail_folder("preview")
+        with self._library.db.read_session() as session:
+            dialect = session.get_bind().dialect
+            postgres = dialect.name == "postgresql"
+            if postgres:
+                listing_sql, files_sql, ids_param = _LISTING_SQL_PG, _LISTING_FILES_SQL_PG, part
+            else:
+                listing_sql, files_sql, ids_param = _LISTING_SQL, _LISTING_FILES_SQL, json.dumps(part)
+            with closing(session.connection().connection.driver_connection.cursor()) as cursor:
+                rows = {row[_ID]: row for row in cursor.execute(listing_sql, (ids_param,))}
+                files: dict[int, tuple[list, list]] = {}
+                for photo_id, path, missing in cursor.execute(files_sql, (ids_param,)):
+                    present_missing = files.get(photo_id)
+                    if present_missing is None:
+                        present_missing = files[photo_id] = ([], [])
+                    path = _FS_PATH.process_result_value(path, dialect) if type(path) is not str or (
+                        postgres and not path.isascii()) else path
+                    present_missing[1 if missing else 0].append(path)
+            edits = read_edits(session, part)
+        out = []
+        for photo_id in part:
+            row = rows.get(photo_id)
+            if row is None:
+                continue
+            present, missing = files.get(photo_id, _NO_FILES)
+            paths = present + missing
+            shard = f"{row[_SHA][:2]}{os.sep}{row[_SHA]}.jpg"
+            edit = edits.get(photo_id)
+            out.append((
+                *row[:_SHA], paths[0] if paths else "", paths,  # the metadata fields, id, path, paths
+                *row[_SHA:_HIDDEN], bool(row[_HIDDEN]), row[_HIDDEN + 1],  # sha256 ... status, hidden, group
+                grid + shard, preview + shard, list(missing),
+                *(_edit_values(edit) if edit is not None else (0, False, 0, False, None, None, [])),
+                row[_HIDDEN + 2], row[_HIDDEN + 3],  # media, duration_s
+            ))
+        return out
 
     def get_many(self, ids: Iterable[int]) -> list[PhotoInfo]:
         """Photos by id, in the order the ids were given (missing ids are skipped)."""
+        # Through the listing's driver-cursor reads (as `photos --json`): the grid reads its details a page at
+        # a time on a thread of the window's process, and the ORM's objects for 200 photos were ~15 ms of Python
+        # holding the GIL the GUI thread paints with.
         ids = list(ids)
-        by_id: dict[int, PhotoInfo] = {}
-        with self._library.db.read_session() as session:
-            for start in range(0, len(ids), _IN_CHUNK):  # SQLite caps the bound parameters of one statement
-                query = select(Photo).options(selectinload(Photo.files)).where(
-                    Photo.id.in_(ids[start : start + _IN_CHUNK])
-                )
-                photos = list(session.scalars(query))
-                edits = read_edits(session, [p.id for p in photos])
-                by_id.update((p.id, self._info(p, edits=edits.get(p.id))) for p in photos)
-        return [by_id[i] for i in ids if i in by_id]
+        found: list[PhotoInfo] = []
+        for start in range(0, len(ids), _LISTING_CHUNK):
+            found.extend(PhotoInfo(*values) for values in self._listing_rows(ids[start : start + _LISTING_CHUNK]))
+        return found
 
     def get(self, photo_id: int) -> PhotoInfo | None:
         found = self.get_many([photo_id])

@@ -76,6 +76,7 @@ class PhotoBrowser(QObject):
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
         self.read_now = False  # read the next list on this thread (set by the window before it is shown)
         self.library = None
+        self._groups = None  # (model version, Timeline) last shown: an import's refresh only grows it
 
     # -- the library --------------------------------------------------------------------------------------
     def set_library(self, library) -> None:
@@ -86,6 +87,7 @@ class PhotoBrowser(QObject):
         self._key, self._source = None, None
         self.loaded = False
         self.library = library
+        self._groups = None
         self.filter_bar.blockSignals(True)
         self.filter_bar.reset()  # a filter belongs to the library it was set in
         self.filter_bar.blockSignals(False)
@@ -173,10 +175,11 @@ class PhotoBrowser(QObject):
                 self.refresh()
                 return
             new_ids, plan = result
+            grown = plan is not None and not plan[0] and self._groups is not None and self._groups[0] == version
             model.apply_sync(new_ids, plan)
             self._update_count()
             if model.version != version:
-                self._read_groups()
+                self._read_groups(plan[1] if grown else None)
 
         self.reader.read("grid", lambda: _read_and_plan(refined, old), arrived)
 
@@ -198,24 +201,33 @@ class PhotoBrowser(QObject):
         """Show only the photos of `period` ("2019-07", "2019-07-14"): a date header or the map was clicked."""
         self.filter_bar.set_period(period)
 
-    def _read_groups(self) -> None:
+    def _read_groups(self, insertions: list[tuple[int, int]] | None = None) -> None:
         """The date groups of the list shown (app.core.timeline), read on the reader thread; they are applied
-        only to the list they were worked out for. Lists in another order than by date have no headers."""
+        only to the list they were worked out for. Lists in another order than by date have no headers.
+        `insertions`: the rows a refresh only added to the list the groups shown were worked out for; the
+        groups grow by those (`grown_groups`) instead of being worked out again."""
         model, library = self.model, self.library
         if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
+            self._groups = None
             self.grid_view.set_timeline(None)
             return
-        from app.core.timeline import date_groups
+        from app.core.timeline import date_groups, grown_groups
 
         ids, version = list(model.ids), model.version
+        shown = self._groups[1] if insertions and self._groups is not None else None
+
+        def read():
+            grown = grown_groups(library, shown, ids, insertions) if shown is not None else None
+            return grown if grown is not None else date_groups(library, ids)
 
         def arrived(timeline, error) -> None:
             if error is not None:
                 log.warning("reading the grid's date groups failed: %s", error)
             elif model is self.model and model.version == version:
+                self._groups = (version, timeline)
                 self.grid_view.set_timeline(timeline)
 
-        self.reader.read("grid-groups", lambda: date_groups(library, ids), arrived)
+        self.reader.read("grid-groups", read, arrived)
 
     def set_header(self, header: QWidget | None) -> None:
         if self.header is not None and header is not self.header:

@@ -130,6 +130,7 @@ class PhotoGridView(QAbstractItemView):
         self._header = 0  # header height (0: no headers)
         self._height = 0
         self._placing_bar = False  # the timeline strip's margin is being changed (which lays out again)
+        self._relayout_waits = False  # rows changed during a model's sync: one layout when it is done
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -279,10 +280,20 @@ class PhotoGridView(QAbstractItemView):
         if hasattr(model, "thumbnail_arrived"):
             model.thumbnail_arrived.connect(self._repaint_row)
             model.edited.connect(self.viewport().update)
+            model.synced.connect(self._sync_done)
+        self._relayout_waits = False
         self._relayout()
 
     def _rows_changed(self, *_args) -> None:
+        if getattr(self.model(), "syncing", False):  # one layout after the whole sync, not one per run of rows
+            self._relayout_waits = True
+            return
         self._relayout()  # the groups are kept (clamped) until the new ones are read
+
+    def _sync_done(self) -> None:
+        if self._relayout_waits:
+            self._relayout_waits = False
+            self._relayout()
 
     def _list_replaced(self) -> None:
         self._timeline = None  # another list: its groups come when read

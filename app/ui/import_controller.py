@@ -10,6 +10,7 @@ the summary at the end) run on the reader thread too, coalesced, so a busy impor
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,7 +26,10 @@ from app.ui.task_panel import describe
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Imports", text)
 
-POLL_MS = 400
+# The progress read (group status, files done, the task in work) at most this often, whether the timer or the
+# worker's progress reports (up to ten a second) ask: each is a read on the window's reader thread, and while
+# one runs the GUI thread shares the interpreter lock with it.
+POLL_MS = 1000
 
 
 class ImportProgress(QWidget):
@@ -87,6 +91,7 @@ class ImportController(QObject):
         self._starting = 0  # imports being queued on the reader thread
         self._cancel_starting = False  # Cancel was pressed while some were
         self._keys = itertools.count()
+        self._last_poll = float("-inf")  # time.monotonic() of the last progress read asked for
         self._timer = QTimer(self, interval=POLL_MS, timeout=self._poll)
         progress.cancel_button.clicked.connect(self.cancel)
 
@@ -164,8 +169,9 @@ class ImportController(QObject):
                          lambda: [engine_of(library).cancel_group(g) for g in ids], lambda *_: self._poll())
 
     def on_group_progress(self, group_id: int, _done: int, _total: int, _rate: float) -> None:
-        """The engine's group signal (throttled by the engine) makes the numbers move at once."""
-        if group_id in self.groups:
+        """The engine's group signal makes the numbers move at once, unless they were read less than POLL_MS
+        ago (the timer reads them next)."""
+        if group_id in self.groups and (time.monotonic() - self._last_poll) * 1000 >= POLL_MS:
             self._poll()
 
     def _poll(self) -> None:
@@ -174,6 +180,7 @@ class ImportController(QObject):
             self._timer.stop()
             return
         library, ids = self.library, list(self.groups)
+        self._last_poll = time.monotonic()
 
         def read():
             found = {}

@@ -37,9 +37,20 @@ class TimelineBar(QWidget):
         self.months, self.height_of_content = months, max(1, content_height)
         self.update()
 
-    def set_position(self, offset: int, view_height: int) -> None:
+    def set_position(self, offset: int, view_height: int) -> bool:
+        """Where the grid is scrolled; repaints only when the marker moved by a pixel (a 100k-photo grid
+        scrolls thousands of pixels per pixel of the strip) and says whether it did."""
+        before = self.marker()
         self.offset, self.view_height = offset, view_height
+        if self.marker() == before:
+            return False
         self.update()
+        return True
+
+    def marker(self) -> QRect:
+        """The band that shows which part of the photos is on screen."""
+        top = self._y(self.offset)
+        return QRect(2, top, self.width() - 4, max(3, self._y(self.offset + self.view_height) - top))
 
     def _y(self, content_y: int) -> int:
         return int(content_y / self.height_of_content * self.height())
@@ -58,9 +69,7 @@ class TimelineBar(QWidget):
         painter = QPainter(self)
         palette = self.palette()
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
-        marker = QRect(2, self._y(self.offset), self.width() - 4, max(3, self._y(self.offset + self.view_height)
-                                                                         - self._y(self.offset)))
-        painter.fillRect(marker, palette.color(QPalette.ColorRole.Highlight).lighter(170))
+        painter.fillRect(self.marker(), palette.color(QPalette.ColorRole.Highlight).lighter(170))
         font = QFont(self.font())
         font.setPointSizeF(font.pointSizeF() * 0.85)
         painter.setFont(font)

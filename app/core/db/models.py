@@ -78,11 +78,14 @@ class Photo(_metadata_columns(), Base):
     (taken_at, GPS, camera, ...) come from app.core.photo_metadata.PhotoMetadata."""
 
     __tablename__ = "photos"
+    # The grid's order (app.core.photos._ORDER: taken_at DESC NULLS LAST, id DESC) read backwards, hidden
+    # included: the window's id list is a covering index scan instead of a sort (migration 0015_gridperf).
     __table_args__ = (
         Index("ix_photos_ungrouped", "id", sqlite_where=text(PHOTOS_UNGROUPED_SQL),
               postgresql_where=text(PHOTOS_UNGROUPED_SQL)),
         Index("ix_photos_without_crops", "id", sqlite_where=text(PHOTOS_WITHOUT_CROPS_SQL),
               postgresql_where=text(PHOTOS_WITHOUT_CROPS_SQL)),
+        Index("ix_photos_display_order", "taken_at", "id", "hidden"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,10 +20,12 @@ class LibraryView(View):
         super().__init__(context)
         self.title = _tr("Library")
         self.total: int | None = None
+        self._shown = None  # the (total, months) the sidebar shows: an equal answer leaves it as it is
 
     def set_library(self, library) -> None:
         super().set_library(library)
         self.total = None
+        self._shown = None
         item = self.sidebar_item()
         item.setText(0, self.title)
         item.takeChildren()
@@ -48,6 +50,9 @@ class LibraryView(View):
             return
         total, months = result
         self.total = total
+        if result == self._shown:  # background work commits every second: rebuilding ~200 items each time
+            return  # cost the GUI thread up to 20 ms for nothing
+        self._shown = result
         item = self.sidebar_item()
         tree = item.treeWidget()
         if tree is not None:
