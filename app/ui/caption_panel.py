@@ -15,9 +15,9 @@ import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
 
+from app.ui.model_offer import ModelOffer
 from app.ui.workers import Worker
 
 _serial = itertools.count(1)
@@ -72,26 +72,13 @@ class CaptionPanel(QWidget):
         self.source.setStyleSheet("color: gray;")
         layout.addWidget(self.source)
 
-        self.model_box = QWidget()
-        model_layout = QVBoxLayout(self.model_box)
-        model_layout.setContentsMargins(0, 0, 0, 0)
-        self.model_label = QLabel(_tr("No caption model is installed, so photos get no captions from Shoebox. "
-                                      "Download one (needs internet once) or use a BLIP model folder you have "
-                                      "(saved with save_pretrained). You can always type a caption yourself."))
-        self.model_label.setWordWrap(True)
-        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        buttons = QHBoxLayout()
-        self.download_button = QPushButton(_tr("Download…"))
-        self.download_button.clicked.connect(self.ask_download)
-        self.locate_button = QPushButton(_tr("Use files on disk…"))
-        self.locate_button.clicked.connect(self.choose_model_folder)
-        buttons.addWidget(self.download_button)
-        buttons.addWidget(self.locate_button)
-        buttons.addStretch(1)
-        model_layout.addWidget(self.model_label)
-        model_layout.addLayout(buttons)
+        self.model_box = ModelOffer(_tr("No caption model is installed, so photos get no captions from Shoebox. "
+                                        "Download one (needs internet once) or use a BLIP model folder you have "
+                                        "(saved with save_pretrained). You can always type a caption yourself."),
+                                    self.ask_download, self.choose_model_folder)
+        self.model_label = self.model_box.label
+        self.download_button, self.locate_button = self.model_box.download_button, self.model_box.locate_button
         layout.addWidget(self.model_box)
-        self.model_box.hide()
         self.setEnabled(False)
 
     # -- following the library and the current photo ------------------------------------------------------------
@@ -237,26 +224,18 @@ class CaptionPanel(QWidget):
         if library is None:
             return
         self.busy += 1
-        self.download_button.setEnabled(False)
-        self.locate_button.setEnabled(False)
-        self.messages.info(started, key="caption-model")
 
         def set_up():
             model_id = job()
             library.captions.schedule()  # the caption chain starts on the background worker
             return model_id
 
-        def done(model_id, error) -> None:
+        def finished(ok: bool) -> None:
             self.busy -= 1
-            self.download_button.setEnabled(True)
-            self.locate_button.setEnabled(True)
-            if error is not None:
-                self.messages.error(_tr("The caption model could not be set up: {error}").format(error=error), error,
-                                    key="caption-model")
-                return
-            self.messages.info(_tr("Caption model {model} is ready; your photos are being captioned.").format(
-                model=model_id), key="caption-model")
-            if library is self.library:
+            if ok and library is self.library:
                 self.refresh()
 
-        self.setup_worker.run(set_up, done)
+        self.model_box.set_up(self.setup_worker, self.messages, key="caption-model", job=set_up, started=started,
+                              failed=_tr("The caption model could not be set up: {error}"),
+                              ready=_tr("Caption model {model} is ready; your photos are being captioned."),
+                              finished=finished)

@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QProgressBar,
                                QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from app.ui.model_offer import ModelOffer
 from app.ui.retranscribe_offer import RetranscribeOffer
 from app.ui.voice_recorder import NoteRecorder, microphone_available
 from app.ui.workers import Worker
@@ -162,24 +163,10 @@ class VoicePanel(QWidget):
         layout.addWidget(self.recording_bar)
         self.recording_bar.hide()
 
-        self.model_box = QWidget()
-        model_layout = QVBoxLayout(self.model_box)
-        model_layout.setContentsMargins(0, 0, 0, 0)
-        self.model_label = QLabel()
-        self.model_label.setWordWrap(True)
-        self.model_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        buttons = QHBoxLayout()
-        self.download_button = QPushButton(_tr("Download…"))
-        self.download_button.clicked.connect(self.ask_download)
-        self.locate_button = QPushButton(_tr("Use files on disk…"))
-        self.locate_button.clicked.connect(self.choose_model_folder)
-        buttons.addWidget(self.download_button)
-        buttons.addWidget(self.locate_button)
-        buttons.addStretch(1)
-        model_layout.addWidget(self.model_label)
-        model_layout.addLayout(buttons)
+        self.model_box = ModelOffer("", self.ask_download, self.choose_model_folder)
+        self.model_label = self.model_box.label
+        self.download_button, self.locate_button = self.model_box.download_button, self.model_box.locate_button
         layout.addWidget(self.model_box)
-        self.model_box.hide()
 
         self.empty = QLabel(_tr("No voice notes on this photo."))
         self.empty.setStyleSheet("color: gray;")
@@ -488,20 +475,13 @@ class VoicePanel(QWidget):
         if self.library is None:
             return
         self.busy += 1
-        self.download_button.setEnabled(False)
-        self.locate_button.setEnabled(False)
-        self.messages.info(started, key="voice-model")
 
-        def done(model_id, error) -> None:
+        def finished(ok: bool) -> None:
             self.busy -= 1
-            self.download_button.setEnabled(True)
-            self.locate_button.setEnabled(True)
-            if error is not None:
-                self.messages.error(_tr("The speech model could not be set up: {error}").format(error=error), error,
-                                    key="voice-model")
-                return
-            self.messages.info(_tr("Speech model {model} is ready; voice notes are being transcribed.").format(
-                model=model_id), key="voice-model")
-            self.refresh()
+            if ok:
+                self.refresh()
 
-        self.setup_worker.run(job, done)
+        self.model_box.set_up(self.setup_worker, self.messages, key="voice-model", job=job, started=started,
+                              failed=_tr("The speech model could not be set up: {error}"),
+                              ready=_tr("Speech model {model} is ready; voice notes are being transcribed."),
+                              finished=finished)
