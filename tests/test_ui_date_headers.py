@@ -13,6 +13,7 @@ from app.bench.gui import generate_library
 from app.core.timeline import DateGroup, Timeline, date_groups
 from app.ui import format as fmt
 from app.ui.main_window import MainWindow
+from app.ui.views import Mode
 from app.ui.settings import AppSettings
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -165,3 +166,83 @@ def test_headers_arriving_keep_the_photo_at_the_top_in_place(window, qtbot):
     view.set_timeline(timeline)  # the groups arrive: the photo at the top is still the one the user saw
     top = view.rectForIndex(view.model().index(row, 0)).top() - view.verticalOffset()
     assert 0 <= top < view.gridSize().height()
+
+
+def _item(window, period: str):
+    """The sidebar's entry for `period` (found again each time: a refresh rebuilds the entries)."""
+    from app.ui.views import PlaceRole
+
+    library_item = window.sidebar.item(Mode.LIBRARY)
+    for year in (library_item.child(i) for i in range(library_item.childCount())):
+        for item in [year] + [year.child(j) for j in range(year.childCount())]:
+            if item.data(0, PlaceRole).value == period:
+                return item
+    raise LookupError(period)
+
+
+def _click_item(window, period: str) -> None:
+    item, tree = _item(window, period), window.sidebar.tree
+    item.parent().setExpanded(True)
+    tree.scrollToItem(item)
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+
+
+def test_a_month_or_year_in_the_sidebar_filters_to_it(window, qtbot):
+    """Picking a month (mouse) or a year (Enter) filters as a date header does, with the removable chip; the
+    chip's ✕ shows every date again with the period's photos still on screen, and the same month can be
+    picked again."""
+    view, bar, tree = window.grid_view, window.browser.filter_bar, window.sidebar.tree
+    library_item = window.sidebar.item(Mode.LIBRARY)
+    qtbot.waitUntil(lambda: library_item.childCount() > 3)
+    months = window.library.photos.month_counts()
+    year = library_item.child(2).text(0)
+    month = next(m for m in months if m.month and m.month.startswith(year))
+    _click_item(window, month.month)
+    assert bar.query() == f"date:{month.month}" and bar.period_button.isVisible()
+    assert fmt.month_label(month.month) in bar.period_button.text()
+    qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
+    qtbot.waitUntil(lambda: [g.period for g in view.groups()] == [month.month], timeout=20_000)
+    first = view.model().photo_id(0)
+
+    bar.period_button.click()  # ✕: every date again, the month's photos still at the top
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    assert tree.currentItem() is library_item  # the sidebar says what is shown
+    row = view.model().row_of(first)
+    assert row > 0 and view.indexAt(view.visualRect(view.model().index(row, 0)).center()).row() == row
+    qtbot.waitUntil(lambda: view.sticky_period() == month.month, timeout=20_000)
+
+    _click_item(window, month.month)  # the same month again: filters again
+    qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
+
+    tree.setFocus()
+    QTest.keyClick(tree, Qt.Key.Key_Up)  # the arrow keys go to the entry above (the year), as a click does
+    assert tree.currentItem() is _item(window, year)
+    qtbot.waitUntil(lambda: bar.query() == f"date:{year}")
+    bar.period_button.click()
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    tree.blockSignals(True)  # back on the year without going there (as when the sidebar was refilled)
+    tree.setCurrentItem(_item(window, year))
+    tree.blockSignals(False)
+    QTest.keyClick(tree, Qt.Key.Key_Return)  # Enter goes there
+    assert bar.query() == f"date:{year}"
+    assert bar.period_button.text().startswith(year)
+    count = sum(m.count for m in months if m.month and m.month.startswith(year))
+    qtbot.waitUntil(lambda: view.model().rowCount() == count, timeout=20_000)
+    window.show_library()  # the Library entry (Ctrl+1): every date
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    assert not bar.period_button.isVisible()
+
+
+def test_a_header_shows_a_place_named_after_the_import(window, library, qtbot):
+    """The places task names places after the import: the open grid's header shows the name by itself."""
+    view = window.grid_view
+    group = view.groups()[0]
+    assert group.place is None
+    ids = [view.model().photo_id(r) for r in range(group.start, group.end)]
+    with library.db.engine.begin() as conn:
+        for pid in ids:
+            conn.exec_driver_sql("UPDATE photos SET gps_lat = 35.0116, gps_lon = 135.7681 WHERE id = ?", (pid,))
+    assert library.places.name_pending() == len(ids)  # as the background worker does, in another connection
+    qtbot.waitUntil(lambda: view.groups()[0].place == "Kyoto", timeout=20_000)
+    assert [g.period for g in view.groups()] == [g.period for g in window.grid_view.groups()]
+    assert view.groups()[1].place is None

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, QPoint, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.ui.filter_bar import FilterBar
 from app.ui.grid_model import PhotoGridModel, plan_sync
@@ -25,6 +25,7 @@ from app.ui.viewer import ViewerPage
 
 
 log = logging.getLogger(__name__)
+PositionAtTop = QAbstractItemView.ScrollHint.PositionAtTop
 
 
 def _tr(text: str) -> str:
@@ -71,6 +72,7 @@ class PhotoBrowser(QObject):
         self.grid_view.period_clicked.connect(self.filter_to_period)
         self._source: Callable[[], list[int]] | None = None
         self._key: object = None
+        self._timeline = (None, None)  # the date groups shown (app.core.timeline) and the list version they fit
         self._describe: Callable[[int], str] = lambda rows: ""
         self._empty_text = ""
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
@@ -104,19 +106,30 @@ class PhotoBrowser(QObject):
 
     # -- what is shown --------------------------------------------------------------------------------------
     def show_source(self, key: object, source: Callable[[], list[int]], describe: Callable[[int], str],
-                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None) -> None:
+                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None,
+                    period: str | None = None) -> None:
         """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
-        the list already shown (a month within the library) only scrolls. `header` shows above the photos
-        (only for this list)."""
+        the list already shown only scrolls (or filters again). `header` shows above the photos (only for this
+        list). `period` ("2019-07", "2019"; "" for every date; None: as it is) filters to a period, as clicking
+        a date header does (a year or month in the sidebar)."""
         self.set_header(header)
         self.show_grid()
         self.filter_bar.show()
         self._describe, self._empty_text = describe, empty_text
+        refilter = period is not None and period != self.filter_bar.period
+        if refilter:
+            self.filter_bar.blockSignals(True)  # one read below, not one for the bar and one for the list
+            self.filter_bar.set_period(period)
+            self.filter_bar.blockSignals(False)
         if key == self._key and self._source is not None:
-            if self.loaded:
-                self._scroll_to(scroll_to_row)
-                self._update_count()
-            return
+            if self.loaded and refilter:
+                self.refresh(keep=self.photo_in_view(), scroll_to_row=scroll_to_row)
+                return
+            if not refilter:
+                if self.loaded:
+                    self._scroll_to(scroll_to_row)
+                    self._update_count()
+                return
         self._key, self._source = key, source
         self.loaded = False
         self._update_count()
@@ -157,28 +170,69 @@ class PhotoBrowser(QObject):
         self.show_grid()
         self._update_count()
 
-    def refresh(self) -> None:
-        """Read the shown source again and apply the difference (new photos appear in place)."""
+    def refresh(self, *, keep: int | None = None, scroll_to_row: int | None = None) -> None:
+        """Read the shown source again and apply the difference (new photos appear in place). After a filter
+        change, `keep` (a photo id) is put at the top again, or the list starts at its top when the photo was
+        filtered out; `scroll_to_row` scrolls there instead. A list that did not change gets its date headers'
+        places read again (named since: the places task runs after an import)."""
         if self.model is None or self._source is None or not self.loaded:
             return
         self.loader.retry_failed()  # thumbnails made since the grid asked
-        source, model = self._source, self.model
+        source, model, library = self._source, self.model, self.library
         refined = self._refined(source)
         old, version = list(model.ids), model.version
+        timeline = self._timeline[1] if self._timeline[0] == (model, version) else None
+
+        def read():
+            new_ids, plan = _read_and_plan(refined, old)
+            if plan == ([], []) and timeline is not None:
+                from app.core.timeline import relabel
+
+                return new_ids, plan, relabel(library, new_ids, timeline)
+            return new_ids, plan, None
 
         def arrived(result, error) -> None:
             if error is not None or model is not self.model or source is not self._source:
                 return
             if model.version != version:  # the list changed meanwhile: work it out again
-                self.refresh()
+                self.refresh(keep=keep, scroll_to_row=scroll_to_row)
                 return
-            new_ids, plan = result
+            new_ids, plan, relabelled = result
             model.apply_sync(new_ids, plan)
             self._update_count()
             if model.version != version:
                 self._read_groups()
+            elif relabelled is not None and self._timeline[1] is timeline:
+                self._set_timeline(relabelled)
+            if scroll_to_row is not None:
+                self._scroll_to(scroll_to_row)
+            elif keep is not None:
+                self._keep_at_top(keep)
 
-        self.reader.read("grid", lambda: _read_and_plan(refined, old), arrived)
+        self.reader.read("grid", read, arrived)
+
+    def photo_in_view(self) -> int | None:
+        """The photo the user is looking at: the current one when it is on screen, else the first on screen."""
+        view, model = self.grid_view, self.model
+        if model is None or not model.rowCount():
+            return None
+        area = view.viewport().rect()
+        current = view.currentIndex()
+        if current.isValid() and view.visualRect(current).intersects(area):
+            return model.photo_id(current.row())
+        step = max(1, view.gridSize().height() // 2)
+        for y in range(0, area.height(), step):  # below the sticky header, which no photo is under
+            index = view.indexAt(QPoint(view.gridSize().width() // 2, y))
+            if index.isValid():
+                return model.photo_id(index.row())
+        return None
+
+    def _keep_at_top(self, photo_id: int) -> None:
+        row = self.model.row_of(photo_id)
+        if row is None:
+            self.grid_view.verticalScrollBar().setValue(0)
+        else:
+            self.grid_view.scrollTo(self.model.index(row, 0), PositionAtTop)
 
     # -- sort and filter ----------------------------------------------------------------------------------
     def _refined(self, source: Callable[[], list[int]]) -> Callable[[], list[int]]:
@@ -192,7 +246,7 @@ class PhotoBrowser(QObject):
         return lambda: refine(library, source(), sort=sort, query=query)
 
     def _filter_changed(self) -> None:
-        self.refresh()
+        self.refresh(keep=self.photo_in_view())
 
     def filter_to_period(self, period: str) -> None:
         """Show only the photos of `period` ("2019-07", "2019-07-14"): a date header or the map was clicked."""
@@ -203,7 +257,7 @@ class PhotoBrowser(QObject):
         only to the list they were worked out for. Lists in another order than by date have no headers."""
         model, library = self.model, self.library
         if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
-            self.grid_view.set_timeline(None)
+            self._set_timeline(None)
             return
         from app.core.timeline import date_groups
 
@@ -213,9 +267,13 @@ class PhotoBrowser(QObject):
             if error is not None:
                 log.warning("reading the grid's date groups failed: %s", error)
             elif model is self.model and model.version == version:
-                self.grid_view.set_timeline(timeline)
+                self._set_timeline(timeline)
 
         self.reader.read("grid-groups", lambda: date_groups(library, ids), arrived)
+
+    def _set_timeline(self, timeline) -> None:
+        self._timeline = ((self.model, self.model.version) if self.model is not None else None, timeline)
+        self.grid_view.set_timeline(timeline)  # `refresh` re-labels it when places are named later
 
     def set_header(self, header: QWidget | None) -> None:
         if self.header is not None and header is not self.header:

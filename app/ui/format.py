@@ -64,7 +64,10 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 def period_label(period: str) -> str:
-    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '' -> 'No date'."""
+    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '2019' (a year
+    chosen in the sidebar) -> '2019'; '' -> 'No date'."""
+    if len(period) == 4 and period.isdigit():
+        return period
     if len(period) == 10:
         try:
             day = datetime.strptime(period, "%Y-%m-%d")
