@@ -315,6 +315,27 @@ def test_viewer_zoom_one_to_one_pan_full_screen_and_slideshow(window, qtbot):
     assert window.stack.currentWidget() is window.grid_page
 
 
+def test_the_viewer_bar_shows_the_zoom_and_starts_the_slideshow(window, qtbot):
+    """What Z, +/- and Space do is also on the viewer's bar, for a user who does not know the keys."""
+    viewer, canvas = window.viewer, window.viewer.canvas
+    window.browser.open_viewer(0)
+    qtbot.waitUntil(lambda: viewer._stage == 2)
+    assert viewer.zoom_button.isVisible() and viewer.zoom_button.text() == "Fit"
+    qtbot.mouseClick(viewer.zoom_button, Qt.MouseButton.LeftButton)
+    assert canvas.zoom == 1.0 and viewer.zoom_button.text() == "100%"
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    assert viewer.zoom_button.text() == "125%"
+    qtbot.mouseClick(viewer.zoom_button, Qt.MouseButton.LeftButton)
+    assert canvas.zoom is None and viewer.zoom_button.text() == "Fit"
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    viewer.step(1)  # another photo starts fitted, and says so
+    assert viewer.zoom_button.text() == "Fit"
+    qtbot.mouseClick(viewer.slideshow_button, Qt.MouseButton.LeftButton)
+    assert viewer.slideshow.isActive() and viewer.slideshow_button.isChecked()
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)  # Space pauses it, and the button says so
+    assert not viewer.slideshow.isActive() and not viewer.slideshow_button.isChecked()
+
+
 def QApplication_send(widget, event) -> None:
     from PySide6.QtWidgets import QApplication
 
