@@ -246,3 +246,21 @@ def test_a_header_shows_a_place_named_after_the_import(window, library, qtbot):
     qtbot.waitUntil(lambda: view.groups()[0].place == "Kyoto", timeout=20_000)
     assert [g.period for g in view.groups()] == [g.period for g in window.grid_view.groups()]
     assert view.groups()[1].place is None
+
+
+def test_the_filter_bar_filters_to_a_date_range(window, qtbot):
+    from PySide6.QtCore import QDate
+
+    view, bar = window.grid_view, window.browser.filter_bar
+    months = window.library.photos.month_counts()
+    count = sum(m.count for m in months if m.month and "2019-06" <= m.month <= "2019-08")
+    assert 0 < count < 300
+    assert bar.dates.isVisible()
+    bar.date_from.setDate(QDate(2019, 8, 31))  # either way round
+    bar.date_to.setDate(QDate(2019, 6, 1))
+    bar.dates_apply.click()
+    assert bar.query() == "date:2019-06-01..2019-08-31"
+    assert bar.period_button.isVisible() and bar.period_button.text().startswith("1 June 2019 – 31 August 2019")
+    qtbot.waitUntil(lambda: view.model().rowCount() == count, timeout=20_000)
+    bar.period_button.click()
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
