@@ -180,11 +180,13 @@ def _item(window, period: str):
     raise LookupError(period)
 
 
-def _click_item(window, period: str) -> None:
-    item, tree = _item(window, period), window.sidebar.tree
-    item.parent().setExpanded(True)
-    tree.scrollToItem(item)
-    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center())
+def _click_item(qtbot, window, period: str) -> None:
+    tree = window.sidebar.tree
+    _item(window, period).parent().setExpanded(True)
+    tree.scrollToItem(_item(window, period))
+    centre = lambda: tree.visualItemRect(_item(window, period)).center()  # noqa: E731 - laid out lazily
+    qtbot.waitUntil(lambda: tree.itemAt(centre()) is _item(window, period))
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre())
 
 
 def test_a_month_or_year_in_the_sidebar_filters_to_it(window, qtbot):
@@ -197,7 +199,7 @@ def test_a_month_or_year_in_the_sidebar_filters_to_it(window, qtbot):
     months = window.library.photos.month_counts()
     year = library_item.child(2).text(0)
     month = next(m for m in months if m.month and m.month.startswith(year))
-    _click_item(window, month.month)
+    _click_item(qtbot, window, month.month)
     assert bar.query() == f"date:{month.month}" and bar.period_button.isVisible()
     assert fmt.month_label(month.month) in bar.period_button.text()
     qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
@@ -209,9 +211,10 @@ def test_a_month_or_year_in_the_sidebar_filters_to_it(window, qtbot):
     assert tree.currentItem() is library_item  # the sidebar says what is shown
     row = view.model().row_of(first)
     assert row > 0 and view.indexAt(view.visualRect(view.model().index(row, 0)).center()).row() == row
+    qtbot.waitUntil(lambda: len(view.groups()) > 10, timeout=20_000)  # the whole library's headers
     qtbot.waitUntil(lambda: view.sticky_period() == month.month, timeout=20_000)
 
-    _click_item(window, month.month)  # the same month again: filters again
+    _click_item(qtbot, window, month.month)  # the same month again: filters again
     qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
 
     tree.setFocus()
@@ -264,3 +267,23 @@ def test_the_filter_bar_filters_to_a_date_range(window, qtbot):
     qtbot.waitUntil(lambda: view.model().rowCount() == count, timeout=20_000)
     bar.period_button.click()
     qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+
+
+def test_relabel_reads_only_the_places_again(library):
+    from app.core.timeline import places_version, relabel
+
+    generate_library(library, 120, thumbnails=0)
+    ids = library.photos.ordered_ids()
+    timeline = date_groups(library, ids)
+    before = places_version(library)
+    assert relabel(library, ids, timeline) is None  # nothing named: nothing to re-label
+    group = timeline.days[2]
+    with library.db.engine.begin() as conn:
+        for pid in ids[group.start:group.end]:
+            conn.exec_driver_sql("INSERT INTO photo_places (photo_id, city, country) VALUES (?, 'Oslo', 'Norway')",
+                                 (pid,))
+    assert places_version(library) != before
+    again = relabel(library, ids, timeline)
+    assert again.days[2].place == "Oslo" and [g.place for g in again.days if g.place] == ["Oslo"]
+    assert [(g.start, g.count, g.period) for g in again.days] == [(g.start, g.count, g.period) for g in timeline.days]
+    assert again == date_groups(library, ids)  # the same as reading the groups afresh

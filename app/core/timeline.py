@@ -85,6 +85,16 @@ def relabel(library: "Library", ids: Sequence[int], timeline: Timeline) -> Timel
     return None if (days, months) == (timeline.days, timeline.months) else Timeline(days, months)
 
 
+def places_version(library: "Library") -> tuple:
+    """A fingerprint of the place names, cheap enough for every refresh (one pass over photo_places inside the
+    database, nothing read into Python): it moves when places are named (the places task adds rows), removed,
+    or renamed to a name of another length. `relabel` is worth its cost only when it moved."""
+    names = sum(func.length(func.coalesce(c, "")) for c in (PhotoPlace.city, PhotoPlace.region, PhotoPlace.country))
+    with library.db.read_session() as s:
+        count, last, size = s.execute(select(func.count(), func.max(PhotoPlace.photo_id), func.sum(names))).one()
+    return count, last or 0, int(size or 0)
+
+
 def _read(library: "Library", ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
     """Capture day and place name of each photo (ISO dates compare as text)."""
     day = func.substr(Photo.taken_at, 1, 10)

@@ -72,7 +72,8 @@ class PhotoBrowser(QObject):
         self.grid_view.period_clicked.connect(self.filter_to_period)
         self._source: Callable[[], list[int]] | None = None
         self._key: object = None
-        self._timeline = (None, None)  # the date groups shown (app.core.timeline) and the list version they fit
+        self._timeline = (None, None, None)  # the list (model, version), its date groups, the places' fingerprint
+        self._keep = (None, None, None)  # model, list version, photo to show at the top once its headers arrive
         self._describe: Callable[[int], str] = lambda rows: ""
         self._empty_text = ""
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
@@ -181,14 +182,18 @@ class PhotoBrowser(QObject):
         source, model, library = self._source, self.model, self.library
         refined = self._refined(source)
         old, version = list(model.ids), model.version
-        timeline = self._timeline[1] if self._timeline[0] == (model, version) else None
+        shown, timeline, places = self._timeline
+        if shown != (model, version):
+            timeline = None
 
         def read():
             new_ids, plan = _read_and_plan(refined, old)
-            if plan == ([], []) and timeline is not None:
-                from app.core.timeline import relabel
+            if plan == ([], []) and timeline is not None:  # the same list: have its places been named since?
+                from app.core.timeline import places_version, relabel
 
-                return new_ids, plan, relabel(library, new_ids, timeline)
+                now = places_version(library)
+                if now != places:
+                    return new_ids, plan, (now, relabel(library, new_ids, timeline))
             return new_ids, plan, None
 
         def arrived(result, error) -> None:
@@ -203,11 +208,16 @@ class PhotoBrowser(QObject):
             if model.version != version:
                 self._read_groups()
             elif relabelled is not None and self._timeline[1] is timeline:
-                self._set_timeline(relabelled)
+                now, changed = relabelled
+                if changed is None:  # named, but no header's place changed: only the fingerprint moves on
+                    self._timeline = (self._timeline[0], timeline, now)
+                else:
+                    self._set_timeline(changed, now)
             if scroll_to_row is not None:
                 self._scroll_to(scroll_to_row)
             elif keep is not None:
                 self._keep_at_top(keep)
+                self._keep = (model, model.version, keep)  # again when the list's date headers arrive
 
         self.reader.read("grid", read, arrived)
 
@@ -259,21 +269,27 @@ class PhotoBrowser(QObject):
         if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
             self._set_timeline(None)
             return
-        from app.core.timeline import date_groups
+        from app.core.timeline import date_groups, places_version
 
         ids, version = list(model.ids), model.version
 
-        def arrived(timeline, error) -> None:
+        def arrived(result, error) -> None:
             if error is not None:
                 log.warning("reading the grid's date groups failed: %s", error)
             elif model is self.model and model.version == version:
-                self._set_timeline(timeline)
+                self._set_timeline(result[1], result[0])
+                if self._keep[:2] == (model, version):  # the headers moved the photos: the kept one back on top
+                    self._keep_at_top(self._keep[2])
+                self._keep = (None, None, None)
 
-        self.reader.read("grid-groups", lambda: date_groups(library, ids), arrived)
+        # The places' fingerprint first: a place named between the two reads is seen by the next refresh.
+        self.reader.read("grid-groups", lambda: (places_version(library), date_groups(library, ids)), arrived)
 
-    def _set_timeline(self, timeline) -> None:
-        self._timeline = ((self.model, self.model.version) if self.model is not None else None, timeline)
-        self.grid_view.set_timeline(timeline)  # `refresh` re-labels it when places are named later
+    def _set_timeline(self, timeline, places=None) -> None:
+        """Show `timeline`; `refresh` re-labels it when the places (`places`: their fingerprint) change later."""
+        shown = (self.model, self.model.version) if self.model is not None else None
+        self._timeline = (shown, timeline, places)
+        self.grid_view.set_timeline(timeline)
 
     def set_header(self, header: QWidget | None) -> None:
         if self.header is not None and header is not self.header:
