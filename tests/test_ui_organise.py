@@ -144,6 +144,26 @@ def test_photo_menu_and_context_menu_actions(window, qtbot, rows):
     assert all(e.rating == 3 for e in edits(window, ids).values())
 
 
+def test_right_click_in_the_viewer_has_the_photo_menu(window, qtbot):
+    """The viewer's photo has the grid's context menu, acting on the photo shown."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QContextMenuEvent
+
+    window.context_menu = None
+    window.browser.open_viewer(1)
+    canvas = window.viewer.canvas
+    QApplication_send(canvas, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(50, 50),
+                                                 canvas.mapToGlobal(QPoint(50, 50))))
+    menu = window.context_menu
+    assert menu is not None
+    for text in ("Rotate Left", "Favourite", "Reject", "Add Tags…", "Show in File Manager", "Copy Image", "Export…"):
+        assert menu_action(menu, text) is not None, text
+    menu_action(menu, "★★").trigger()
+    settle(window, qtbot)
+    assert edits(window, [window.grid_model.photo_id(1)])[window.grid_model.photo_id(1)].rating == 2
+    menu.close()
+
+
 def test_rotation_turns_grid_thumbnail_and_viewer_at_once(window, qtbot):
     model = window.grid_model
     qtbot.waitUntil(lambda: model.data(model.index(0, 0), ThumbnailRole) is not None)

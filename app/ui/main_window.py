@@ -357,6 +357,8 @@ class MainWindow(QMainWindow):
         self.place_field = PlaceField(self.info_panel, self.browser, self.reader, self)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
+        self.viewer.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.viewer.customContextMenuRequested.connect(self._viewer_context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
         self.imports.photos_changed.connect(self.schedule_refresh)
         self.imports.finished.connect(lambda _gid: self.refresh())
@@ -724,12 +726,20 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         self.browser.select_for_menu(index)
+        self._photo_menu(self.grid_view.viewport().mapToGlobal(pos))
+
+    def _viewer_context_menu(self, pos) -> None:
+        """The same menu on the photo in the viewer (the grid's selection follows the photo shown)."""
+        if self.viewer.row >= 0:
+            self._photo_menu(self.viewer.mapToGlobal(pos))
+
+    def _photo_menu(self, where) -> None:
         menu = QMenu(self)
         menu.addActions(self.photo_actions)
         menu.addSeparator()
         self.organise.add_to_menu(menu)
         self.context_menu = menu  # tests reach the menu shown last
-        menu.popup(self.grid_view.viewport().mapToGlobal(pos))
+        menu.popup(where)
 
     def _copy_current_path(self) -> None:
         info = self.browser.current_info()
