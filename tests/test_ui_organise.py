@@ -144,6 +144,21 @@ def test_photo_menu_and_context_menu_actions(window, qtbot, rows):
     assert all(e.rating == 3 for e in edits(window, ids).values())
 
 
+def test_view_zoom_zooms_the_photo_in_the_viewer_and_the_thumbnails_in_the_grid(window, qtbot):
+    """Ctrl/Cmd + and − (View → Zoom In / Out) act on what is shown, as in other photo viewers."""
+    size = window.grid_view.thumbnail_size
+    window.browser.open_viewer(0)
+    canvas = window.viewer.canvas
+    window.zoom_in_action.trigger()
+    assert canvas.zoom is not None and canvas.scale() > canvas.fit_scale()
+    assert window.grid_view.thumbnail_size == size  # the hidden grid did not change
+    window.zoom_out_action.trigger()
+    assert canvas.zoom is None
+    qtbot.keyClick(window.viewer, Qt.Key.Key_Escape)
+    window.zoom_in_action.trigger()
+    assert window.grid_view.thumbnail_size > size
+
+
 def test_right_click_in_the_viewer_has_the_photo_menu(window, qtbot):
     """The viewer's photo has the grid's context menu, acting on the photo shown."""
     from PySide6.QtCore import QPoint

@@ -321,8 +321,8 @@ class MainWindow(QMainWindow):
         view_menu.addActions(by_menu.get("View", []))
         view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
-        self.zoom_in_action = self._action(self.tr("Zoom &In"), self.grid_view.zoom_in, QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action(self.tr("Zoom &Out"), self.grid_view.zoom_out,
+        self.zoom_in_action = self._action(self.tr("Zoom &In"), lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action(self.tr("Zoom &Out"), lambda: self._zoom(-1),
                                             QKeySequence.StandardKey.ZoomOut)
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action])
         view_menu.addSeparator()
@@ -752,6 +752,17 @@ class MainWindow(QMainWindow):
         self.settings_dialog = SettingsDialog(self)
         self.settings_dialog.finished.connect(self.settings_dialog.deleteLater)
         self.settings_dialog.open()
+
+    def _zoom(self, direction: int) -> None:
+        """View → Zoom In / Out (Ctrl/Cmd + and −): the photo in the viewer, else the grid's thumbnails."""
+        if self.stack.currentWidget() is self.viewer:
+            from app.ui.viewer import ZOOM_STEP
+
+            self.viewer.canvas.zoom_by(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP)
+        elif direction > 0:
+            self.grid_view.zoom_in()
+        else:
+            self.grid_view.zoom_out()
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
