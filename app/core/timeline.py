@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from itertools import groupby
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import func, select
@@ -72,6 +72,36 @@ def date_groups(library: "Library", ids: Sequence[int]) -> Timeline | None:
     return Timeline(day_groups, month_groups)
 
 
+def _read(library: "Library", ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Capture day and place name of each photo (ISO dates compare as text)."""
+    day = func.substr(Photo.taken_at, 1, 10)
+    place = func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country)
+    with library.db.read_session() as s:
+        if len(ids) > _CHUNK:
+            # Straight through the driver: 100k rows without SQLAlchemy's row processing cost a third of the
+            # time, and sqlite3 lets go of the interpreter lock while it steps, so the GUI thread paints meanwhile.
+            cursor = s.connection().connection.dbapi_connection.cursor()
+            days = dict(cursor.execute("SELECT id, substr(taken_at, 1, 10) FROM photos").fetchall())
+            places = dict(cursor.execute("SELECT photo_id, coalesce(city, region, country) FROM photo_places"
+                                         " WHERE coalesce(city, region, country) IS NOT NULL").fetchall())
+        else:
+            days, places = {}, {}
+            for start in range(0, len(ids), 500):
+                part = list(ids[start:start + 500])
+                days.update(s.execute(select(Photo.id, day).where(Photo.id.in_(part))).all())
+                places.update(s.execute(select(PhotoPlace.photo_id, place)
+                                        .where(PhotoPlace.photo_id.in_(part), place.is_not(None))).all())
+    return days, places
+
+
+def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
+    """The names of where most of these photos were taken ("Kyoto, Osaka"), None when none has a place."""
+    if not places:
+        return None
+    names = Counter(filter(None, map(places.get, ids)))
+    return ", ".join(name for name, _ in names.most_common(_PLACES_SHOWN)) or None
+
+
 def relabel(library: "Library", ids: Sequence[int], timeline: Timeline) -> Timeline | None:
     """`timeline` (worked out for `ids`) with the places read again, or None when no group's place changed:
     places are named after the import (the background `places` task), so a header first shown without one
@@ -79,7 +109,8 @@ def relabel(library: "Library", ids: Sequence[int], timeline: Timeline) -> Timel
     places = _read_places(library, ids)
 
     def again(groups: list[DateGroup]) -> list[DateGroup]:
-        return [g if g.place == (p := _place(ids[g.start:g.end], places)) else replace(g, place=p) for g in groups]
+        named = [_place(ids[g.start:g.end], places) for g in groups]
+        return [g if g.place == p else DateGroup(g.start, g.count, g.period, p) for g, p in zip(groups, named)]
 
     days, months = again(timeline.days), again(timeline.months)
     return None if (days, months) == (timeline.days, timeline.months) else Timeline(days, months)
@@ -93,23 +124,6 @@ def places_version(library: "Library") -> tuple:
     with library.db.read_session() as s:
         count, last, size = s.execute(select(func.count(), func.max(PhotoPlace.photo_id), func.sum(names))).one()
     return count, last or 0, int(size or 0)
-
-
-def _read(library: "Library", ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
-    """Capture day and place name of each photo (ISO dates compare as text)."""
-    day = func.substr(Photo.taken_at, 1, 10)
-    with library.db.read_session() as s:
-        if len(ids) > _CHUNK:
-            # Straight through the driver: 100k rows without SQLAlchemy's row processing cost a third of the
-            # time, and sqlite3 lets go of the interpreter lock while it steps, so the GUI thread paints meanwhile.
-            cursor = s.connection().connection.dbapi_connection.cursor()
-            days = dict(cursor.execute("SELECT id, substr(taken_at, 1, 10) FROM photos").fetchall())
-        else:
-            days = {}
-            for start in range(0, len(ids), 500):
-                part = list(ids[start:start + 500])
-                days.update(s.execute(select(Photo.id, day).where(Photo.id.in_(part))).all())
-    return days, _read_places(library, ids)
 
 
 def _read_places(library: "Library", ids: Sequence[int]) -> dict[int, str]:
@@ -126,11 +140,3 @@ def _read_places(library: "Library", ids: Sequence[int]) -> dict[int, str]:
             places.update(s.execute(select(PhotoPlace.photo_id, place)
                                     .where(PhotoPlace.photo_id.in_(part), place.is_not(None))).all())
         return places
-
-
-def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
-    """The names of where most of these photos were taken ("Kyoto, Osaka"), None when none has a place."""
-    if not places:
-        return None
-    names = Counter(filter(None, map(places.get, ids)))
-    return ", ".join(name for name, _ in names.most_common(_PLACES_SHOWN)) or None
