@@ -5,7 +5,7 @@ the view shows with it (app.core.browse)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QDate, Signal
+from PySide6.QtCore import QCoreApplication, QDate, QSize, Signal
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QToolButton, QWidget, QWidgetAction)
 
@@ -73,6 +73,12 @@ class FilterBar(QWidget):
         for button in (self.favourites, self.gps, self.hide_rejected):
             button.toggled.connect(self._changed)
         self._changed()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The bar never holds the window wider than the screen allows (a long date chip, a small window): when
+        narrower than its controls, they share what room there is (the small-window layout hides the sidebar
+        and info panel below 1000 px, so the bar has room again)."""
+        return QSize(0, super().minimumSizeHint().height())
 
     def sort_key(self) -> str:
         return self.sort.currentData()
