@@ -106,6 +106,7 @@ class FilterBar(QWidget):
         """Show only the photos taken in `period` ("2019-07", "2019-07-14"; "" for every date)."""
         self.period = period
         self.period_button.setText(period_label(period) + "  ✕" if period else "")
+        self.period_button.setToolTip(_tr("{period}: show every date again").format(period=period_label(period)))
         self.period_button.setVisible(bool(period))
         self._changed()
 
