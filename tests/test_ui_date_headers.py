@@ -287,16 +287,3 @@ def test_relabel_reads_only_the_places_again(library):
     assert again.days[2].place == "Oslo" and [g.place for g in again.days if g.place] == ["Oslo"]
     assert [(g.start, g.count, g.period) for g in again.days] == [(g.start, g.count, g.period) for g in timeline.days]
     assert again == date_groups(library, ids)  # the same as reading the groups afresh
-
-
-def test_resizing_keeps_the_photo_at_the_top(window, qtbot):
-    """A narrower window (the info panel or the timeline strip coming, a scroll bar) has fewer columns: the photo
-    the user looked at stays at the top instead of the grid showing other photos at the same pixel offset."""
-    view = window.grid_view
-    row = 150 // view.columns() * view.columns()
-    view.scroll_to_row(row)
-    columns = view.columns()
-    view.resize(view.width() - view.gridSize().width() - 10, view.height())
-    qtbot.waitUntil(lambda: view.columns() == columns - 1)
-    top = view.rectForIndex(view.model().index(row, 0)).top() - view.verticalOffset()
-    assert -view.gridSize().height() < top < view.gridSize().height() + 60  # still in the first line on screen

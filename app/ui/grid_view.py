@@ -248,7 +248,7 @@ class PhotoGridView(QAbstractItemView):
 
     def resizeEvent(self, event) -> None:  # also called when the viewport resizes (a scroll bar comes or goes)
         super().resizeEvent(event)
-        self.set_timeline(self._timeline)  # lays out again; the photo at the top stays at the top
+        self._relayout()
 
     def setModel(self, model) -> None:  # noqa: N802
         old = self.model()
