@@ -17,6 +17,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("FilterBar", text)
 
 
+MIN_WIDTH = 700  # px: the bar's controls without Dates… and the date chip (~696 px)
 TYPES = ("jpeg", "heic", "png", "tiff", "webp", "gif", "video")
 
 
@@ -75,10 +76,10 @@ class FilterBar(QWidget):
         self._changed()
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """The bar never holds the window wider than the screen allows (a long date chip, a small window): when
-        narrower than its controls, they share what room there is (the small-window layout hides the sidebar
-        and info panel below 1000 px, so the bar has room again)."""
-        return QSize(0, super().minimumSizeHint().height())
+        """At most what the bar needed before Dates… and a long date chip: those share the room there is rather
+        than hold the window wider (the small-window layout below 1000 px needs the window to get that narrow)."""
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), MIN_WIDTH), hint.height())
 
     def sort_key(self) -> str:
         return self.sort.currentData()
