@@ -251,3 +251,39 @@ def test_xmp_sidecars_of_lightroom_and_digikam_win_over_the_file(library, tmp_pa
     assert dk.rejected and dk.tags == ["People/Anna"]
     assert (by_name["broken.jpg"].rating, by_name["broken.jpg"].tags) == (3, ["kept"])
     assert not library.importer.errors(), summary
+
+
+def test_what_another_tool_wrote_survives_shoebox_and_back(library, tmp_path):
+    """digiKam/Lightroom's rating, keywords, title and description, plus edits made here, go out in the export's
+    sidecar and arrive again when the export is imported into another library (the whole round trip)."""
+    from app.core.exchange.export import Exporter
+    from app.core.library import Library
+
+    folder = tmp_path / "photos"
+    write_jpeg(folder / "kyoto.jpg", seed=1, xmp=exiftool_xmp(rating=4, title="Golden", description="Autumn",
+                                                              subjects=("temple",), tagslist=("Places/Japan/Kyoto",),
+                                                              hierarchical=()))
+    write_jpeg(folder / "plain.jpg", seed=2)
+    library.importer.import_paths([folder], progress=False)
+    by_name = {Path(p.path).name: p for p in library.photos.list()}
+    plain = by_name["plain.jpg"]
+    library.organise.set_rating([plain.id], 2)
+    library.organise.add_tags([plain.id], ["Trips/Norway"])
+    library.organise.set_title([plain.id], "Fjord")
+    write_jpeg(folder / "dull.jpg", seed=3)
+    library.importer.import_paths([folder], progress=False)
+    by_name = {Path(p.path).name: p for p in library.photos.list()}
+    library.organise.set_rejected([by_name["dull.jpg"].id], True)  # xmp:Rating -1 (a rejected photo's stars: lost)
+    Exporter(library, sidecars=True).export([p.id for p in by_name.values()], tmp_path / "out")
+
+    def facts(photo):
+        return photo.rating, photo.title, photo.description, sorted(photo.tags), photo.rejected
+
+    with Library.open(tmp_path / "other", log_to_file=False) as other:
+        other.importer.import_paths([tmp_path / "out"], progress=False)
+        arrived = {Path(p.path).name.split("_", 1)[1]: p for p in other.photos.list()}  # exports prefix the date
+        assert facts(arrived["kyoto.jpg"]) == facts(by_name["kyoto.jpg"]) == (
+            4, "Golden", "Autumn", ["Places/Japan/Kyoto", "temple"], False)
+        assert facts(arrived["plain.jpg"]) == facts(library.photos.get(plain.id)) == (
+            2, "Fjord", None, ["Trips/Norway"], False)
+        assert facts(arrived["dull.jpg"]) == (0, None, None, [], True)

@@ -13,6 +13,7 @@ from app.bench.gui import generate_library
 from app.core.timeline import DateGroup, Timeline, date_groups
 from app.ui import format as fmt
 from app.ui.main_window import MainWindow
+from app.ui.views import Mode
 from app.ui.settings import AppSettings
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -206,3 +207,122 @@ def test_the_timeline_strip_settles_where_it_narrows_the_photos_below_its_thresh
     calls.clear()
     view._relayout()  # and stays put
     assert calls == []
+def _item(window, period: str):
+    """The sidebar's entry for `period` (found again each time: a refresh rebuilds the entries)."""
+    from app.ui.views import PlaceRole
+
+    library_item = window.sidebar.item(Mode.LIBRARY)
+    for year in (library_item.child(i) for i in range(library_item.childCount())):
+        for item in [year] + [year.child(j) for j in range(year.childCount())]:
+            if item.data(0, PlaceRole).value == period:
+                return item
+    raise LookupError(period)
+
+
+def _click_item(qtbot, window, period: str) -> None:
+    tree = window.sidebar.tree
+    _item(window, period).parent().setExpanded(True)
+    tree.scrollToItem(_item(window, period))
+    centre = lambda: tree.visualItemRect(_item(window, period)).center()  # noqa: E731 - laid out lazily
+    qtbot.waitUntil(lambda: tree.itemAt(centre()) is _item(window, period))
+    QTest.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=centre())
+
+
+def test_a_month_or_year_in_the_sidebar_filters_to_it(window, qtbot):
+    """Picking a month (mouse) or a year (Enter) filters as a date header does, with the removable chip; the
+    chip's ✕ shows every date again with the period's photos still on screen, and the same month can be
+    picked again."""
+    view, bar, tree = window.grid_view, window.browser.filter_bar, window.sidebar.tree
+    library_item = window.sidebar.item(Mode.LIBRARY)
+    qtbot.waitUntil(lambda: library_item.childCount() > 3)
+    months = window.library.photos.month_counts()
+    year = library_item.child(2).text(0)
+    month = next(m for m in months if m.month and m.month.startswith(year))
+    _click_item(qtbot, window, month.month)
+    assert bar.query() == f"date:{month.month}" and bar.period_button.isVisible()
+    assert fmt.month_label(month.month) in bar.period_button.text()
+    qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
+    qtbot.waitUntil(lambda: [g.period for g in view.groups()] == [month.month], timeout=20_000)
+    first = view.model().photo_id(0)
+
+    bar.period_button.click()  # ✕: every date again, the month's photos still at the top
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    assert tree.currentItem() is library_item  # the sidebar says what is shown
+    row = view.model().row_of(first)
+    assert row > 0 and view.indexAt(view.visualRect(view.model().index(row, 0)).center()).row() == row
+    qtbot.waitUntil(lambda: len(view.groups()) > 10, timeout=20_000)  # the whole library's headers
+    qtbot.waitUntil(lambda: view.sticky_period() == month.month, timeout=20_000)
+
+    _click_item(qtbot, window, month.month)  # the same month again: filters again
+    qtbot.waitUntil(lambda: view.model().rowCount() == month.count, timeout=20_000)
+
+    tree.setFocus()
+    QTest.keyClick(tree, Qt.Key.Key_Up)  # the arrow keys go to the entry above (the year), as a click does
+    assert tree.currentItem() is _item(window, year)
+    qtbot.waitUntil(lambda: bar.query() == f"date:{year}")
+    bar.period_button.click()
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    tree.blockSignals(True)  # back on the year without going there (as when the sidebar was refilled)
+    tree.setCurrentItem(_item(window, year))
+    tree.blockSignals(False)
+    QTest.keyClick(tree, Qt.Key.Key_Return)  # Enter goes there
+    assert bar.query() == f"date:{year}"
+    assert bar.period_button.text().startswith(year)
+    count = sum(m.count for m in months if m.month and m.month.startswith(year))
+    qtbot.waitUntil(lambda: view.model().rowCount() == count, timeout=20_000)
+    window.show_library()  # the Library entry (Ctrl+1): every date
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+    assert not bar.period_button.isVisible()
+
+
+def test_a_header_shows_a_place_named_after_the_import(window, library, qtbot):
+    """The places task names places after the import: the open grid's header shows the name by itself."""
+    view = window.grid_view
+    group = view.groups()[0]
+    assert group.place is None
+    ids = [view.model().photo_id(r) for r in range(group.start, group.end)]
+    with library.db.engine.begin() as conn:
+        for pid in ids:
+            conn.exec_driver_sql("UPDATE photos SET gps_lat = 35.0116, gps_lon = 135.7681 WHERE id = ?", (pid,))
+    assert library.places.name_pending() == len(ids)  # as the background worker does, in another connection
+    qtbot.waitUntil(lambda: view.groups()[0].place == "Kyoto", timeout=20_000)
+    assert [g.period for g in view.groups()] == [g.period for g in window.grid_view.groups()]
+    assert view.groups()[1].place is None
+
+
+def test_the_filter_bar_filters_to_a_date_range(window, qtbot):
+    from PySide6.QtCore import QDate
+
+    view, bar = window.grid_view, window.browser.filter_bar
+    months = window.library.photos.month_counts()
+    count = sum(m.count for m in months if m.month and "2019-06" <= m.month <= "2019-08")
+    assert 0 < count < 300
+    assert bar.dates.isVisible()
+    bar.date_from.setDate(QDate(2019, 8, 31))  # either way round
+    bar.date_to.setDate(QDate(2019, 6, 1))
+    bar.dates_apply.click()
+    assert bar.query() == "date:2019-06-01..2019-08-31"
+    assert bar.period_button.isVisible() and bar.period_button.text().startswith("1 June 2019 – 31 August 2019")
+    qtbot.waitUntil(lambda: view.model().rowCount() == count, timeout=20_000)
+    bar.period_button.click()
+    qtbot.waitUntil(lambda: view.model().rowCount() == 300, timeout=20_000)
+
+
+def test_relabel_reads_only_the_places_again(library):
+    from app.core.timeline import places_version, relabel
+
+    generate_library(library, 120, thumbnails=0)
+    ids = library.photos.ordered_ids()
+    timeline = date_groups(library, ids)
+    before = places_version(library)
+    assert relabel(library, ids, timeline) is None  # nothing named: nothing to re-label
+    group = timeline.days[2]
+    with library.db.engine.begin() as conn:
+        for pid in ids[group.start:group.end]:
+            conn.exec_driver_sql("INSERT INTO photo_places (photo_id, city, country) VALUES (?, 'Oslo', 'Norway')",
+                                 (pid,))
+    assert places_version(library) != before
+    again = relabel(library, ids, timeline)
+    assert again.days[2].place == "Oslo" and [g.place for g in again.days if g.place] == ["Oslo"]
+    assert [(g.start, g.count, g.period) for g in again.days] == [(g.start, g.count, g.period) for g in timeline.days]
+    assert again == date_groups(library, ids)  # the same as reading the groups afresh

@@ -115,3 +115,15 @@ def test_keep_this_one_hides_the_others_and_can_be_undone(window, qtbot, tmp_pat
     undo = next(b for b in bar.findChildren(QPushButton) if b.text() == "Undo")
     undo.click()
     qtbot.waitUntil(lambda: window.grid_model.rowCount() == 2, timeout=5_000)
+
+
+def test_the_progress_says_importing_before_the_files_are_counted(qtbot):
+    """Not "Importing 0 of 0" while the folder is still being read (or for an import queued elsewhere)."""
+    from app.ui.import_controller import ImportProgress
+
+    progress = ImportProgress()
+    qtbot.addWidget(progress)
+    progress.show_progress(0, 0, 0.0, "/photos/2019")
+    assert progress.label.text() == "Importing… · 2019"
+    progress.show_progress(3, 10, 2.0, "/photos/2019/a.jpg")
+    assert progress.label.text() == "Importing 3 of 10 · 2.0/s · a.jpg"

@@ -144,6 +144,41 @@ def test_photo_menu_and_context_menu_actions(window, qtbot, rows):
     assert all(e.rating == 3 for e in edits(window, ids).values())
 
 
+def test_view_zoom_zooms_the_photo_in_the_viewer_and_the_thumbnails_in_the_grid(window, qtbot):
+    """Ctrl/Cmd + and − (View → Zoom In / Out) act on what is shown, as in other photo viewers."""
+    size = window.grid_view.thumbnail_size
+    window.browser.open_viewer(0)
+    canvas = window.viewer.canvas
+    window.zoom_in_action.trigger()
+    assert canvas.zoom is not None and canvas.scale() > canvas.fit_scale()
+    assert window.grid_view.thumbnail_size == size  # the hidden grid did not change
+    window.zoom_out_action.trigger()
+    assert canvas.zoom is None
+    qtbot.keyClick(window.viewer, Qt.Key.Key_Escape)
+    window.zoom_in_action.trigger()
+    assert window.grid_view.thumbnail_size > size
+
+
+def test_right_click_in_the_viewer_has_the_photo_menu(window, qtbot):
+    """The viewer's photo has the grid's context menu, acting on the photo shown."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QContextMenuEvent
+
+    window.context_menu = None
+    window.browser.open_viewer(1)
+    canvas = window.viewer.canvas
+    QApplication_send(canvas, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(50, 50),
+                                                 canvas.mapToGlobal(QPoint(50, 50))))
+    menu = window.context_menu
+    assert menu is not None
+    for text in ("Rotate Left", "Favourite", "Reject", "Add Tags…", "Show in File Manager", "Copy Image", "Export…"):
+        assert menu_action(menu, text) is not None, text
+    menu_action(menu, "★★").trigger()
+    settle(window, qtbot)
+    assert edits(window, [window.grid_model.photo_id(1)])[window.grid_model.photo_id(1)].rating == 2
+    menu.close()
+
+
 def test_rotation_turns_grid_thumbnail_and_viewer_at_once(window, qtbot):
     model = window.grid_model
     qtbot.waitUntil(lambda: model.data(model.index(0, 0), ThumbnailRole) is not None)
@@ -313,6 +348,27 @@ def test_viewer_zoom_one_to_one_pan_full_screen_and_slideshow(window, qtbot):
     assert not viewer.slideshow.isActive()
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
     assert window.stack.currentWidget() is window.grid_page
+
+
+def test_the_viewer_bar_shows_the_zoom_and_starts_the_slideshow(window, qtbot):
+    """What Z, +/- and Space do is also on the viewer's bar, for a user who does not know the keys."""
+    viewer, canvas = window.viewer, window.viewer.canvas
+    window.browser.open_viewer(0)
+    qtbot.waitUntil(lambda: viewer._stage == 2)
+    assert viewer.zoom_button.isVisible() and viewer.zoom_button.text() == "Fit"
+    qtbot.mouseClick(viewer.zoom_button, Qt.MouseButton.LeftButton)
+    assert canvas.zoom == 1.0 and viewer.zoom_button.text() == "100%"
+    qtbot.keyClick(viewer, Qt.Key.Key_Plus)
+    assert viewer.zoom_button.text() == "125%"
+    qtbot.mouseClick(viewer.zoom_button, Qt.MouseButton.LeftButton)
+    assert canvas.zoom is None and viewer.zoom_button.text() == "Fit"
+    qtbot.keyClick(viewer, Qt.Key.Key_Z)
+    viewer.step(1)  # another photo starts fitted, and says so
+    assert viewer.zoom_button.text() == "Fit"
+    qtbot.mouseClick(viewer.slideshow_button, Qt.MouseButton.LeftButton)
+    assert viewer.slideshow.isActive() and viewer.slideshow_button.isChecked()
+    qtbot.keyClick(viewer, Qt.Key.Key_Space)  # Space pauses it, and the button says so
+    assert not viewer.slideshow.isActive() and not viewer.slideshow_button.isChecked()
 
 
 def QApplication_send(widget, event) -> None:

@@ -189,3 +189,43 @@ def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
         return None
     names = Counter(filter(None, map(places.get, ids)))
     return ", ".join(name for name, _ in names.most_common(_PLACES_SHOWN)) or None
+
+
+def relabel(library: "Library", ids: Sequence[int], timeline: Timeline) -> Timeline | None:
+    """`timeline` (worked out for `ids`) with the places read again, or None when no group's place changed:
+    places are named after the import (the background `places` task), so a header first shown without one
+    gets it later. The groups stay; only their places are worked out again."""
+    places = _read_places(library, ids)
+
+    def again(groups: list[DateGroup]) -> list[DateGroup]:
+        named = [_place(ids[g.start:g.end], places) for g in groups]
+        return [g if g.place == p else DateGroup(g.start, g.count, g.period, p) for g, p in zip(groups, named)]
+
+    days, months = again(timeline.days), again(timeline.months)
+    return None if (days, months) == (timeline.days, timeline.months) else Timeline(days, months)
+
+
+def places_version(library: "Library") -> tuple:
+    """A fingerprint of the place names, cheap enough for every refresh (one pass over photo_places inside the
+    database, nothing read into Python): it moves when places are named (the places task adds rows), removed,
+    or renamed to a name of another length. `relabel` is worth its cost only when it moved."""
+    names = sum(func.length(func.coalesce(c, "")) for c in (PhotoPlace.city, PhotoPlace.region, PhotoPlace.country))
+    with library.db.read_session() as s:
+        count, last, size = s.execute(select(func.count(), func.max(PhotoPlace.photo_id), func.sum(names))).one()
+    return count, last or 0, int(size or 0)
+
+
+def _read_places(library: "Library", ids: Sequence[int]) -> dict[int, str]:
+    """The place name of each of `ids` that has one (city, else region, else country)."""
+    place = func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country)
+    with library.db.read_session() as s:
+        if len(ids) > _CHUNK:
+            cursor = s.connection().connection.dbapi_connection.cursor()
+            return dict(cursor.execute("SELECT photo_id, coalesce(city, region, country) FROM photo_places"
+                                       " WHERE coalesce(city, region, country) IS NOT NULL").fetchall())
+        places = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start:start + 500])
+            places.update(s.execute(select(PhotoPlace.photo_id, place)
+                                    .where(PhotoPlace.photo_id.in_(part), place.is_not(None))).all())
+        return places

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QObject, QPoint, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from app.ui.filter_bar import FilterBar
 from app.ui.grid_model import PhotoGridModel, plan_sync
@@ -25,6 +25,7 @@ from app.ui.viewer import ViewerPage
 
 
 log = logging.getLogger(__name__)
+PositionAtTop = QAbstractItemView.ScrollHint.PositionAtTop
 
 
 def _tr(text: str) -> str:
@@ -71,12 +72,13 @@ class PhotoBrowser(QObject):
         self.grid_view.period_clicked.connect(self.filter_to_period)
         self._source: Callable[[], list[int]] | None = None
         self._key: object = None
+        self._timeline = (None, None, None)  # the list (model, version), its date groups, the places' fingerprint
+        self._keep = (None, None, None)  # model, list version, photo to show at the top once its headers arrive
         self._describe: Callable[[int], str] = lambda rows: ""
         self._empty_text = ""
         self.loaded = False  # the current list has arrived (until then no "No photos" text)
         self.read_now = False  # read the next list on this thread (set by the window before it is shown)
         self.library = None
-        self._groups = None  # (model version, Timeline) last shown: an import's refresh only grows it
 
     # -- the library --------------------------------------------------------------------------------------
     def set_library(self, library) -> None:
@@ -87,7 +89,6 @@ class PhotoBrowser(QObject):
         self._key, self._source = None, None
         self.loaded = False
         self.library = library
-        self._groups = None
         self.filter_bar.blockSignals(True)
         self.filter_bar.reset()  # a filter belongs to the library it was set in
         self.filter_bar.blockSignals(False)
@@ -106,19 +107,30 @@ class PhotoBrowser(QObject):
 
     # -- what is shown --------------------------------------------------------------------------------------
     def show_source(self, key: object, source: Callable[[], list[int]], describe: Callable[[int], str],
-                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None) -> None:
+                    empty_text: str, *, scroll_to_row: int | None = None, header: QWidget | None = None,
+                    period: str | None = None) -> None:
         """Show the photos `source()` reads (on the reader thread). `key` names the list (a Place): showing
-        the list already shown (a month within the library) only scrolls. `header` shows above the photos
-        (only for this list)."""
+        the list already shown only scrolls (or filters again). `header` shows above the photos (only for this
+        list). `period` ("2019-07", "2019"; "" for every date; None: as it is) filters to a period, as clicking
+        a date header does (a year or month in the sidebar)."""
         self.set_header(header)
         self.show_grid()
         self.filter_bar.show()
         self._describe, self._empty_text = describe, empty_text
+        refilter = period is not None and period != self.filter_bar.period
+        if refilter:
+            self.filter_bar.blockSignals(True)  # one read below, not one for the bar and one for the list
+            self.filter_bar.set_period(period)
+            self.filter_bar.blockSignals(False)
         if key == self._key and self._source is not None:
-            if self.loaded:
-                self._scroll_to(scroll_to_row)
-                self._update_count()
-            return
+            if self.loaded and refilter:
+                self.refresh(keep=self.photo_in_view(), scroll_to_row=scroll_to_row)
+                return
+            if not refilter:
+                if self.loaded:
+                    self._scroll_to(scroll_to_row)
+                    self._update_count()
+                return
         self._key, self._source = key, source
         self.loaded = False
         self._update_count()
@@ -159,29 +171,80 @@ class PhotoBrowser(QObject):
         self.show_grid()
         self._update_count()
 
-    def refresh(self) -> None:
-        """Read the shown source again and apply the difference (new photos appear in place)."""
+    def refresh(self, *, keep: int | None = None, scroll_to_row: int | None = None) -> None:
+        """Read the shown source again and apply the difference (new photos appear in place). After a filter
+        change, `keep` (a photo id) is put at the top again, or the list starts at its top when the photo was
+        filtered out; `scroll_to_row` scrolls there instead. A list that did not change gets its date headers'
+        places read again (named since: the places task runs after an import)."""
         if self.model is None or self._source is None or not self.loaded:
             return
         self.loader.retry_failed()  # thumbnails made since the grid asked
-        source, model = self._source, self.model
+        source, model, library = self._source, self.model, self.library
         refined = self._refined(source)
         old, version = list(model.ids), model.version
+        shown, timeline, places = self._timeline
+        if shown != (model, version):
+            timeline = None
+
+        def read():
+            new_ids, plan = _read_and_plan(refined, old)
+            if plan == ([], []) and timeline is not None:  # the same list: have its places been named since?
+                from app.core.timeline import places_version, relabel
+
+                now = places_version(library)
+                if now != places:
+                    return new_ids, plan, (now, relabel(library, new_ids, timeline))
+            return new_ids, plan, None
 
         def arrived(result, error) -> None:
             if error is not None or model is not self.model or source is not self._source:
                 return
             if model.version != version:  # the list changed meanwhile: work it out again
-                self.refresh()
+                self.refresh(keep=keep, scroll_to_row=scroll_to_row)
                 return
-            new_ids, plan = result
-            grown = plan is not None and not plan[0] and self._groups is not None and self._groups[0] == version
+            new_ids, plan, relabelled = result
+            shown_before = self._timeline[0] == (model, version) and self._timeline[1] is not None
+            grown = plan is not None and not plan[0] and shown_before
             model.apply_sync(new_ids, plan)
             self._update_count()
             if model.version != version:
                 self._read_groups(plan[1] if grown else None)
+            elif relabelled is not None and self._timeline[1] is timeline:
+                now, changed = relabelled
+                if changed is None:  # named, but no header's place changed: only the fingerprint moves on
+                    self._timeline = (self._timeline[0], timeline, now)
+                else:
+                    self._set_timeline(changed, now)
+            if scroll_to_row is not None:
+                self._scroll_to(scroll_to_row)
+            elif keep is not None:
+                self._keep_at_top(keep)
+                self._keep = (model, model.version, keep)  # again when the list's date headers arrive
 
-        self.reader.read("grid", lambda: _read_and_plan(refined, old), arrived)
+        self.reader.read("grid", read, arrived)
+
+    def photo_in_view(self) -> int | None:
+        """The photo the user is looking at: the current one when it is on screen, else the first on screen."""
+        view, model = self.grid_view, self.model
+        if model is None or not model.rowCount():
+            return None
+        area = view.viewport().rect()
+        current = view.currentIndex()
+        if current.isValid() and view.visualRect(current).intersects(area):
+            return model.photo_id(current.row())
+        step = max(1, view.gridSize().height() // 2)
+        for y in range(0, area.height(), step):  # below the sticky header, which no photo is under
+            index = view.indexAt(QPoint(view.gridSize().width() // 2, y))
+            if index.isValid():
+                return model.photo_id(index.row())
+        return None
+
+    def _keep_at_top(self, photo_id: int) -> None:
+        row = self.model.row_of(photo_id)
+        if row is None:
+            self.grid_view.verticalScrollBar().setValue(0)
+        else:
+            self.grid_view.scrollTo(self.model.index(row, 0), PositionAtTop)
 
     # -- sort and filter ----------------------------------------------------------------------------------
     def _refined(self, source: Callable[[], list[int]]) -> Callable[[], list[int]]:
@@ -195,7 +258,7 @@ class PhotoBrowser(QObject):
         return lambda: refine(library, source(), sort=sort, query=query)
 
     def _filter_changed(self) -> None:
-        self.refresh()
+        self.refresh(keep=self.photo_in_view())
 
     def filter_to_period(self, period: str) -> None:
         """Show only the photos of `period` ("2019-07", "2019-07-14"): a date header or the map was clicked."""
@@ -208,26 +271,34 @@ class PhotoBrowser(QObject):
         groups grow by those (`grown_groups`) instead of being worked out again."""
         model, library = self.model, self.library
         if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
-            self._groups = None
-            self.grid_view.set_timeline(None)
+            self._set_timeline(None)
             return
-        from app.core.timeline import date_groups, grown_groups
+        from app.core.timeline import date_groups, grown_groups, places_version
 
         ids, version = list(model.ids), model.version
-        shown = self._groups[1] if insertions and self._groups is not None else None
+        shown = self._timeline[1] if insertions else None  # refresh passes insertions only onto these
 
         def read():
             grown = grown_groups(library, shown, ids, insertions) if shown is not None else None
             return grown if grown is not None else date_groups(library, ids)
 
-        def arrived(timeline, error) -> None:
+        def arrived(result, error) -> None:
             if error is not None:
                 log.warning("reading the grid's date groups failed: %s", error)
             elif model is self.model and model.version == version:
-                self._groups = (version, timeline)
-                self.grid_view.set_timeline(timeline)
+                self._set_timeline(result[1], result[0])
+                if self._keep[:2] == (model, version):  # the headers moved the photos: the kept one back on top
+                    self._keep_at_top(self._keep[2])
+                self._keep = (None, None, None)
 
-        self.reader.read("grid-groups", read, arrived)
+        # The places' fingerprint first: a place named between the two reads is seen by the next refresh.
+        self.reader.read("grid-groups", lambda: (places_version(library), read()), arrived)
+
+    def _set_timeline(self, timeline, places=None) -> None:
+        """Show `timeline`; `refresh` re-labels it when the places (`places`: their fingerprint) change later."""
+        shown = (self.model, self.model.version) if self.model is not None else None
+        self._timeline = (shown, timeline, places)
+        self.grid_view.set_timeline(timeline)
 
     def set_header(self, header: QWidget | None) -> None:
         if self.header is not None and header is not self.header:

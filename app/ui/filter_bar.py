@@ -1,11 +1,13 @@
 """The bar above the grid: sort (date taken, date imported, file name, rating) and quick filters (favourites,
-rating at least N, file type, has GPS, hide rejected). It turns the choices into a query of the query language
-(`is:favourite rating:>=3`), and the browser refines whatever list the view shows with it (app.core.browse)."""
+rating at least N, file type, has GPS, hide rejected, a date range). It turns the choices into a query of the
+query language (`is:favourite rating:>=3 date:2019-06-01..2019-08-31`), and the browser refines whatever list
+the view shows with it (app.core.browse)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtCore import QCoreApplication, QDate, QSize, Signal
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
+                               QToolButton, QWidget, QWidgetAction)
 
 from app.ui.badges import HEART, STAR
 from app.ui.format import period_label
@@ -15,6 +17,7 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("FilterBar", text)
 
 
+MIN_WIDTH = 700  # px: the bar's controls without Dates… and the date chip (~696 px)
 TYPES = ("jpeg", "heic", "png", "tiff", "webp", "gif", "video")
 
 
@@ -50,6 +53,12 @@ class FilterBar(QWidget):
         layout.addWidget(self.gps)
         self.hide_rejected = QToolButton(text=_tr("Hide rejected"), checkable=True, autoRaise=True)
         layout.addWidget(self.hide_rejected)
+        # A date range chosen by hand; it becomes the period below (its chip says the range and clears it).
+        self.dates = QToolButton(text=_tr("Dates…"), autoRaise=True,
+                                 toolTip=_tr("Show the photos taken between two dates"),
+                                 popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.dates.setMenu(self._dates_menu())
+        layout.addWidget(self.dates)
         # A period chosen by clicking a date header or a month ("date:2019-07"); its button clears it.
         self.period = ""
         self.period_button = QToolButton(autoRaise=True, toolTip=_tr("Show every date again"))
@@ -65,6 +74,12 @@ class FilterBar(QWidget):
         for button in (self.favourites, self.gps, self.hide_rejected):
             button.toggled.connect(self._changed)
         self._changed()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """At most what the bar needed before Dates… and a long date chip: those share the room there is rather
+        than hold the window wider (the small-window layout below 1000 px needs the window to get that narrow)."""
+        hint = super().minimumSizeHint()
+        return QSize(min(hint.width(), MIN_WIDTH), hint.height())
 
     def sort_key(self) -> str:
         return self.sort.currentData()
@@ -92,8 +107,31 @@ class FilterBar(QWidget):
         """Show only the photos taken in `period` ("2019-07", "2019-07-14"; "" for every date)."""
         self.period = period
         self.period_button.setText(period_label(period) + "  ✕" if period else "")
+        self.period_button.setToolTip(_tr("{period}: show every date again").format(period=period_label(period)))
         self.period_button.setVisible(bool(period))
         self._changed()
+
+    def _dates_menu(self) -> QMenu:
+        menu = QMenu(self)
+        box = QWidget()
+        form = QFormLayout(box)
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addYears(-1), calendarPopup=True, displayFormat="d MMM yyyy")
+        self.date_to = QDateEdit(today, calendarPopup=True, displayFormat="d MMM yyyy")
+        form.addRow(_tr("From:"), self.date_from)
+        form.addRow(_tr("To:"), self.date_to)
+        self.dates_apply = QPushButton(_tr("Show"), default=True)
+        self.dates_apply.clicked.connect(lambda: (self.apply_dates(), menu.close()))
+        form.addRow(self.dates_apply)
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(box)
+        menu.addAction(action)
+        return menu
+
+    def apply_dates(self) -> None:
+        """The range in the From / To fields (either way round), both days included."""
+        low, high = sorted((self.date_from.date(), self.date_to.date()))
+        self.set_period(f"{low.toString('yyyy-MM-dd')}..{high.toString('yyyy-MM-dd')}")
 
     def reset(self) -> None:
         widgets = (self.sort, self.rating, self.type, self.favourites, self.gps, self.hide_rejected)

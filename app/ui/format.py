@@ -63,8 +63,18 @@ def duration(seconds: float | None) -> str:
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
+def _short_day(day: str) -> str:
+    return f"{int(day[8:10])} {month_label(day)}" if day[8:10].isdigit() else day
+
+
 def period_label(period: str) -> str:
-    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '' -> 'No date'."""
+    """A date header's title: '2019-07' -> 'July 2019'; '2019-07-14' -> 'Sunday 14 July 2019'; '2019' (a year
+    chosen in the sidebar) -> '2019'; '' -> 'No date'."""
+    if len(period) == 4 and period.isdigit():
+        return period
+    if ".." in period:  # a range from the filter bar: '2019-06-03..2019-08-01' -> '3 June 2019 – 1 August 2019'
+        return " – ".join(_short_day(part) if len(part) == 10 else period_label(part) if part else "…"
+                          for part in period.split("..", 1))
     if len(period) == 10:
         try:
             day = datetime.strptime(period, "%Y-%m-%d")

@@ -53,7 +53,10 @@ class ImportProgress(QWidget):
         self.bar.setMaximum(max(total, 1))
         self.bar.setValue(done)
         name = Path(current).name if current else ""
-        text = _tr("Importing {done} of {total}").format(done=f"{done:,}", total=f"{total:,}")
+        # Until the files are counted (and for an import queued elsewhere, whose files were not counted here)
+        # there is no total: "Importing 0 of 0" would read as if nothing were happening.
+        text = (_tr("Importing {done} of {total}").format(done=f"{done:,}", total=f"{total:,}") if total else
+                _tr("Importing…"))
         if rate > 0:
             text += f" · {rate:.1f}/s"
         if name:

@@ -324,8 +324,8 @@ class MainWindow(QMainWindow):
         view_menu.addActions(by_menu.get("View", []))
         view_menu.addAction(self.refresh_action)
         view_menu.addSeparator()
-        self.zoom_in_action = self._action(self.tr("Zoom &In"), self.grid_view.zoom_in, QKeySequence.StandardKey.ZoomIn)
-        self.zoom_out_action = self._action(self.tr("Zoom &Out"), self.grid_view.zoom_out,
+        self.zoom_in_action = self._action(self.tr("Zoom &In"), lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn)
+        self.zoom_out_action = self._action(self.tr("Zoom &Out"), lambda: self._zoom(-1),
                                             QKeySequence.StandardKey.ZoomOut)
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action])
         view_menu.addSeparator()
@@ -362,6 +362,8 @@ class MainWindow(QMainWindow):
         self.place_field = PlaceField(self.info_panel, self.browser, self.reader, self)
         self.grid_view.zoom_changed.connect(self._on_zoom)
         self.grid_view.customContextMenuRequested.connect(self._context_menu)
+        self.viewer.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.viewer.customContextMenuRequested.connect(self._viewer_context_menu)
         self.zoom_slider.valueChanged.connect(self.grid_view.set_thumbnail_size)
         self.imports.photos_changed.connect(self.schedule_refresh)
         self.imports.finished.connect(lambda _gid: self.refresh())
@@ -731,12 +733,20 @@ class MainWindow(QMainWindow):
         if not index.isValid():
             return
         self.browser.select_for_menu(index)
+        self._photo_menu(self.grid_view.viewport().mapToGlobal(pos))
+
+    def _viewer_context_menu(self, pos) -> None:
+        """The same menu on the photo in the viewer (the grid's selection follows the photo shown)."""
+        if self.viewer.row >= 0:
+            self._photo_menu(self.viewer.mapToGlobal(pos))
+
+    def _photo_menu(self, where) -> None:
         menu = QMenu(self)
         menu.addActions(self.photo_actions)
         menu.addSeparator()
         self.organise.add_to_menu(menu)
         self.context_menu = menu  # tests reach the menu shown last
-        menu.popup(self.grid_view.viewport().mapToGlobal(pos))
+        menu.popup(where)
 
     def _copy_current_path(self) -> None:
         info = self.browser.current_info()
@@ -749,6 +759,17 @@ class MainWindow(QMainWindow):
         self.settings_dialog = SettingsDialog(self)
         self.settings_dialog.finished.connect(self.settings_dialog.deleteLater)
         self.settings_dialog.open()
+
+    def _zoom(self, direction: int) -> None:
+        """View → Zoom In / Out (Ctrl/Cmd + and −): the photo in the viewer, else the grid's thumbnails."""
+        if self.stack.currentWidget() is self.viewer:
+            from app.ui.viewer import ZOOM_STEP
+
+            self.viewer.canvas.zoom_by(ZOOM_STEP if direction > 0 else 1 / ZOOM_STEP)
+        elif direction > 0:
+            self.grid_view.zoom_in()
+        else:
+            self.grid_view.zoom_out()
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -1,5 +1,5 @@
 """Screenshots of the grid's date headers and the map for docs/screenshots: `xvfb-run -s "-screen 0 1440x900x24"
-python -m app.ui.screenshots_grid docs/screenshots`.
+python -m app.ui.screenshots_grid docs/screenshots` (grid-date-headers, grid-month-headers, grid-sidebar-month, map).
 
 A demo library imported through the importer: generated photo-like JPEGs over a few months, and the sample
 camera files with GPS from ../shared/corpus (when present), whose places the offline gazetteer names.
@@ -72,6 +72,16 @@ def main(out: Path) -> int:
     _wait(app, 2.0)
     _grab(app, window, out / "grid-month-headers.png")
     window.grid_view.set_thumbnail_size(192)
+    library_item = window.sidebar.item(Mode.LIBRARY)  # a month picked in the sidebar: the grid filtered to it
+    _wait(app, 5.0, until=lambda: library_item.childCount() > 0)
+    year = library_item.child(0)
+    year.setExpanded(True)
+    if year.childCount():
+        window.sidebar.tree.setCurrentItem(year.child(0))
+        _wait(app, 5.0, until=lambda: window.browser.filter_bar.period_button.isVisible())
+        _wait(app, 3.0)
+        _grab(app, window, out / "grid-sidebar-month.png")
+        window.browser.filter_bar.period_button.click()
 
     if Mode.MAP in window.views:
         window.navigate(Place(Mode.MAP))

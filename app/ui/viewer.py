@@ -27,6 +27,7 @@ class ImageCanvas(QWidget):
     Emits `box_clicked(face_id, global_pos)`."""
 
     box_clicked = Signal(int, QPoint)
+    zoomed = Signal()  # the zoom changed (the viewer's bar says how much)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -76,6 +77,7 @@ class ImageCanvas(QWidget):
         self.photo_size = QSize(width or 0, height or 0)
         self.zoom = None
         self.pan = QPointF(0, 0)
+        self.zoomed.emit()
 
     def _photo_size(self) -> QSize:
         size = getattr(self, "photo_size", QSize())
@@ -101,6 +103,7 @@ class ImageCanvas(QWidget):
             self.pan = QPointF(0, 0)
         self._clamp_pan()
         self.update()
+        self.zoomed.emit()
 
     def zoom_by(self, factor: float) -> None:
         zoom = self.scale() * factor
@@ -207,13 +210,24 @@ class ViewerPage(QWidget):
         self.faces_button = QToolButton(text=self.tr("Faces"), toolTip=self.tr("Show face boxes with names"),
                                         checkable=True, autoRaise=True)
         self.faces_button.hide()
+        # What the keys do, where a new user sees it: the zoom (click: 1:1 / fit) and the slideshow.
+        self.zoom_button = QToolButton(text=self.tr("Fit"), autoRaise=True, toolTip=self.tr(
+            "1:1 or fit (Z); zoom with + and −, the wheel or a pinch, drag to pan"))
+        self.slideshow_button = QToolButton(text=self.tr("▶ Slideshow"), checkable=True, autoRaise=True,
+                                            toolTip=self.tr("Start or pause the slideshow (Space); its interval "
+                                                            "is in Settings"))
         for widget in (self.back, self.prev_button, self.next_button):
             bar.addWidget(widget)
         bar.addWidget(self.title, 1)
         bar.addWidget(self.faces_button)
+        bar.addWidget(self.zoom_button)
+        bar.addWidget(self.slideshow_button)
         bar.addWidget(self.position)
 
         self.canvas = ImageCanvas()  # details show in the window's info panel, which follows row_changed
+        self.canvas.zoomed.connect(self._show_zoom)
+        self.zoom_button.clicked.connect(self.canvas.toggle_one_to_one)
+        self.slideshow_button.clicked.connect(lambda: self.toggle_slideshow())
         self.video_player = None  # made when the first clip is shown (QtMultimedia loads then)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.canvas)
@@ -304,11 +318,17 @@ class ViewerPage(QWidget):
             self.stop_slideshow()
         else:
             self.slideshow.start()
+            self.slideshow_button.setChecked(True)
             self.position.setText(self.position.text().split("  ")[0] + "  " + self.tr("▶ slideshow"))
 
     def stop_slideshow(self) -> None:
         self.slideshow.stop()
+        self.slideshow_button.setChecked(False)
         self.position.setText(self.position.text().split("  ")[0])
+
+    def _show_zoom(self) -> None:
+        zoom = self.canvas.zoom
+        self.zoom_button.setText(self.tr("Fit") if zoom is None else f"{round(zoom * 100)}%")
 
     def _slideshow_step(self) -> None:
         if self.model is None or self.row >= self.model.rowCount() - 1:
