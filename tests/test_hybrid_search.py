@@ -244,3 +244,14 @@ def test_clip_part_joins_when_a_model_serves(library, tmp_path):
     bad = [h.photo_id for h in hybrid_search(library, "red flowers", weights={"fts": 0, "text": 0},
                                               bad=[before[0]]).hits]
     assert before[0] not in bad
+
+
+def test_the_numpy_erf_of_the_text_encoder_matches_math_erf():
+    import math
+
+    from app.core.ml.text_minilm import _erf
+
+    x = np.linspace(-6, 6, 20001, dtype=np.float32)
+    expected = np.array([math.erf(float(v)) for v in x])
+    assert _erf(x).dtype == np.float32
+    assert np.max(np.abs(_erf(x) - expected)) < 1e-6
