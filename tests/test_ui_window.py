@@ -63,6 +63,16 @@ def test_every_section_is_enabled_and_an_empty_library_says_so(tmp_path, make_wi
     assert "No photos yet" in window.empty_label.text() and window.empty_label.isVisible()
 
 
+def test_an_empty_library_keeps_the_filter_bar_at_the_top(tmp_path, make_window, qtbot):
+    """With the grid hidden, the empty text takes its room; the bar floated to the middle of the page before."""
+    window = make_window(tmp_path / "empty")
+    window.resize(1280, 800)
+    bar = window.browser.filter_bar
+    qtbot.waitUntil(lambda: window.browser.empty_label.isVisible() and bar.isVisible())
+    qtbot.waitUntil(lambda: window.browser.empty_label.height() > window.browser.grid_page.height() // 2)
+    assert bar.geometry().top() == 0
+
+
 def test_zoom_with_keys_and_slider(library, make_window, qtbot, settings):
     generate_library(library, 30, thumbnails=5)
     window = make_window(library.root)

@@ -61,7 +61,7 @@ class PhotoBrowser(QObject):
         layout.addWidget(self.filter_bar)
         self._header_layout = layout
         self.header: QWidget | None = None  # a view's bar above its photos (a person's name and actions)
-        layout.addWidget(self.empty_label)
+        layout.addWidget(self.empty_label, 1)  # takes the grid's room when empty: the bar stays on top
         layout.addWidget(self.grid_view, 1)
         self.viewer = ViewerPage(None, loader)
         self.viewer.closed.connect(self.close_viewer)
