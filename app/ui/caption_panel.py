@@ -14,10 +14,11 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QPlainTextEdit, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.model_offer import ModelOffer
+from app.ui.text_box import TextBox
 from app.ui.workers import Worker
 
 _serial = itertools.count(1)
@@ -26,15 +27,6 @@ _serial = itertools.count(1)
 def _tr(text: str) -> str:
     return QCoreApplication.translate("CaptionPanel", text)
 
-
-class _CaptionBox(QPlainTextEdit):
-    """The caption text; says when the user leaves it (then it is saved)."""
-
-    left = Signal()
-
-    def focusOutEvent(self, event) -> None:
-        super().focusOutEvent(event)
-        self.left.emit()
 
 
 class CaptionPanel(QWidget):
@@ -60,7 +52,7 @@ class CaptionPanel(QWidget):
         font.setBold(True)
         title.setFont(font)
         layout.addWidget(title)
-        self.text = _CaptionBox()
+        self.text = TextBox()
         self.text.setTabChangesFocus(True)
         self.text.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 10)
         self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)

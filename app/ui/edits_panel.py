@@ -6,11 +6,11 @@ undoable like the menu's actions). Title and description are saved when the fiel
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QSizePolicy, QToolButton,
-                               QWidget)
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QToolButton, QWidget
 
 from app.ui.badges import CROSS, HEART, STAR
+from app.ui.text_box import TextBox
 
 
 def _tr(text: str) -> str:
@@ -24,15 +24,6 @@ def _narrowable(widget: QWidget) -> None:
     widget.setSizePolicy(policy)
     widget.setMinimumWidth(40)
 
-
-class _TextBox(QPlainTextEdit):
-    """A few lines of text that say when the user leaves them."""
-
-    left = Signal()
-
-    def focusOutEvent(self, event) -> None:
-        super().focusOutEvent(event)
-        self.left.emit()
 
 
 class EditsPanel(QWidget):
@@ -76,7 +67,7 @@ class EditsPanel(QWidget):
         self.title.setPlaceholderText(_tr("Add a title"))
         self.title.editingFinished.connect(self._save_title)
         form.addRow(_tr("Title:"), self.title)
-        self.description = _TextBox()
+        self.description = TextBox()
         _narrowable(self.description)
         self.description.setPlaceholderText(_tr("Add a description"))
         self.description.setTabChangesFocus(True)

@@ -14,12 +14,13 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QPlainTextEdit, QProgressBar,
+from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
                                QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from app.ui.model_offer import ModelOffer
 from app.ui.retranscribe_offer import RetranscribeOffer
+from app.ui.text_box import TextBox
 from app.ui.voice_recorder import NoteRecorder, microphone_available
 from app.ui.workers import Worker
 
@@ -45,15 +46,6 @@ def audio_paths(urls) -> list[str]:
     return [u.toLocalFile() for u in urls if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in AUDIO_SUFFIXES]
 
 
-class _TextBox(QPlainTextEdit):
-    """A transcript that says when the user leaves it (then it is saved)."""
-
-    left = Signal()
-
-    def focusOutEvent(self, event) -> None:
-        super().focusOutEvent(event)
-        self.left.emit()
-
 
 class NoteRow(QFrame):
     """One note: play, length and date, delete; its transcript below, editable."""
@@ -76,7 +68,7 @@ class NoteRow(QFrame):
         top.addWidget(self.label, 1)
         top.addWidget(self.delete)
         layout.addLayout(top)
-        self.transcript = _TextBox()
+        self.transcript = TextBox()
         self.transcript.setTabChangesFocus(True)
         self.transcript.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 10)
         self.transcript.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
