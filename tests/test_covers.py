@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 from people_library import ALICE, faces_library_built, faces_root, main_faces, needs_faces, person_of  # noqa: F401
-from PySide6.QtCore import QSettings
 
 from app.core.events.service import EventError
 from app.core.people.operations import PeopleError
-from app.ui.main_window import MainWindow
-from app.ui.settings import AppSettings
 from app.ui.views import Mode, Place
+from generated_window import make_window  # noqa: F401  (a fixture)
 from test_events import load_timeline
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise|grabbing)")
@@ -36,28 +34,6 @@ def test_an_event_cover_survives_re_segmentation_and_undo(library):
     other = next(e for e in library.events.list() if e.id != event.id)
     with pytest.raises(EventError):
         library.events.set_cover(event.id, other.photo_ids[0])
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
-
-    def make(library_dir) -> MainWindow:
-        settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings, remember=False)
-        qtbot.addWidget(window)
-        assert window.open_library(library_dir)
-        window.loader.set_repair(None)  # generated rows have no originals to make thumbnails from
-        window.resize(1280, 820)
-        window.show()
-        qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.browser.loaded, timeout=WAIT)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
 
 
 def right_click(window, row: int, qtbot):

@@ -7,13 +7,12 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPointF, QSettings, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from app.ui.main_window import MainWindow
-from app.ui.settings import AppSettings
 from app.ui.views import Mode, Place, PlaceRole
+from generated_window import make_window  # noqa: F401  (a fixture)
 from test_albums import make_photos
 from test_events import load_timeline
 from test_export import add_files
@@ -21,28 +20,6 @@ from test_export import add_files
 WAIT = 30_000  # ms: a deadline for conditions on a busy machine, not a delay
 # The offscreen platform cannot size, raise or grab for the completion popup, and says so: the test platform talking.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)")
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path):
-    windows = []
-
-    def make(library_dir) -> MainWindow:
-        settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings, remember=False)
-        qtbot.addWidget(window)
-        assert window.open_library(library_dir)
-        window.loader.set_repair(None)  # generated rows have no originals to make thumbnails from
-        window.resize(1280, 820)
-        window.show()
-        qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.browser.loaded, timeout=WAIT)
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        window.close()
 
 
 def bars(window) -> list[str]:

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 
 from app.ui.views import Mode, Place
 from test_summaries import lisbon_trip
-from test_ui_events_albums import WAIT, grid_ids, make_window  # noqa: F401 - make_window is a fixture
+from generated_window import make_window  # noqa: F401  (a fixture)
+from test_ui_events_albums import WAIT, grid_ids
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)")
 
