@@ -208,3 +208,47 @@ def test_an_import_refresh_grows_the_date_headers_instead_of_reading_every_day(l
     qtbot.waitUntil(lambda: window.grid_view._timeline == expected, timeout=20_000)
     assert "date_groups" not in calls
     window.close()
+
+
+def test_while_importing_live_refreshes_read_the_views_less_often_than_the_grid(library, qtbot, tmp_path,
+                                                                                monkeypatch):
+    """During this window's import, every live refresh re-read the sidebar's month and folder counts (~100 ms
+    of queries at 100k photos, next to the grid's own read). Now the grid is read on each live refresh and
+    the views every VIEWS_IMPORT_REFRESH_MS; a refresh asked for (F5, an edit) still reads everything."""
+    from PySide6.QtCore import QSettings
+
+    from app.bench.gui import generate_library
+    from app.ui import main_window
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+
+    generate_library(library, 30, thumbnails=0)
+    window = MainWindow(AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    assert window.open_library(library.root)
+    qtbot.waitUntil(lambda: window.browser.loaded, timeout=20_000)
+    views, grids = [], []
+    for view in window.views.values():
+        monkeypatch.setattr(view, "refresh", lambda active, v=view: views.append(v))
+    monkeypatch.setattr(window.browser, "refresh", lambda **_: grids.append(1))
+    now = [5000.0]
+    monkeypatch.setattr(main_window.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(type(window.imports), "active", property(lambda self: True))
+    window.refresh_live()  # the first one reads everything
+    assert len(grids) == 1 and len(views) == len(window.views)
+    views.clear()
+    for _ in range(3):
+        now[0] += main_window.IMPORT_REFRESH_MS / 1000
+        window.refresh_live()
+    assert len(grids) == 4 and views == []
+    now[0] += main_window.VIEWS_IMPORT_REFRESH_MS / 1000
+    window.refresh_live()
+    assert len(grids) == 5 and len(views) == len(window.views)
+    views.clear()
+    window.refresh()  # asked for: everything, import or not
+    assert len(grids) == 6 and len(views) == len(window.views)
+    monkeypatch.setattr(type(window.imports), "active", property(lambda self: False))
+    views.clear()
+    window.refresh_live()  # no import: every live refresh reads the views
+    assert len(views) == len(window.views)
+    window.close()
