@@ -252,3 +252,18 @@ def test_while_importing_live_refreshes_read_the_views_less_often_than_the_grid(
     window.refresh_live()  # no import: every live refresh reads the views
     assert len(views) == len(window.views)
     window.close()
+
+
+def test_a_narrower_grid_keeps_the_photo_at_the_top_in_view(qtbot):
+    """Resizing the grid (the window, a dock shown or hidden) kept the scroll bar's pixel offset, so with fewer
+    columns other photos came into view; now the photo at the top stays at the top. With date headers and the
+    timeline strip (whose margin resizes the viewport again inside the relayout)."""
+    loader, model, view, ids = _grid(qtbot, 2_000)
+    top_row = 900
+    view.scrollTo(model.index(top_row, 0), PhotoGridView.ScrollHint.PositionAtTop)
+    top_row = view._nearest_row(0, view.verticalOffset())
+    for width in (700, 1300, 560, 1000):
+        view.resize(width, 700)
+        qtbot.waitUntil(lambda w=width: view.width() == w)
+        assert view._nearest_row(0, view.verticalOffset()) == top_row, width
+        assert view.visualRect(model.index(top_row, 0)).intersects(view.viewport().rect())
