@@ -229,10 +229,10 @@ def _child(library_dir: str, started_at: float, scroll_step: int, import_dir: st
         result["scroll_s"] = time.perf_counter() - t_all
         result["frames"] = len(frames)
         result["slow_frames"] = sum(1 for f in frames if f > 0.050)
-        frames = sorted(frames) or [float("nan")]
-        result["frame_p50_ms"] = frames[len(frames) // 2] * 1000
-        result["frame_p99_ms"] = frames[int(len(frames) * 0.99)] * 1000
-        result["frame_max_ms"] = frames[-1] * 1000
+        frames.sort()
+        for key, at in (("frame_p50_ms", len(frames) // 2), ("frame_p99_ms", int(len(frames) * 0.99)),
+                        ("frame_max_ms", -1)):
+            result[key] = frames[at] * 1000 if frames else None  # None: --no-scroll
         result["rss_after_scroll_mb"] = psutil.Process().memory_info().rss / 2**20
         if import_dir:
             browse_while_importing()
