@@ -343,3 +343,29 @@ def test_a_small_preview_is_not_used_for_detection(tmp_path):
 
     with Library.open(tmp_path / "library") as again, again.db.read_session() as s:
         assert max(s.scalars(select(Face.size_px))) > 150  # seen at 1440 px, not at 320
+
+
+def test_the_window_queues_the_face_scan_through_one_task(lib):
+    """The window used to run schedule() itself when a library opened: for a never-scanned 100k library that
+    is seconds of Python and ~200 MB in the window's process. It now queues one faces-schedule task, which the
+    worker runs: that task queues the photos lacking a scan (once, however often the window asks)."""
+    from sqlalchemy import delete, func, select
+
+    from app.core.db.models import Face, FaceScan, Task
+    from app.core.people.scan import SCHEDULE_TASK, TASK_TYPE
+
+    gone = [_photo_ids(lib)[n] for n in BOB]
+    with lib.db.write_session() as s:
+        s.execute(delete(Face).where(Face.photo_id.in_(gone)))
+        s.execute(delete(FaceScan).where(FaceScan.photo_id.in_(gone)))
+
+    def count(task_type: str) -> int:
+        with lib.db.read_session() as s:
+            return s.scalar(select(func.count(Task.id)).where(Task.type == task_type, Task.state == "pending"))
+
+    assert lib.people.schedule_in_background() is not None
+    assert lib.people.schedule_in_background() is None  # one is waiting already
+    assert count(SCHEDULE_TASK) == 1 and count(TASK_TYPE) == 0  # nothing queued per photo by the caller
+    lib.tasks.run_until_idle()
+    with lib.db.read_session() as s:
+        assert s.scalar(select(func.count(FaceScan.photo_id)).where(FaceScan.photo_id.in_(gone))) == 3

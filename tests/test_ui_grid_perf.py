@@ -208,3 +208,79 @@ def test_an_import_refresh_grows_the_date_headers_instead_of_reading_every_day(l
     qtbot.waitUntil(lambda: window.grid_view._timeline == expected, timeout=20_000)
     assert "date_groups" not in calls
     window.close()
+
+
+def test_while_importing_live_refreshes_read_the_views_less_often_than_the_grid(library, qtbot, tmp_path,
+                                                                                monkeypatch):
+    """During this window's import, every live refresh re-read the sidebar's month and folder counts (~100 ms
+    of queries at 100k photos, next to the grid's own read). Now the grid is read on each live refresh and
+    the views every VIEWS_IMPORT_REFRESH_MS; a refresh asked for (F5, an edit) still reads everything."""
+    from PySide6.QtCore import QSettings
+
+    from app.bench.gui import generate_library
+    from app.ui import main_window
+    from app.ui.main_window import MainWindow
+    from app.ui.settings import AppSettings
+
+    generate_library(library, 30, thumbnails=0)
+    window = MainWindow(AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    assert window.open_library(library.root)
+    qtbot.waitUntil(lambda: window.browser.loaded, timeout=20_000)
+    views, grids = [], []
+    for view in window.views.values():
+        monkeypatch.setattr(view, "refresh", lambda active, v=view: views.append(v))
+    monkeypatch.setattr(window.browser, "refresh", lambda **_: grids.append(1))
+    now = [5000.0]
+    monkeypatch.setattr(main_window.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(type(window.imports), "active", property(lambda self: True))
+    window.refresh_live()  # the first one reads everything
+    assert len(grids) == 1 and len(views) == len(window.views)
+    views.clear()
+    for _ in range(3):
+        now[0] += main_window.IMPORT_REFRESH_MS / 1000
+        window.refresh_live()
+    assert len(grids) == 4 and views == []
+    now[0] += main_window.VIEWS_IMPORT_REFRESH_MS / 1000
+    window.refresh_live()
+    assert len(grids) == 5 and len(views) == len(window.views)
+    views.clear()
+    window.refresh()  # asked for: everything, import or not
+    assert len(grids) == 6 and len(views) == len(window.views)
+    monkeypatch.setattr(type(window.imports), "active", property(lambda self: False))
+    views.clear()
+    window.refresh_live()  # no import: every live refresh reads the views
+    assert len(views) == len(window.views)
+    window.close()
+
+
+def test_a_narrower_grid_keeps_the_photo_at_the_top_in_view(qtbot):
+    """Resizing the grid (the window, a dock shown or hidden) kept the scroll bar's pixel offset, so with fewer
+    columns other photos came into view; now the photo at the top stays at the top. With date headers and the
+    timeline strip (whose margin resizes the viewport again inside the relayout)."""
+    loader, model, view, ids = _grid(qtbot, 2_000)
+    top_row = 900
+    view.scrollTo(model.index(top_row, 0), PhotoGridView.ScrollHint.PositionAtTop)
+    top_row = view._nearest_row(0, view.verticalOffset())
+    for width in (700, 1300, 560, 1000):
+        view.resize(width, 700)
+        qtbot.waitUntil(lambda w=width: view.width() == w)
+        assert view._nearest_row(0, view.verticalOffset()) == top_row, width
+        assert view.visualRect(model.index(top_row, 0)).intersects(view.viewport().rect())
+
+
+def test_the_window_takes_the_gil_back_within_a_millisecond(qapp):
+    """The GUI thread takes the interpreter lock again for every Python call Qt makes in a frame; with Python's
+    5 ms switch interval a reader thread running Python made it wait up to 5 ms each time (a frame of 60 such
+    calls: median 50-60 ms, against 9-15 ms at 1 ms, in a two-thread experiment). The window's process
+    switches every millisecond."""
+    import sys
+
+    from app.ui.application import create_app
+
+    before = sys.getswitchinterval()
+    try:
+        create_app(["shoebox"])
+        assert sys.getswitchinterval() <= 0.001
+    finally:
+        sys.setswitchinterval(before)

@@ -32,8 +32,12 @@ def test_info_panel_shows_the_place(qtbot, library, tmp_path):
         select = window.grid_view.selectionModel().setCurrentIndex
         flag = QItemSelectionModel.SelectionFlag.ClearAndSelect
         select(window.grid_model.index(window.grid_model.row_of(1), 0), flag)
+        place = window.info_panel.values["Place"]
+        form = window.info_panel.form
         qtbot.waitUntil(lambda: window.info_panel.text("Place") == "Kyoto, Japan")
+        assert form.isRowVisible(place)
         select(window.grid_model.index(window.grid_model.row_of(2), 0), flag)
         qtbot.waitUntil(lambda: window.info_panel.text("Place") == "")
+        assert not form.isRowVisible(place)  # no GPS: no empty "Place:" row
     finally:
         window.close()

@@ -228,4 +228,20 @@ class FrameProbe:
                  for name, v in by_call.items()), key=lambda c: -c["total_ms"])[:top],
             "other_threads_cpu_in_slow_frames_ms": {k: round(v) for k, v in sorted(threads.items(),
                                                                                    key=lambda kv: -kv[1])[:8]},
+            "worst_frames": self._worst(slow, top),
         }
+
+    def _worst(self, slow: list[dict], top: int) -> list[dict]:
+        """The slowest frames one by one: what the GUI thread called, which pool jobs overlapped them and what
+        the other threads used meanwhile (a cause hides in averages when it only strikes a few frames)."""
+        worst = []
+        for f in sorted(slow, key=lambda f: -f["ms"])[:top]:
+            jobs = sorted(((name, round(cpu, 1)) for name, start, end, cpu in self.jobs
+                           if start < f["t1"] and end > f["t0"] and name != "thumbnail decode"), key=lambda j: -j[1])
+            worst.append({"ms": round(f["ms"], 1), "gui_cpu_ms": round(f["cpu_ms"], 1), "gc_ms": round(f["gc_ms"], 1),
+                          "calls": {k: round(v, 1) for k, v in sorted(f["calls"].items(), key=lambda kv: -kv[1])[:6]},
+                          "jobs": jobs[:6],
+                          "thumbnail_decodes": sum(1 for name, start, end, _ in self.jobs if name == "thumbnail decode"
+                                                   and start < f["t1"] and end > f["t0"]),
+                          "other_threads_ms": {k: round(v, 1) for k, v in f["other_threads_ms"].items()}})
+        return worst

@@ -109,14 +109,29 @@ _ORDER = (Photo.taken_at.desc().nulls_last(), Photo.id.desc())
 _LISTING_CHUNK = 2000  # ids per listing read (one JSON array parameter, so no cap on bound parameters)
 
 
-def _driver_ids(session, query) -> list[int]:
+def _driver_ids(session, query, last: list | None = None) -> list[int]:
     """The first column of `query` (whole numbers only: the query is compiled with its values inlined),
-    read straight through the driver's cursor. The window re-reads 100k ids on every live refresh on its
-    reader thread: SQLAlchemy's per-row processing was most of that read's time, all of it holding the
-    interpreter lock the GUI thread paints with, while the driver lets go of it as it steps."""
+    read straight through the driver. The window re-reads 100k ids on every live refresh on its reader thread,
+    and whatever Python does per row there holds the interpreter lock the GUI thread paints with: SQLAlchemy's
+    row processing was most of that read's time, and the driver's own row tuples still cost ~20 ms. On SQLite
+    the ids come as one `group_concat` string (SQLite builds it with the lock let go) that `json` parses at C
+    speed: ~4x less time holding the lock. The subquery keeps its order: SQLite never flattens an ordered
+    subquery into an aggregate (a test compares both ways on ties and missing dates). `last` ([] or the
+    [sql, string, ids] of the previous call) skips the parsing when the same query found the same ids: most
+    refreshes follow commits of background work that changed no photo's place in the list."""
     sql = str(query.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+    sqlite = session.get_bind().dialect.name == "sqlite"
     cursor = session.connection().connection.dbapi_connection.cursor()
     try:
+        if sqlite:
+            cursor.execute(f"SELECT group_concat(listed.id) FROM ({sql}) AS listed")
+            joined = cursor.fetchone()[0]
+            if last and last[0] == sql and last[1] == joined:
+                return list(last[2])
+            ids = json.loads(f"[{joined}]") if joined else []
+            if last is not None:
+                last[:] = [sql, joined, list(ids)]
+            return ids
         cursor.execute(sql)
         return list(map(itemgetter(0), cursor.fetchall()))
     finally:
@@ -131,6 +146,7 @@ def _edit_values(edit) -> tuple:
 class PhotoService:
     def __init__(self, library: "Library"):
         self._library = library
+        self._last_ids: list = []  # ordered_ids' last read (see _driver_ids)
 
     def _info(self, photo, files=None, edits=None) -> PhotoInfo:
         """From a Photo (with its files) or a photos row and its file rows (by file id), and its edits."""
@@ -190,7 +206,7 @@ class PhotoService:
         if folder_id is not None:
             query = query.where(Photo.id.in_(select(PhotoFile.photo_id).where(PhotoFile.folder_id == folder_id)))
         with self._library.db.read_session() as session:
-            return _driver_ids(session, query)
+            return _driver_ids(session, query, self._last_ids)
 
     def list(self, *, offset: int = 0, limit: int | None = None, include_hidden: bool = False) -> list[PhotoInfo]:
         query = select(Photo).options(selectinload(Photo.files)).order_by(*_ORDER).offset(offset)

@@ -20,10 +20,18 @@ from PySide6.QtWidgets import QApplication
 ICON = Path(__file__).resolve().parents[2] / "resources" / "shoebox.svg"
 
 
+# How long a background thread of the window (the reader, read-ahead) may keep the interpreter lock while the GUI
+# thread waits for it. The GUI thread takes the lock again for every Python call Qt makes into it (a paint, a
+# model's data(), a slot), so with Python's 5 ms default one frame could wait 5 ms many times over behind a
+# reader that is parsing rows; the waits add up to slow frames.
+GUI_SWITCH_INTERVAL_S = 0.001
+
+
 def create_app(argv: list[str]) -> QApplication:
     from app.ui.palette import follow_system_palette
     from app.ui.qt_log import install_qt_log_handler, mute_expected_warnings
 
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     install_qt_log_handler()
     mute_expected_warnings()
     app = QApplication.instance() or QApplication(argv)

@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,13 @@ class BackgroundWorker(QObject):
             self.process = None
             process.deleteLater()
 
+    def _current(self, process: QProcess) -> bool:
+        """Whether `process` is this worker's live one: late signals of an older one are ignored, and so are
+        those Qt sends while destroying a window left open at exit, when the wrapper has already gone."""
+        return process is self.process and shiboken6.isValid(process)
+
     def _read_stdout(self, process: QProcess) -> None:
-        if process is not self.process:
+        if not self._current(process):
             return
         self._stdout += bytes(process.readAllStandardOutput().data())
         *lines, self._stdout = self._stdout.split(b"\n")
@@ -173,7 +179,7 @@ class BackgroundWorker(QObject):
             self._event(line)
 
     def _read_stderr(self, process: QProcess) -> None:
-        if process is self.process:
+        if self._current(process):
             self._stderr = (self._stderr + bytes(process.readAllStandardError().data()))[-STDERR_KEPT:]
 
     def _event(self, line: bytes) -> None:
@@ -207,7 +213,7 @@ class BackgroundWorker(QObject):
             relay.failed.emit(str(event["reason"]))
 
     def _on_finished(self, process: QProcess, code: int, status) -> None:
-        if process is not self.process:
+        if not self._current(process):
             return
         self._read_stdout(process)
         self._read_stderr(process)

@@ -122,6 +122,7 @@ class PhotoGridView(QAbstractItemView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._timeline: Timeline | None = None
+        self._keeping_top = False  # in _keeping_the_top_row
         self._side = DEFAULT_SIZE + 2 * CELL_MARGIN
         self._columns = 1
         self._groups: list[DateGroup] = []  # the groups laid out (clamped to the rows the model has)
@@ -168,13 +169,26 @@ class PhotoGridView(QAbstractItemView):
     def set_timeline(self, timeline: Timeline | None) -> None:
         """Date groups of the rows shown (None: no headers, e.g. search results or a list sorted by name).
         The photo at the top stays where it is: headers coming or going do not move what the user looks at."""
+        self._timeline = timeline
+        self._keeping_the_top_row(self._relayout)
+
+    def _keeping_the_top_row(self, relayout) -> None:
+        """Run `relayout` with the photo at the top of the view kept there (the pixel offset alone would show
+        other photos once the columns or headers change). A relayout nested in one (a viewport margin that
+        comes with it resizes the viewport) leaves the keeping to the outer one."""
+        if self._keeping_top:
+            relayout()
+            return
         offset = self.verticalOffset()
-        anchor = self._nearest_row(0, offset) if offset > 0 else None
+        anchor = self._nearest_row(0, offset) if offset > 0 and self.model() is not None else None
         if anchor is not None:
             offset -= self.rectForIndex(self.model().index(anchor, 0)).top()
-        self._timeline = timeline
-        self._relayout()
-        if anchor is not None:
+        self._keeping_top = True
+        try:
+            relayout()
+        finally:
+            self._keeping_top = False
+        if anchor is not None and anchor < self.model().rowCount():
             self.verticalScrollBar().setValue(self.rectForIndex(self.model().index(anchor, 0)).top() + offset)
 
     def groups(self) -> list[DateGroup]:
@@ -260,7 +274,7 @@ class PhotoGridView(QAbstractItemView):
 
     def resizeEvent(self, event) -> None:  # also called when the viewport resizes (a scroll bar comes or goes)
         super().resizeEvent(event)
-        self._relayout()
+        self._keeping_the_top_row(self._relayout)
 
     def setModel(self, model) -> None:  # noqa: N802
         old = self.model()

@@ -64,6 +64,10 @@ LIVE_REFRESH_MS = 1000  # refreshes caused by changes come at most this often: l
 # While this window's own import runs, a refresh (re-reading 100k ids: ~200 ms on the reader thread, much of it
 # holding the GIL the GUI thread also needs) comes less often; the progress bar shows it moving.
 IMPORT_REFRESH_MS = 3000
+# ... and the views' own reads (the sidebar's month and folder counts, ~100 ms of queries at 100k photos, which
+# an import changes on every refresh) come this often; a refresh asked for (F5, an edit, the import's end)
+# reads everything at once.
+VIEWS_IMPORT_REFRESH_MS = 12_000
 NARROW_WIDTH = 1000  # below this the sidebar and the info panel step aside so the grid stays usable
 SIDEBAR_WIDTH = 220
 INFO_WIDTH = 300  # room for a date with seconds and a camera name on one line
@@ -97,7 +101,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("")  # the platform adds the application's name: "library — Shoebox"
         self.setAcceptDrops(True)
         self._failed_tasks: list[str] = []
-        self._last_refresh = 0.0
+        self._last_refresh = self._last_views_refresh = 0.0
         self._narrow = False
         self._engine_waits = False
         self._hidden_for_width: dict[str, bool] = {}
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
         self.watcher = LibraryWatcher(self, reader=self.reader)
         self.folder_watch = WatchedFolders(self.imports, self.reader, self)
         self.views[Mode.FOLDER].folders_changed.connect(self.folder_watch.update)
-        self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh)
+        self._live_refresh = QTimer(self, singleShot=True, timeout=self.refresh_live)
         self._build_actions()
         self._build_toolbar()
         self._build_status_bar()
@@ -573,13 +577,24 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Re-read what is shown (the grid's list, the sidebar, the current page) after the library changed."""
+        self._refresh(views=True)
+
+    def refresh_live(self) -> None:
+        """The refresh that changes seen in the library cause: while this window's import runs, the views are
+        read again every VIEWS_IMPORT_REFRESH_MS only, the grid every time."""
+        due = time.monotonic() - self._last_views_refresh >= VIEWS_IMPORT_REFRESH_MS / 1000
+        self._refresh(views=due or not self.imports.active)
+
+    def _refresh(self, *, views: bool) -> None:
         self._live_refresh.stop()
         self._last_refresh = time.monotonic()
         if self.library is None:
             return
         self.loader.retry_failed()
-        for view in self.views.values():
-            view.refresh(view.is_current)
+        if views:
+            self._last_views_refresh = self._last_refresh
+            for view in self.views.values():
+                view.refresh(view.is_current)
         self.browser.refresh()  # also behind another page: going back shows it current
 
     def schedule_refresh(self) -> None:

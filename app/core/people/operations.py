@@ -86,6 +86,13 @@ class PeopleService:
             self._library.tasks.submit(ASSIGN, {}, priority=Priority.BULK, dedupe_key=ASSIGN)
         return queued
 
+    def schedule_in_background(self) -> int | None:
+        """`schedule()` as a task, for the window: the worker process queues the scan (see SCHEDULE_TASK).
+        Returns the task's id, or None when one is already waiting."""
+        from app.core.people.scan import SCHEDULE_TASK
+
+        return self._library.tasks.submit(SCHEDULE_TASK, {}, priority=Priority.BULK, dedupe_key=SCHEDULE_TASK)
+
     def recluster(self) -> int | None:
         """Queue the full recluster (cancellable, with progress); None when one is already queued."""
         from app.core.people.cluster_task import RECLUSTER

@@ -295,11 +295,12 @@ class PeopleView(View):
         self.faces_overlay.set_library(library)
 
     def engine_started(self) -> None:
-        """Opening a library queues the face scan of photos that lack one: people fill in without a click."""
+        """Opening a library queues the face scan of photos that lack one (by the worker process: a task that
+        queues them): people fill in without a click."""
         if self.library is None or self.library.read_only:
             return
         people = self.library.people
-        self.context.reader.read("people-schedule", people.schedule, self._scheduled)
+        self.context.reader.read("people-schedule", people.schedule_in_background, self._scheduled)
 
     def _scheduled(self, _queued, error) -> None:
         self.scheduled = True
