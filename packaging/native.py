@@ -8,7 +8,8 @@ or at all. Each needs gcc; without it (or without the tool named) the spec keeps
   and functions that fail the way a failed encoder start does. Shoebox only decodes video; FFmpeg resolves the
   encoders at load time but calls them only when asked to encode.
 - `trim_icu_data`: Qt's ICU data (32 MB) without the tables Qt never asks ICU for (Qt calls ICU for collation,
-  case mapping, time-zone names and legacy text codecs; its own CLDR tables do the rest).
+  case mapping, time-zone names and legacy text codecs; its own CLDR tables do the rest), and without time-zone
+  names other than English ones.
 
 Sizes and the smoke test that checks them: packaging/README.md.
 """
@@ -175,7 +176,12 @@ def _section_of(path: Path, address: int) -> int:
 # ICU data items Qt never asks for: break iteration (Qt has its own), unit, currency, language and region display
 # names, transliteration, number spelling, character names, stringprep/confusables and the legacy converters'
 # tables (Qt decodes UTF-8/16/32 and Latin-1 itself; codecs ICU can no longer open fail like unknown ones).
-ICU_DROP = re.compile(r"^(brkitr|unit|curr|lang|region|translit|rbnf)/|\.(cnv|spp|cfu)$|^unames\.icu$")
+# Then the locales' own tables (date/number formats: QLocale has its own CLDR data) and the time-zone display
+# names but English ones: collation (coll/), case mapping, time-zone rules (zoneinfo64) and the supplemental
+# tables stay, so sorting and offsets are unchanged and a French or German zone name falls back to English.
+ICU_DROP = re.compile(r"^(brkitr|unit|curr|lang|region|translit|rbnf)/|\.(cnv|spp|cfu)$|^unames\.icu$"
+                      r"|^zone/(?!(root|pool|en|tzdbNames)\.res$)"
+                      r"|^(?!(root|pool|res_index|en)\.res$)[a-z]{2,3}(_[A-Za-z0-9]+)*\.res$")
 
 
 def trim_icu_data(library: Path, out: Path, drop=ICU_DROP) -> tuple[Path, int, int]:
