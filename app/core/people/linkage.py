@@ -29,10 +29,11 @@ def _nn_chain(dist: np.ndarray) -> np.ndarray:
             chain.append(int(np.flatnonzero(size > 0)[0]))
         while True:
             x = chain[-1]
-            y, best = (chain[-2], d[x, chain[-2]]) if len(chain) > 1 else (-1, np.inf)
-            j = int(np.argmin(d[x]))  # the first strictly smaller distance wins, as scipy's scan
-            if d[x, j] < best:
-                y, best = j, d[x, j]
+            row = d[x]
+            y, best = (chain[-2], row[chain[-2]]) if len(chain) > 1 else (-1, np.inf)
+            j = int(row.argmin())  # the first strictly smaller distance wins, as scipy's scan
+            if row[j] < best:
+                y, best = j, row[j]
             if len(chain) > 1 and y == chain[-2]:
                 break
             chain.append(y)
@@ -41,12 +42,13 @@ def _nn_chain(dist: np.ndarray) -> np.ndarray:
         nx, ny = size[x], size[y]
         merges[k] = x, y, best, nx + ny
         size[x], size[y] = 0, nx + ny
-        # Average linkage: the new cluster's distance to each other one, scipy's formula in the same order.
-        others = size > 0
-        others[y] = False
-        new = (nx * d[x, others] + ny * d[y, others]) / (nx + ny)
-        d[y, others] = d[others, y] = new
-        d[x, :] = d[:, x] = np.inf
+        # Average linkage: the new cluster's distance to each other one, scipy's formula in the same order
+        # (whole rows: merged-away clusters and the diagonal hold inf, which the formula keeps inf).
+        new = (nx * d[x] + ny * d[y]) / (nx + ny)
+        d[y, :] = new
+        d[:, y] = new
+        d[x, :] = np.inf
+        d[:, x] = np.inf
     return merges
 
 
