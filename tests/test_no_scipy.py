@@ -166,6 +166,16 @@ def test_face_clusters_are_the_same_as_with_scipy(monkeypatch, sample):
     assert np.array_equal(new, old)
 
 
+def test_hdbscan_method_fails_clearly_without_the_package(monkeypatch):
+    """The desktop bundle has no hdbscan (nor scipy): asking for the comparison method says so."""
+    from app.core.people import cluster
+    from app.core.people.synthetic import identity_vectors
+
+    monkeypatch.setitem(sys.modules, "hdbscan", None)  # import hdbscan raises ImportError
+    with pytest.raises(RuntimeError, match="hdbscan package"):
+        cluster.density_groups(identity_vectors(100, seed=1)[0], min_size=3, distance=0.5, method="hdbscan")
+
+
 def test_places_are_named_as_with_the_kd_tree():
     from scipy.spatial import cKDTree
 
