@@ -1,13 +1,15 @@
 """Small native libraries made at bundle time (Linux) that stand in for big ones the bundle does not need twice
 or at all. Each needs gcc; without it (or without the tool named) the spec keeps the original library.
 
-- `forwarder`: a library with the name of faiss's own OpenBLAS (39 MB) whose dozen BLAS/LAPACK functions jump to
-  scipy's OpenBLAS, which the bundle carries anyway (same LP64 interface; scipy's symbols are `scipy_`-prefixed).
+- `ilp64_forwarder`: a library with the name of faiss's own OpenBLAS (39 MB) whose 14 BLAS/LAPACK functions call
+  numpy's OpenBLAS, which the bundle carries anyway. numpy's is ILP64 (64-bit integers, symbols `scipy_sgemm_64_`),
+  faiss's callers pass 32-bit ones: each wrapper copies the integers (and pivot/work arrays) over and back.
 - `stubs`: libraries with the names of encoders that PyAV's FFmpeg links (x265, x264, SVT-AV1, LAME: 30 MB)
   and functions that fail the way a failed encoder start does. Shoebox only decodes video; FFmpeg resolves the
   encoders at load time but calls them only when asked to encode.
 - `trim_icu_data`: Qt's ICU data (32 MB) without the tables Qt never asks ICU for (Qt calls ICU for collation,
-  case mapping, time-zone names and legacy text codecs; its own CLDR tables do the rest).
+  case mapping, time-zone names and legacy text codecs; its own CLDR tables do the rest), and without time-zone
+  names other than English ones.
 
 Sizes and the smoke test that checks them: packaging/README.md.
 """
@@ -52,17 +54,64 @@ def _link(out: Path, soname: str, sources: list[Path], *extra: str) -> Path:
     return out
 
 
-def forwarder(out: Path, soname: str, functions: dict[str, str], target: Path, rpath: str) -> Path:
-    """A library named `soname` whose functions (name -> target name) tail-jump into `target` (arguments,
-    including Fortran's hidden string lengths, pass through untouched)."""
-    asm = out.with_suffix(".S")
-    asm.parent.mkdir(parents=True, exist_ok=True)
-    lines = [".text"]
-    for name, goal in sorted(functions.items()):
-        lines += [f".globl {name}", f".type {name},@function", f"{name}:", f"\tjmp {goal}@PLT", f".size {name},.-{name}"]
-    lines.append('.section .note.GNU-stack,"",@progbits')
-    asm.write_text("\n".join(lines) + "\n")
-    return _link(out, soname, [asm], str(target), f"-Wl,-rpath,{rpath}")
+# The BLAS/LAPACK functions faiss calls, by argument: c a character (Fortran passes its length, 1, after all
+# arguments), i an integer read, o an integer written (info, rank), p any other pointer (matrices, scalars),
+# P an integer pivot array read and written (length min(m, n) for getrf, n for getri), W sgelsd's integer work.
+BLAS_SIGNATURES = {
+    "sgemm_": "cciiippipippi", "dgemm_": "cciiippipippi", "sgemv_": "ciippipippi", "ssyrk_": "cciippippi",
+    "sgeqrf_": "iipippio", "sorgqr_": "iiipippio", "sgesvd_": "cciipippipipio", "dgesvd_": "cciipippipipio",
+    "sgetrf_": "iipiPo", "dgetrf_": "iipiPo", "sgetri_": "ipiPpio", "dgetri_": "ipiPpio", "dsyev_": "ccipippio",
+    "sgelsd_": "iiipipippopiWo",
+}
+
+
+def _ilp64_wrapper(name: str, goal: str, kinds: str) -> str:
+    """C for one function: 32-bit integers copied to 64-bit ones and back, everything else passed on."""
+    params = ", ".join(f"void *a{k}" for k in range(len(kinds)))
+    chars = kinds.count("c")
+    target_params = ", ".join(["void *"] * len(kinds) + ["size_t"] * chars)
+    body, args, after = [], [], []
+    for k, kind in enumerate(kinds):
+        if kind in "io":
+            body.append(f"long long v{k} = *(int *)a{k};")
+            args.append(f"&v{k}")
+            if kind == "o":
+                after.append(f"*(int *)a{k} = (int)v{k};")
+        elif kind in "PW":
+            if kind == "P":  # getrf: ipiv(min(m, n)), written; getri: ipiv(n), read
+                count = "(*(int *)a0 < *(int *)a1 ? *(int *)a0 : *(int *)a1)" if kinds.startswith("iip") else "*(int *)a0"
+            else:  # sgelsd: 3 minmn nlvl + 11 minmn, nlvl <= log2(minmn) + 1 (a bound for any SMLSIZ)
+                count = "(3 * mn * (64 - __builtin_clzll((unsigned long long)mn | 1) + 1) + 11 * mn + 1)"
+                body.append("long long mn = *(int *)a0 < *(int *)a1 ? *(int *)a0 : *(int *)a1; if (mn < 1) mn = 1;")
+            body.append(f"long long n{k} = {count}; if (n{k} < 0) n{k} = 0;")
+            body.append(f"long long *v{k} = malloc((n{k} + 1) * sizeof(long long));")
+            body.append(f"if (!v{k}) {{ *(int *)a{len(kinds) - 1} = -1000; return 0; }}")
+            body.append(f"for (long long j = 0; j < n{k}; ++j) v{k}[j] = ((int *)a{k})[j];" if kind == "P"
+                        else f"v{k}[0] = 0;")
+            args.append(f"v{k}")
+            after.append(f"for (long long j = 0; j < n{k}; ++j) ((int *)a{k})[j] = (int)v{k}[j];" if kind == "P"
+                         else f"((int *)a{k})[0] = (int)v{k}[0];")
+            after.append(f"free(v{k});")
+        else:
+            args.append(f"a{k}")
+    args += ["1"] * chars
+    return "\n".join([f"extern void {goal}({target_params});", f"int {name}({params}) {{", *body,
+                      f"{goal}({', '.join(args)});", *after, "return 0;", "}"])
+
+
+def ilp64_forwarder(out: Path, soname: str, functions: dict[str, str], target: Path, rpath: str) -> Path:
+    """A library named `soname` whose BLAS/LAPACK functions (name -> target name, all in BLAS_SIGNATURES) call
+    the target library's 64-bit-integer (ILP64) versions, copying integer arguments, pivots and outputs."""
+    unknown = sorted(set(functions) - set(BLAS_SIGNATURES))
+    if unknown:
+        raise ValueError(f"no signature for {unknown}")
+    source = out.with_suffix(".c")
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text("/* Made by packaging/native.py: LP64 BLAS/LAPACK calls forwarded to an ILP64 library. */\n"
+                      "#include <stdlib.h>\n"
+                      + "\n".join(_ilp64_wrapper(name, goal, BLAS_SIGNATURES[name])
+                                  for name, goal in sorted(functions.items())) + "\n")
+    return _link(out, soname, [source], str(target), f"-Wl,-rpath,{rpath}")
 
 
 def used_symbols(users: list[Path | str], provider: Path | str) -> dict[str, tuple[str, int]]:
@@ -127,7 +176,12 @@ def _section_of(path: Path, address: int) -> int:
 # ICU data items Qt never asks for: break iteration (Qt has its own), unit, currency, language and region display
 # names, transliteration, number spelling, character names, stringprep/confusables and the legacy converters'
 # tables (Qt decodes UTF-8/16/32 and Latin-1 itself; codecs ICU can no longer open fail like unknown ones).
-ICU_DROP = re.compile(r"^(brkitr|unit|curr|lang|region|translit|rbnf)/|\.(cnv|spp|cfu)$|^unames\.icu$")
+# Then the locales' own tables (date/number formats: QLocale has its own CLDR data) and the time-zone display
+# names but English ones: collation (coll/), case mapping, time-zone rules (zoneinfo64) and the supplemental
+# tables stay, so sorting and offsets are unchanged and a French or German zone name falls back to English.
+ICU_DROP = re.compile(r"^(brkitr|unit|curr|lang|region|translit|rbnf)/|\.(cnv|spp|cfu)$|^unames\.icu$"
+                      r"|^zone/(?!(root|pool|en|tzdbNames)\.res$)"
+                      r"|^(?!(root|pool|res_index|en)\.res$)[a-z]{2,3}(_[A-Za-z0-9]+)*\.res$")
 
 
 def trim_icu_data(library: Path, out: Path, drop=ICU_DROP) -> tuple[Path, int, int]:

@@ -222,15 +222,13 @@ def _before_pairs(codes: np.ndarray, threshold: int):
     """The pair search as it was: FAISS multi-index hashing with `threshold` exact-match chunks."""
     import faiss
 
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from app.core.components import connected_components
 
     index = faiss.IndexBinaryMultiHash(64, threshold, 64 // threshold)
     index.add(codes)
     lims, _distances, ids = index.range_search(codes, threshold)
     rows = np.repeat(np.arange(len(codes)), np.diff(lims).astype(np.int64))
-    graph = coo_matrix((np.ones(len(ids), dtype=np.int8), (rows, ids.astype(np.int64))), shape=(len(codes),) * 2)
-    return connected_components(graph, directed=False)
+    return connected_components(len(codes), rows, ids.astype(np.int64))
 
 
 def speed(n: int, threshold: int) -> dict:

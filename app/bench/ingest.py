@@ -319,11 +319,8 @@ def full_import(folder: Path, workers: int, library_dir: Path) -> tuple[float, d
 
 
 def _import_lazy_modules() -> None:
-    """One-time module imports (pillow-heif, FAISS, SciPy) are process start-up, not per-photo work: pay them
-    before either run is timed."""
-    import imagehash  # noqa: F401
-    import scipy.sparse.csgraph  # noqa: F401
-
+    """One-time module imports (pillow-heif, FAISS) are process start-up, not per-photo work: pay them before
+    either run is timed."""
     import faiss  # noqa: F401
     from app.core.ingest.analyse import register_heif
 

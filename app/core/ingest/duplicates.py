@@ -85,8 +85,7 @@ def near_pairs(codes: np.ndarray, threshold: int) -> tuple[np.ndarray, np.ndarra
 def group_labels(codes: np.ndarray, threshold: int, owners: np.ndarray | None = None) -> np.ndarray:
     """A component label per photo; photos alone in their component get -1. `owners[i]` is the photo (0..n-1)
     that hash row i belongs to; without it every row is its own photo."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from app.core.components import connected_components
 
     if owners is None:
         owners = np.arange(len(codes), dtype=np.int64)
@@ -97,8 +96,7 @@ def group_labels(codes: np.ndarray, threshold: int, owners: np.ndarray | None = 
     a, b = a[other], b[other]
     if len(a) == 0:
         return np.full(n, -1, dtype=np.int64)
-    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
-    _count, labels = connected_components(graph, directed=False)
+    _count, labels = connected_components(n, a, b)
     sizes = np.bincount(labels)
     return np.where(sizes[labels] > 1, labels, -1)
 

@@ -101,8 +101,7 @@ def _neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 def _core_groups(dist: np.ndarray, found: np.ndarray, min_size: int, distance: float) -> np.ndarray:
     """DBSCAN on a k-nearest-neighbour graph (`_neighbours`): a face with at least min_size - 1 neighbours
     within `distance` is a core face; core faces linked by such a neighbour pair form a group. O(n k) memory."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
+    from app.core.components import connected_components
 
     n = len(found)
     close = (found >= 0) & (dist < distance)
@@ -110,8 +109,7 @@ def _core_groups(dist: np.ndarray, found: np.ndarray, min_size: int, distance: f
     rows = np.repeat(np.arange(n), found.shape[1])
     cols = found.reshape(-1)
     keep = close.reshape(-1) & core[rows] & core[np.maximum(cols, 0)]
-    graph = coo_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
+    _, labels = connected_components(n, rows[keep], cols[keep])
     labels = np.where(core, labels, -1)
     ids, counts = np.unique(labels[labels >= 0], return_counts=True)
     labels[np.isin(labels, ids[counts < min_size])] = -1
@@ -120,8 +118,13 @@ def _core_groups(dist: np.ndarray, found: np.ndarray, min_size: int, distance: f
 
 def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
     """HDBSCAN, kept for comparison (`method="hdbscan"`): as good on quality, but 20-70 s for 10,000 faces
-    in 128 dimensions on two cores, where the graph method takes under a second."""
-    import hdbscan
+    in 128 dimensions on two cores, where the graph method takes under a second. Not in the desktop bundle
+    (hdbscan needs scipy and scikit-learn), where asking for it is a clear error."""
+    try:
+        import hdbscan
+    except ImportError as exc:
+        raise RuntimeError('method="hdbscan" needs the hdbscan package (pip install hdbscan); this build has '
+                           'only the default graph method') from exc
 
     return hdbscan.HDBSCAN(
         min_cluster_size=max(min_size, 2), min_samples=max(min_size - 1, 1), metric="euclidean",
@@ -133,14 +136,12 @@ def _hdbscan(vectors: np.ndarray, min_size: int) -> np.ndarray:
 LINKAGE_MAX = 2000
 
 
-def _cosine_condensed(unit: np.ndarray) -> np.ndarray:
-    """Pairwise cosine distances of unit vectors in scipy's condensed form, from one BLAS product (scipy's
-    pdist(metric="cosine") took most of the average-linkage step at 100,000 faces)."""
-    from scipy.spatial.distance import squareform
-
+def _cosine_distances(unit: np.ndarray) -> np.ndarray:
+    """Pairwise cosine distances of unit vectors from one BLAS product (scipy's pdist(metric="cosine") took
+    most of the average-linkage step at 100,000 faces); linkage reads the upper triangle."""
     dist = 1.0 - unit.astype(np.float64) @ unit.T.astype(np.float64)
     np.fill_diagonal(dist, 0.0)
-    return np.clip(squareform(dist, checks=False), 0.0, 2.0)
+    return np.clip(dist, 0.0, 2.0)
 
 
 def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np.ndarray:
@@ -148,7 +149,7 @@ def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np
     neighbour graph (and HDBSCAN's leaf groups held two people at worst intra-group distance 0.78 on
     ../shared/faces). Average linkage keeps only members that are close on average. Groups that are provably
     tight (every pair within `distance`) skip it, and huge groups are cut on a sample."""
-    from scipy.cluster.hierarchy import fcluster, linkage
+    from app.core.people.linkage import average_linkage_clusters
 
     out = np.full(len(labels), -1)
     next_label = 0
@@ -165,8 +166,7 @@ def _split_loose(labels: np.ndarray, vectors: np.ndarray, distance: float) -> np
             next_label += 1
             continue
         sample = members if len(members) <= LINKAGE_MAX else rng.choice(members, LINKAGE_MAX, replace=False)
-        tree = linkage(_cosine_condensed(vectors[sample]), method="average")
-        parts = fcluster(tree, t=distance, criterion="distance")
+        parts = average_linkage_clusters(_cosine_distances(vectors[sample]), distance)
         out[sample] = parts + next_label
         next_label += int(parts.max()) + 1
         if len(sample) < len(members):  # the rest joins the sampled parts through their nearest members
