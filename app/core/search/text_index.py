@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, text, update
 from app.core.db.models import (Album, AlbumPhoto, Caption, Embedding, Event, EventPhoto, Face, Person, Photo,
                                 PhotoEdit, PhotoFile, PhotoPlace, SearchDirty, VoiceNote)
 from app.core.search.dirty import ensure_triggers
+from app.core.search.postings import TOKENIZER, Postings, Tokens
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -75,6 +76,16 @@ class TextIndex:
         self._vectors_lock = threading.Lock()  # not _lock: a word query may hold that while meaning is searched
         self._triggers_checked = False
         self._rows: int | None = None  # photos in the word index, counted once per change
+        # Resident postings (app.core.search.postings): built in the background from a process's second word query
+        # on (a one-shot CLI search keeps FTS5, which answers one query sooner than the postings are read).
+        self.postings_enabled = True
+        self._postings: Postings | None = None
+        self._tokens: Tokens | None = None
+        self._builder: threading.Thread | None = None
+        self._pending: list[tuple[list[int], dict]] | None = None  # indexed while postings are being built
+        self._closing = False
+        self._word_queries = 0
+        self.last_word_source: str | None = None  # "postings" or "fts5": what answered the last word query
 
     # -- the word index file ---------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -102,7 +113,7 @@ class TextIndex:
         is written to its folder, and its marks cannot be cleared)."""
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({', '.join(COLUMNS)}, "
-                     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+                     f"tokenize = '{TOKENIZER}', prefix = '2 3')")
         with self._library.db.read_session() as s:
             ids = list(s.scalars(select(Photo.id).order_by(Photo.id)))
             for start in range(0, len(ids), CHUNK):
@@ -125,7 +136,7 @@ class TextIndex:
         conn.execute("DROP TABLE IF EXISTS words")
         conn.execute("DROP TABLE IF EXISTS meta")
         conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({', '.join(COLUMNS)}, "
-                     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+                     f"tokenize = '{TOKENIZER}', prefix = '2 3')")
         conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         conn.execute("INSERT INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         if not self._library.read_only:
@@ -169,6 +180,7 @@ class TextIndex:
                         raise
                     finally:
                         self._rows = None
+                    self._indexed(ids, docs)
                     # Cleared in the same main-database transaction that read them: a trigger cannot mark a photo
                     # between the read and the clear (the write lock is held), so no change is lost.
                     s.execute(update(SearchDirty).where(SearchDirty.photo_id.in_(ids)).values(words=False))
@@ -229,10 +241,83 @@ class TextIndex:
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
         with self._lock:
             conn = self._connection()
+            self._word_queries += 1
+            if self.postings_enabled:
+                found = self._from_postings(phrases, limit)
+                if found is not None:
+                    self.last_word_source = "postings"
+                    return found
+                if self._word_queries >= 2:
+                    self.build_postings()
+            self.last_word_source = "fts5"
             match = " OR ".join(self._discriminating(conn, phrases))
             rows = conn.execute(f"SELECT rowid, -bm25(words, {weights}) AS score FROM words WHERE words MATCH ? "
                                 "ORDER BY score DESC LIMIT ?", (match, limit)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
+
+    # -- resident postings -------------------------------------------------------------------------------------
+    def _from_postings(self, phrases: list[str], limit: int) -> list[tuple[int, float]] | None:
+        """The word query answered from the resident postings (None: not built yet, or a word FTS5 makes
+        several terms of, a phrase the postings cannot match)."""
+        if self._postings is None:
+            return None
+        words = [p.split('"')[1] for p in phrases]
+        terms = self._postings.terms_of(words)
+        if any(len(t) != 1 for t in terms):
+            return None
+        return self._postings.search([(t[0], p.endswith("*")) for t, p in zip(terms, phrases)], limit,
+                                     COMMON_MIN_ROWS)
+
+    def build_postings(self, wait: bool = False) -> bool:
+        """Build the resident postings on a background thread (unless built or building); `wait` for them.
+        True when they serve word queries."""
+        with self._lock:
+            if self._postings is None and self._builder is None and not self._closing:
+                self._connection()
+                if self._tokens is None:
+                    self._tokens = Tokens(COLUMNS)
+                self._pending = []
+                self._builder = threading.Thread(target=self._build, name="word-postings", daemon=True)
+                self._builder.start()
+            builder = self._builder
+        if wait and builder is not None:
+            builder.join()
+        return self._postings is not None
+
+    def _build(self) -> None:
+        def read(sql: str, params: tuple) -> list:
+            with self._lock:  # per chunk: word queries and sync_words go on between chunks
+                conn = self._connection()
+                conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_instance USING "
+                             "fts5vocab(main, words, instance)")
+                return conn.execute(sql, params).fetchall()
+
+        started = time.perf_counter()
+        try:
+            postings = Postings.build(read, self._tokens, dict(zip(COLUMNS, COLUMN_WEIGHTS)), lambda: self._closing)
+        except Exception:  # the word query keeps FTS5
+            log.exception("building the word index's resident postings failed")
+            postings = None
+        with self._lock:
+            pending, self._pending, self._builder = self._pending or [], None, None
+            if postings is None or self._closing:
+                return
+            for ids, docs in pending:  # photos indexed while the chunks were read
+                postings.update(ids, docs)
+            if not postings.needs_rebuild():
+                self._postings = postings
+                log.info("word index postings: %d photos, %.1f MB, %.2f s", postings.rows, postings.nbytes() / 2**20,
+                         time.perf_counter() - started)
+
+    def _indexed(self, ids: list[int], docs: dict) -> None:
+        """Photos `ids` were (re)indexed with `docs` (under the lock): the postings follow, or are dropped for a
+        new build when their delta grew too large (a bulk change; FTS5 answers until then)."""
+        if self._pending is not None:
+            self._pending.append((ids, docs))
+        if self._postings is not None:
+            self._postings.update(ids, docs)
+            if self._postings.needs_rebuild():
+                self._postings = None
 
     def _discriminating(self, conn: sqlite3.Connection, phrases: list[str]) -> list[str]:
         """The phrases less those found in at least half of the photos, unless that leaves none.
@@ -313,12 +398,22 @@ class TextIndex:
         return {t: int(c) for t, c in counts.items()}, int(total)
 
     def close(self) -> None:
+        self._closing = True
+        builder = self._builder
+        if builder is not None:
+            builder.join()
         with self._lock, self._vectors_lock:
             if self._vectors is not None:
                 self._vectors.close()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._tokens is not None:
+                self._tokens.close()
+                self._tokens = None
+            self._postings = None
+            self._word_queries = 0
+            self._closing = False
 
 
 def _join(values) -> str:
