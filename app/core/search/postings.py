@@ -19,8 +19,10 @@ new postings when the delta outgrows `needs_rebuild`.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import sqlite3
+import sys
 from bisect import bisect_left
 from typing import Callable, Iterable
 
@@ -31,6 +33,16 @@ TOKENIZER = "unicode61 remove_diacritics 2"  # the word index's, and the scratch
 BUILD_CHUNK = 50_000  # instance rows read at a time while building (the word index's lock is held per chunk)
 QUERY_CACHE = 4096  # query words whose FTS5 tokens are remembered
 _LAST = "\U0010ffff"  # sorts after every character: the end of a prefix's range of terms
+
+
+def release_freed_memory() -> None:
+    """Give the heap freed by a build back to the system (glibc keeps a thread's freed chunks: at 100k photos
+    the process stayed ~35 MB larger than the postings need, +77 instead of +43 MB)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # another C library
+            pass
 
 
 class Tokens:
@@ -83,15 +95,20 @@ class _Lists:
     def __init__(self, vocab: list[str], term_ids: np.ndarray, rows: np.ndarray, weights: np.ndarray):
         """From instances (or partial postings) in any order: term ids into `vocab`, row ids and weights."""
         order = sorted(range(len(vocab)), key=vocab.__getitem__)
-        rank = np.empty(len(vocab), np.int32)
-        rank[order] = np.arange(len(vocab), dtype=np.int32)
-        ranks = rank[term_ids]
+        if all(a < b for a, b in zip(order, order[1:])):  # a build: fts5vocab lists terms in order
+            ranks = term_ids.astype(np.int32, copy=False)
+        else:
+            rank = np.empty(len(vocab), np.int32)
+            rank[order] = np.arange(len(vocab), dtype=np.int32)
+            ranks = rank[term_ids]
         if not _ascending(ranks, rows):  # the fts5vocab table lists terms in order: no sort for a build
             by = np.lexsort((rows, ranks))
             ranks, rows, weights = ranks[by], rows[by], weights[by]
         ranks, self.rows, self.freqs = _summed(ranks, rows, weights)
         first = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]]) if len(ranks) else np.zeros(0, np.int64)
-        self.terms = [vocab[order[r]] for r in ranks[first].tolist()]
+        # Copies: the strings read from SQLite sit among a build's freed rows and would keep their memory (100k
+        # photos: +46 instead of +34 MB resident).
+        self.terms = [vocab[order[r]].encode().decode() for r in ranks[first].tolist()]
         self.offsets = np.r_[first, len(ranks)].astype(np.int64)
 
     def span(self, term: str, prefix: bool) -> tuple[int, int]:
@@ -109,8 +126,8 @@ def _ascending(ranks: np.ndarray, rows: np.ndarray) -> bool:
     """Sorted by term, then row?"""
     if len(ranks) < 2:
         return True
-    step = np.diff(ranks.astype(np.int64))
-    return bool(np.all((step > 0) | ((step == 0) & (np.diff(rows.astype(np.int64)) >= 0))))
+    step = np.diff(ranks)
+    return bool(np.all((step > 0) | ((step == 0) & (np.diff(rows) >= 0))))
 
 
 def _summed(term_ids: np.ndarray, rows: np.ndarray, weights: np.ndarray):
@@ -119,6 +136,9 @@ def _summed(term_ids: np.ndarray, rows: np.ndarray, weights: np.ndarray):
         return term_ids.astype(np.int32), rows.astype(np.int32), weights.astype(np.float32)
     new = np.ones(len(rows), bool)
     new[1:] = (term_ids[1:] != term_ids[:-1]) | (rows[1:] != rows[:-1])
+    if new.all():  # nothing to sum (a build's postings are summed chunk by chunk)
+        return term_ids.astype(np.int32, copy=False), rows.astype(np.int32, copy=False), \
+            weights.astype(np.float32, copy=False)
     starts = np.flatnonzero(new)
     return (term_ids[starts].astype(np.int32), rows[starts].astype(np.int32),
             np.add.reduceat(weights, starts).astype(np.float32))

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, text, update
 from app.core.db.models import (Album, AlbumPhoto, Caption, Embedding, Event, EventPhoto, Face, Person, Photo,
                                 PhotoEdit, PhotoFile, PhotoPlace, SearchDirty, VoiceNote)
 from app.core.search.dirty import ensure_triggers
-from app.core.search.postings import TOKENIZER, Postings, Tokens
+from app.core.search.postings import TOKENIZER, Postings, Tokens, release_freed_memory
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -298,6 +298,7 @@ class TextIndex:
         except Exception:  # the word query keeps FTS5
             log.exception("building the word index's resident postings failed")
             postings = None
+        release_freed_memory()
         with self._lock:
             pending, self._pending, self._builder = self._pending or [], None, None
             if postings is None or self._closing:
