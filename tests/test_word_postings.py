@@ -272,3 +272,20 @@ def test_postings_memory_is_reported(library):
     index = library.text_index
     assert index.build_postings(wait=True)
     assert 0 < index._postings.nbytes() < 2**20
+
+
+def test_a_common_word_is_counted_under_the_term_fts5_matches(library, monkeypatch):
+    """"Café" is indexed as "cafe": a query typing it with its accent leaves it out in a library where it is in
+    half the photos, as the query typing "cafe" does (it was counted under "café", found nowhere, and kept)."""
+    from app.core.search import text_index
+
+    monkeypatch.setattr(text_index, "COMMON_MIN_ROWS", 1)
+    p = make_photos(library, [f"IMG_{i}.jpg" for i in range(6)])
+    with library.db.write_session() as s:
+        for photo_id, text in zip(p, ["Café on the harbour", "café", "cafe au lait", "a café", "harbour", "boats"]):
+            s.add(Caption(photo_id=photo_id, text=text, model_id=None, edited=True, created_at=0.0))
+    index = library.text_index
+    for query in ("café harbour", "CAFE harbour", "harbour café", "harbour cafe"):
+        assert {i for i, _ in fts5(index, query)} == {p[0], p[4]}, query
+        assert_same(index, query)
+    assert {i for i, _ in fts5(index, "café")} == set(p[:4])  # only common words: kept

@@ -274,8 +274,7 @@ class TextIndex:
         with self._lock:
             if self._postings is None and self._builder is None and not self._closing:
                 self._connection()
-                if self._tokens is None:
-                    self._tokens = Tokens(COLUMNS)
+                self._tokenizer()
                 self._pending = []
                 self._builder = threading.Thread(target=self._build, name="word-postings", daemon=True)
                 self._builder.start()
@@ -294,7 +293,7 @@ class TextIndex:
 
         started = time.perf_counter()
         try:
-            postings = Postings.build(read, self._tokens, dict(zip(COLUMNS, COLUMN_WEIGHTS)), lambda: self._closing)
+            postings = Postings.build(read, self._tokenizer(), dict(zip(COLUMNS, COLUMN_WEIGHTS)), lambda: self._closing)
         except Exception:  # the word query keeps FTS5
             log.exception("building the word index's resident postings failed")
             postings = None
@@ -309,6 +308,12 @@ class TextIndex:
                 self._postings = postings
                 log.info("word index postings: %d photos, %.1f MB, %.2f s", postings.rows, postings.nbytes() / 2**20,
                          time.perf_counter() - started)
+
+    def _tokenizer(self) -> Tokens:
+        with self._lock:
+            if self._tokens is None:
+                self._tokens = Tokens(COLUMNS)
+            return self._tokens
 
     def _indexed(self, ids: list[int], docs: dict) -> None:
         """Photos `ids` were (re)indexed with `docs` (under the lock): the postings follow, or are dropped for a
@@ -332,7 +337,10 @@ class TextIndex:
         if n < COMMON_MIN_ROWS:
             return phrases
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_vocab USING fts5vocab(main, words, row)")
-        kept = [p for p in phrases if 2 * self._matches_at_least(conn, p) < n]
+        # Counted under the term FTS5 matches ("café" is indexed as "cafe"); a word FTS5 makes several terms of
+        # (a phrase) is kept.
+        terms = self._tokenizer().words([p.split('"')[1] for p in phrases])
+        kept = [p for p, t in zip(phrases, terms) if len(t) != 1 or 2 * self._matches_at_least(conn, t[0], p) < n]
         return kept or phrases
 
     def _row_count(self, conn: sqlite3.Connection) -> int:
@@ -341,12 +349,11 @@ class TextIndex:
         return self._rows
 
     @staticmethod
-    def _matches_at_least(conn: sqlite3.Connection, phrase: str) -> int:
-        """How many photos a phrase matches at least: its word's count, or a prefix's commonest word's."""
-        term = phrase.split('"')[1]
+    def _matches_at_least(conn: sqlite3.Connection, term: str, phrase: str) -> int:
+        """How many photos a phrase matches at least: its term's count, or a prefix's commonest term's."""
         if phrase.endswith("*"):
             row = conn.execute("SELECT max(doc) FROM temp.words_vocab WHERE term >= ? AND term < ?",
-                               (term, term + "\uffff")).fetchone()
+                               (term, term + "\U0010ffff")).fetchone()
         else:
             row = conn.execute("SELECT doc FROM temp.words_vocab WHERE term = ?", (term,)).fetchone()
         return int(row[0] or 0) if row else 0
