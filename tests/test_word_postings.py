@@ -289,3 +289,23 @@ def test_a_common_word_is_counted_under_the_term_fts5_matches(library, monkeypat
         assert {i for i, _ in fts5(index, query)} == {p[0], p[4]}, query
         assert_same(index, query)
     assert {i for i, _ in fts5(index, "café")} == set(p[:4])  # only common words: kept
+
+
+def test_postings_are_read_again_after_another_process_indexed(library):
+    """Another process (a CLI search, the worker) may index marked photos into the same word-index file and clear
+    the marks: this process's postings must not miss those photos."""
+    from app.core.library import Library
+
+    generated(library, 50)
+    index = library.text_index
+    assert index.build_postings(wait=True)
+    (new,) = make_photos(library, ["IMG_other.jpg"])
+    with library.db.write_session() as s:
+        s.add(Caption(photo_id=new, text="walrus", model_id=None, edited=True, created_at=0.0))
+    other = Library.open(library.root, log_to_file=False)
+    try:
+        assert [i for i, _ in other.text_index.words("walrus")] == [new]  # indexed there, the mark cleared
+    finally:
+        other.close()
+    assert [i for i, _ in index.words("walrus")] == [new]
+    assert_same(index, "walrus")  # new postings, read after that change

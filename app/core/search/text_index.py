@@ -80,6 +80,7 @@ class TextIndex:
         # on (a one-shot CLI search keeps FTS5, which answers one query sooner than the postings are read).
         self.postings_enabled = True
         self._postings: Postings | None = None
+        self._postings_version: int | None = None  # the word index file's data_version they were read at
         self._tokens: Tokens | None = None
         self._builder: threading.Thread | None = None
         self._pending: list[tuple[list[int], dict]] | None = None  # indexed while postings are being built
@@ -242,6 +243,9 @@ class TextIndex:
         with self._lock:
             conn = self._connection()
             self._word_queries += 1
+            if self._postings is not None and self._data_version(conn) != self._postings_version:
+                log.info("the word index was changed by another process: its postings are read again")
+                self._postings = None
             if self.postings_enabled:
                 found = self._from_postings(phrases, limit)
                 if found is not None:
@@ -276,6 +280,7 @@ class TextIndex:
                 self._connection()
                 self._tokenizer()
                 self._pending = []
+                self._build_version = self._data_version(self._conn)
                 self._builder = threading.Thread(target=self._build, name="word-postings", daemon=True)
                 self._builder.start()
             builder = self._builder
@@ -304,10 +309,16 @@ class TextIndex:
                 return
             for ids, docs in pending:  # photos indexed while the chunks were read
                 postings.update(ids, docs)
-            if not postings.needs_rebuild():
-                self._postings = postings
+            if not postings.needs_rebuild() and self._data_version(self._connection()) == self._build_version:
+                self._postings, self._postings_version = postings, self._build_version
                 log.info("word index postings: %d photos, %.1f MB, %.2f s", postings.rows, postings.nbytes() / 2**20,
                          time.perf_counter() - started)
+
+    @staticmethod
+    def _data_version(conn: sqlite3.Connection) -> int:
+        """Changes when another connection (another process: a CLI search, the worker) commits to the word index;
+        this one's own writes reach the postings through `_indexed`."""
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _tokenizer(self) -> Tokens:
         with self._lock:
