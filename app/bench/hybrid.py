@@ -132,7 +132,8 @@ ROWS = (  # label, weights, raw Zipf queries?, resident postings?
 def measure(n: int, count: int = 200) -> list[dict]:
     """The rows of ROWS. Word queries are answered from the resident postings as in a session that has searched
     before (built once, timed as `postings_s`), and from FTS5 as a process's first query does (the `FTS5` rows).
-    The rows take turns query by query, so that a busy machine slows them alike."""
+    The rows take turns query by query, so that a busy machine slows them alike. `cpu_*`: the process's CPU time
+    per query (both threads; a busy machine inflates it less than the wall time)."""
     from app.core.ml.text_minilm import load_text_encoder
     from app.core.search.hybrid import hybrid_search
 
@@ -148,14 +149,16 @@ def measure(n: int, count: int = 200) -> list[dict]:
             typed = queries(vocab, rng, count)
             raw = queries(vocab, rng, count, pessimistic=True)
             times: dict[str, list[float]] = {label: [] for label, *_ in ROWS}
+            cpu: dict[str, list[float]] = {label: [] for label, *_ in ROWS}
             for turn in range(-1, count):  # turn -1 warms the caches
                 for label, weights, pessimistic, postings in ROWS:
                     q = (raw if pessimistic else typed)[max(turn, 0)]
                     index.postings_enabled = postings
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     hybrid_search(library, q, limit=50, weights=weights)
                     if turn >= 0:
                         times[label].append(time.perf_counter() - start)
+                        cpu[label].append(time.process_time() - start_cpu)
                     if weights is None or weights.get("fts", 1.0) > 0:  # the row measured what it says
                         assert index.last_word_source == ("postings" if postings else "fts5"), (label, q)
             index.postings_enabled = True
@@ -163,5 +166,7 @@ def measure(n: int, count: int = 200) -> list[dict]:
             library.close()
     return [{"n": n, "query": label, "p50_ms": round(float(np.percentile(times[label], 50)) * 1e3, 2),
              "p95_ms": round(float(np.percentile(times[label], 95)) * 1e3, 2),
+             "cpu_p50_ms": round(float(np.percentile(cpu[label], 50)) * 1e3, 2),
+             "cpu_p95_ms": round(float(np.percentile(cpu[label], 95)) * 1e3, 2),
              **{k: round(v, 2) for k, v in build_times.items()}, "postings_mb": round(postings_mb, 1)}
             for label, *_ in ROWS]
