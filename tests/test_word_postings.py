@@ -5,6 +5,7 @@ A process's first word query (a one-shot CLI search) never waits for them."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import numpy as np
@@ -22,8 +23,8 @@ def _qapplication(qapp):
     yield
 
 
-ACCENTED = ["café", "Cafe", "crème", "brûlée", "Zürich", "São", "Paulo", "naïve", "résumé", "über", "Ålesund",
-            "ÉCOLE", "école", "piñata"]
+ACCENTED = ["café", "Cafe", "crème", "brûlée", "Zürich", "São", "Paulo", "naïve", "résumé", "über",
+            "Ålesund", "ÉCOLE", "école", "piñata"]
 
 
 def fts5(index, query, limit=1000):
@@ -309,3 +310,22 @@ def test_postings_are_read_again_after_another_process_indexed(library):
         other.close()
     assert [i for i, _ in index.words("walrus")] == [new]
     assert_same(index, "walrus")  # new postings, read after that change
+
+
+def test_a_failed_build_leaves_fts5_answering(library, monkeypatch, caplog):
+    from app.core.search.postings import Postings
+
+    generated(library, 30)
+    calls = []
+
+    def broken(cls, *args, **kwargs):
+        calls.append(1)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Postings, "build", classmethod(broken))
+    index = library.text_index
+    assert not index.build_postings(wait=True)
+    assert "resident postings failed" in caplog.text
+    for _ in range(3):
+        assert index.words("canon") and index.last_word_source == "fts5"
+    assert len(calls) == 1  # not tried again on every query

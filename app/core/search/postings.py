@@ -177,8 +177,8 @@ class Postings:
               cancelled: Callable[[], bool] = lambda: False) -> "Postings | None":
         """Postings from the word index's fts5vocab instance table `temp.words_instance`, read by `read(sql,
         params)` in chunks of BUILD_CHUNK instances (the owner holds its lock per chunk, so queries and writes go
-        on meanwhile; a chunk's rows as Python tuples are ~10 MB). Rows that change during the build must be given to `update` afterwards: the chunks are not
-        one snapshot. None when cancelled."""
+        on meanwhile; a chunk's rows as Python tuples are ~10 MB). The chunks are not one snapshot: rows that
+        change during the build must be given to `update` afterwards. None when cancelled."""
         vocab: dict[str, int] = {}
         parts, after, chunk = [], ("", 0), BUILD_CHUNK
         counts = np.zeros(0, np.int64)

@@ -84,6 +84,8 @@ class TextIndex:
         self._tokens: Tokens | None = None
         self._builder: threading.Thread | None = None
         self._pending: list[tuple[list[int], dict]] | None = None  # indexed while postings are being built
+        self._build_version: int | None = None
+        self._postings_failed = False
         self._closing = False
         self._word_queries = 0
         self.last_word_source: str | None = None  # "postings" or "fts5": what answered the last word query
@@ -251,7 +253,7 @@ class TextIndex:
                 if found is not None:
                     self.last_word_source = "postings"
                     return found
-                if self._word_queries >= 2:
+                if self._word_queries >= 2 and not self._postings_failed:
                     self.build_postings()
             self.last_word_source = "fts5"
             match = " OR ".join(self._discriminating(conn, phrases))
@@ -298,10 +300,11 @@ class TextIndex:
 
         started = time.perf_counter()
         try:
-            postings = Postings.build(read, self._tokenizer(), dict(zip(COLUMNS, COLUMN_WEIGHTS)), lambda: self._closing)
-        except Exception:  # the word query keeps FTS5
+            postings = Postings.build(read, self._tokenizer(), dict(zip(COLUMNS, COLUMN_WEIGHTS)),
+                                      lambda: self._closing)
+        except Exception:  # word queries keep FTS5; no new attempt by itself
             log.exception("building the word index's resident postings failed")
-            postings = None
+            postings, self._postings_failed = None, True
         release_freed_memory()
         with self._lock:
             pending, self._pending, self._builder = self._pending or [], None, None
