@@ -343,3 +343,34 @@ def test_bench_hybrid_rows_measure_what_they_name():
     assert [r["query"] for r in rows] == [label for label, *_ in ROWS]
     for r in rows:
         assert r["p95_ms"] >= r["p50_ms"] > 0 and r["cpu_p50_ms"] > 0 and r["postings_mb"] > 0
+
+
+def test_a_build_during_a_bulk_change_is_given_up(library, monkeypatch):
+    from app.core.search import postings, text_index
+    from app.core.search.postings import Postings
+
+    ids, _ = generated(library, 200)
+    index = library.text_index
+    index.words("warm up")
+    monkeypatch.setattr(postings, "BUILD_CHUNK", 100)
+    monkeypatch.setattr(text_index, "PENDING_MAX", 5)
+    build = Postings.build.__func__
+    reads = []
+
+    def build_during_a_bulk_change(cls, read, *args, **kwargs):
+        def read_and_change(sql, params):
+            reads.append(sql)
+            if len(reads) == 2:
+                with library.db.write_session() as s:
+                    for photo_id in ids[:10]:
+                        s.get(Caption, photo_id).text = "quokka"
+                index.sync_words()
+            return read(sql, params)
+
+        return build(cls, read_and_change, *args, **kwargs)
+
+    monkeypatch.setattr(Postings, "build", classmethod(build_during_a_bulk_change))
+    assert not index.build_postings(wait=True)  # given up after 5 changed photos
+    assert {i for i, _ in index.words("quokka")} == set(ids[:10]) and index.last_word_source == "fts5"
+    monkeypatch.setattr(Postings, "build", classmethod(build))
+    assert_same(index, "quokka")  # the next build serves

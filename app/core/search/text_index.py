@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 COLUMNS = ("names", "camera", "places", "people", "albums", "notes", "captions", "descriptions")
 COLUMN_WEIGHTS = (2.0, 1.0, 3.0, 4.0, 3.0, 5.0, 3.0, 5.0)
 CHUNK = 2000  # photos per transaction when catching up
+PENDING_MAX = 20_000  # photos indexed during a postings build beyond which the build is given up (a bulk change)
 INLINE_MEANING = 64  # photos embedded inline before a query; more go to the text-embed task
 SCHEMA_VERSION = "2"  # 2: titles and descriptions
 COMMON_MIN_ROWS = 1000  # below this many photos every phrase of a word query is kept (see _discriminating)
@@ -84,6 +85,7 @@ class TextIndex:
         self._tokens: Tokens | None = None
         self._builder: threading.Thread | None = None
         self._pending: list[tuple[list[int], dict]] | None = None  # indexed while postings are being built
+        self._pending_count = 0
         self._build_version: int | None = None
         self._postings_failed = False
         self._closing = False
@@ -281,7 +283,7 @@ class TextIndex:
             if self._postings is None and self._builder is None and not self._closing:
                 self._connection()
                 self._tokenizer()
-                self._pending = []
+                self._pending, self._pending_count = [], 0
                 self._build_version = self._data_version(self._conn)
                 self._builder = threading.Thread(target=self._build, name="word-postings", daemon=True)
                 self._builder.start()
@@ -301,14 +303,14 @@ class TextIndex:
         started = time.perf_counter()
         try:
             postings = Postings.build(read, self._tokenizer(), dict(zip(COLUMNS, COLUMN_WEIGHTS)),
-                                      lambda: self._closing)
+                                      lambda: self._closing or self._pending_count > PENDING_MAX)
         except Exception:  # word queries keep FTS5; no new attempt by itself
             log.exception("building the word index's resident postings failed")
             postings, self._postings_failed = None, True
         release_freed_memory()
         with self._lock:
             pending, self._pending, self._builder = self._pending or [], None, None
-            if postings is None or self._closing:
+            if postings is None or self._closing or self._pending_count > PENDING_MAX:
                 return
             for ids, docs in pending:  # photos indexed while the chunks were read
                 postings.update(ids, docs)
@@ -331,9 +333,14 @@ class TextIndex:
 
     def _indexed(self, ids: list[int], docs: dict) -> None:
         """Photos `ids` were (re)indexed with `docs` (under the lock): the postings follow, or are dropped for a
-        new build when their delta grew too large (a bulk change; FTS5 answers until then)."""
+        new build when their delta grew too large (a bulk change; FTS5 answers until then). A build under way
+        replays them at its end, or is given up after PENDING_MAX photos."""
         if self._pending is not None:
-            self._pending.append((ids, docs))
+            self._pending_count += len(ids)
+            if self._pending_count > PENDING_MAX:  # the build is given up: kept no longer
+                self._pending.clear()
+            else:
+                self._pending.append((ids, docs))
         if self._postings is not None:
             self._postings.update(ids, docs)
             if self._postings.needs_rebuild():
