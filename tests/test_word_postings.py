@@ -119,8 +119,9 @@ def test_postings_rank_as_fts5_on_a_generated_library(library, monkeypatch, comm
     assert len(ties) > len(set(ties))  # the order among equal scores was compared too
 
 
-def test_postings_rank_as_fts5_on_the_sample_corpus(corpus, tmp_path, capsys):
+def test_postings_rank_as_fts5_on_the_sample_corpus(corpus, tmp_path, capsys, monkeypatch):
     from app.core.library import Library
+    from app.core.search import text_index
 
     root = tmp_path / "lib"
     assert main(["--library", str(root), "import", str(corpus), "--json"]) == 0
@@ -143,8 +144,10 @@ def test_postings_rank_as_fts5_on_the_sample_corpus(corpus, tmp_path, capsys):
         queries = terms + [t[:2] for t in terms] + [t[:3] for t in terms] + [" ".join(terms[i:i + 3])
                                                                              for i in range(0, len(terms), 3)]
         queries += ["Nikon CORPORATION", "canon eos", "cafe on a boat", "Zurich", "voila ecole", "heic portrait"]
-        for query in queries:
-            assert_same(index, query)
+        for common_min_rows in (text_index.COMMON_MIN_ROWS, 1):  # and with words in half the photos left out
+            monkeypatch.setattr(text_index, "COMMON_MIN_ROWS", common_min_rows)
+            for query in queries:
+                assert_same(index, query)
     finally:
         library.close()
 
