@@ -12,6 +12,10 @@ vocabulary without its stop words: common subjects are searched more often), hal
 row draws each query word from Zipf(1.6) over the whole vocabulary, stop words included: most of those queries
 are only stop words or words found in most captions, which the search must then rank by BM25 over nearly every
 photo.
+
+Word queries are answered from the word index's resident postings (app.core.search.postings), built before the
+timing as in a session that has searched before; the FTS5 rows time the same queries as a process's first word
+query answers them (FTS5's own bm25()).
 """
 
 from __future__ import annotations
@@ -115,30 +119,54 @@ def build(root: Path, n: int, seed: int = 0):
     return library, vocab, rng, {"insert_s": insert_s, "word_index_s": words_s, "vector_index_s": vectors_s}
 
 
+ROWS = (  # label, weights, raw Zipf queries?, resident postings?
+    ("hybrid words+meaning", None, False, True),
+    ("words only (postings BM25)", {"text": 0.0}, False, True),
+    ("meaning only (MiniLM+FAISS)", {"fts": 0.0}, False, True),
+    ("hybrid, raw Zipf words", None, True, True),
+    ("hybrid, FTS5 words", None, False, False),
+    ("words only (FTS5 BM25)", {"text": 0.0}, False, False),
+)
+
+
 def measure(n: int, count: int = 200) -> list[dict]:
+    """The rows of ROWS. Word queries are answered from the resident postings as in a session that has searched
+    before (built once, timed as `postings_s`), and from FTS5 as a process's first query does (the `FTS5` rows).
+    The rows take turns query by query, so that a busy machine slows them alike. `cpu_*`: the process's CPU time
+    per query (both threads; a busy machine inflates it less than the wall time)."""
     from app.core.ml.text_minilm import load_text_encoder
     from app.core.search.hybrid import hybrid_search
 
     load_text_encoder()  # loaded once per process, not part of a query
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         library, vocab, rng, build_times = build(Path(tmp) / "lib", n)
         try:
+            index = library.text_index
+            started = time.perf_counter()
+            index.build_postings(wait=True)
+            build_times["postings_s"] = time.perf_counter() - started
+            postings_mb = index._postings.nbytes() / 2**20
             typed = queries(vocab, rng, count)
             raw = queries(vocab, rng, count, pessimistic=True)
-            for label, weights, texts in (("hybrid words+meaning", None, typed),
-                                          ("words only (FTS5 BM25)", {"text": 0.0}, typed),
-                                          ("meaning only (MiniLM+FAISS)", {"fts": 0.0}, typed),
-                                          ("hybrid, raw Zipf words", None, raw)):
-                hybrid_search(library, texts[0], weights=weights)  # warm caches
-                times = []
-                for q in texts:
-                    start = time.perf_counter()
+            times: dict[str, list[float]] = {label: [] for label, *_ in ROWS}
+            cpu: dict[str, list[float]] = {label: [] for label, *_ in ROWS}
+            for turn in range(-1, count):  # turn -1 warms the caches
+                for label, weights, pessimistic, postings in ROWS:
+                    q = (raw if pessimistic else typed)[max(turn, 0)]
+                    index.postings_enabled = postings
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     hybrid_search(library, q, limit=50, weights=weights)
-                    times.append(time.perf_counter() - start)
-                rows.append({"n": n, "query": label, "p50_ms": round(float(np.percentile(times, 50)) * 1e3, 2),
-                             "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 2),
-                             **{k: round(v, 2) for k, v in build_times.items()}})
+                    if turn >= 0:
+                        times[label].append(time.perf_counter() - start)
+                        cpu[label].append(time.process_time() - start_cpu)
+                    if weights is None or weights.get("fts", 1.0) > 0:  # the row measured what it says
+                        assert index.last_word_source == ("postings" if postings else "fts5"), (label, q)
+            index.postings_enabled = True
         finally:
             library.close()
-    return rows
+    return [{"n": n, "query": label, "p50_ms": round(float(np.percentile(times[label], 50)) * 1e3, 2),
+             "p95_ms": round(float(np.percentile(times[label], 95)) * 1e3, 2),
+             "cpu_p50_ms": round(float(np.percentile(cpu[label], 50)) * 1e3, 2),
+             "cpu_p95_ms": round(float(np.percentile(cpu[label], 95)) * 1e3, 2),
+             **{k: round(v, 2) for k, v in build_times.items()}, "postings_mb": round(postings_mb, 1)}
+            for label, *_ in ROWS]

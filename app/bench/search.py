@@ -110,8 +110,10 @@ def run(args, _library=None) -> int:
               f"{r['p95_ms']:>8.3f} {r['recall_at_10']:>9.4f}")
     if hybrid:
         print("\nhybrid query (generated library with captions, no CLIP model; query encoding included)")
-        print(f"{'n':>9}  {'query':30} {'p50 ms':>8} {'p95 ms':>8} {'word index s':>12} {'vector index s':>14}")
+        print(f"{'n':>9}  {'query':30} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8} {'cpu p95':>8} {'word index s':>12} "
+              f"{'vector index s':>14} {'postings s':>10} {'postings MB':>11}")
         for r in hybrid:
-            print(f"{r['n']:>9}  {r['query']:30} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['word_index_s']:>12.2f} "
-                  f"{r['vector_index_s']:>14.2f}")
+            print(f"{r['n']:>9}  {r['query']:30} {r['p50_ms']:>8.2f} {r['p95_ms']:>8.2f} {r['cpu_p50_ms']:>8.2f} "
+                  f"{r['cpu_p95_ms']:>8.2f} {r['word_index_s']:>12.2f} {r['vector_index_s']:>14.2f} "
+                  f"{r['postings_s']:>10.2f} {r['postings_mb']:>11.1f}")
     return 0

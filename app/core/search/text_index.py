@@ -27,6 +27,7 @@ from sqlalchemy import delete, select, text, update
 from app.core.db.models import (Album, AlbumPhoto, Caption, Embedding, Event, EventPhoto, Face, Person, Photo,
                                 PhotoEdit, PhotoFile, PhotoPlace, SearchDirty, VoiceNote)
 from app.core.search.dirty import ensure_triggers
+from app.core.search.postings import TOKENIZER, Postings, Tokens, release_freed_memory
 
 if TYPE_CHECKING:
     from app.core.library import Library
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 COLUMNS = ("names", "camera", "places", "people", "albums", "notes", "captions", "descriptions")
 COLUMN_WEIGHTS = (2.0, 1.0, 3.0, 4.0, 3.0, 5.0, 3.0, 5.0)
 CHUNK = 2000  # photos per transaction when catching up
+PENDING_MAX = 20_000  # photos indexed during a postings build beyond which the build is given up (a bulk change)
 INLINE_MEANING = 64  # photos embedded inline before a query; more go to the text-embed task
 SCHEMA_VERSION = "2"  # 2: titles and descriptions
 COMMON_MIN_ROWS = 1000  # below this many photos every phrase of a word query is kept (see _discriminating)
@@ -75,6 +77,20 @@ class TextIndex:
         self._vectors_lock = threading.Lock()  # not _lock: a word query may hold that while meaning is searched
         self._triggers_checked = False
         self._rows: int | None = None  # photos in the word index, counted once per change
+        # Resident postings (app.core.search.postings): built in the background from a process's second word query
+        # on (a one-shot CLI search keeps FTS5, which answers one query sooner than the postings are read).
+        self.postings_enabled = True
+        self._postings: Postings | None = None
+        self._postings_version: int | None = None  # the word index file's data_version they were read at
+        self._tokens: Tokens | None = None
+        self._builder: threading.Thread | None = None
+        self._pending: list[tuple[list[int], dict]] | None = None  # indexed while postings are being built
+        self._pending_count = 0
+        self._build_version: int | None = None
+        self._postings_failed = False
+        self._closing = False
+        self._word_queries = 0
+        self.last_word_source: str | None = None  # "postings" or "fts5": what answered the last word query
 
     # -- the word index file ---------------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:
@@ -102,7 +118,7 @@ class TextIndex:
         is written to its folder, and its marks cannot be cleared)."""
         conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({', '.join(COLUMNS)}, "
-                     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+                     f"tokenize = '{TOKENIZER}', prefix = '2 3')")
         with self._library.db.read_session() as s:
             ids = list(s.scalars(select(Photo.id).order_by(Photo.id)))
             for start in range(0, len(ids), CHUNK):
@@ -125,7 +141,7 @@ class TextIndex:
         conn.execute("DROP TABLE IF EXISTS words")
         conn.execute("DROP TABLE IF EXISTS meta")
         conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({', '.join(COLUMNS)}, "
-                     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')")
+                     f"tokenize = '{TOKENIZER}', prefix = '2 3')")
         conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         conn.execute("INSERT INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
         if not self._library.read_only:
@@ -169,6 +185,7 @@ class TextIndex:
                         raise
                     finally:
                         self._rows = None
+                    self._indexed(ids, docs)
                     # Cleared in the same main-database transaction that read them: a trigger cannot mark a photo
                     # between the read and the clear (the write lock is held), so no change is lost.
                     s.execute(update(SearchDirty).where(SearchDirty.photo_id.in_(ids)).values(words=False))
@@ -229,10 +246,105 @@ class TextIndex:
         weights = ", ".join(str(w) for w in COLUMN_WEIGHTS)
         with self._lock:
             conn = self._connection()
+            self._word_queries += 1
+            if self._postings is not None and self._data_version(conn) != self._postings_version:
+                log.info("the word index was changed by another process: its postings are read again")
+                self._postings = None
+            if self.postings_enabled:
+                found = self._from_postings(phrases, limit)
+                if found is not None:
+                    self.last_word_source = "postings"
+                    return found
+                if self._word_queries >= 2 and not self._postings_failed:
+                    self.build_postings()
+            self.last_word_source = "fts5"
             match = " OR ".join(self._discriminating(conn, phrases))
             rows = conn.execute(f"SELECT rowid, -bm25(words, {weights}) AS score FROM words WHERE words MATCH ? "
                                 "ORDER BY score DESC LIMIT ?", (match, limit)).fetchall()
         return [(int(i), float(s)) for i, s in rows]
+
+    # -- resident postings -------------------------------------------------------------------------------------
+    def _from_postings(self, phrases: list[str], limit: int) -> list[tuple[int, float]] | None:
+        """The word query answered from the resident postings (None: not built yet, or a word FTS5 makes
+        several terms of, a phrase the postings cannot match)."""
+        if self._postings is None:
+            return None
+        words = [p.split('"')[1] for p in phrases]
+        terms = self._postings.terms_of(words)
+        if any(len(t) != 1 for t in terms):
+            return None
+        return self._postings.search([(t[0], p.endswith("*")) for t, p in zip(terms, phrases)], limit,
+                                     COMMON_MIN_ROWS)
+
+    def build_postings(self, wait: bool = False) -> bool:
+        """Build the resident postings on a background thread (unless built or building); `wait` for them.
+        True when they serve word queries."""
+        with self._lock:
+            if self._postings is None and self._builder is None and not self._closing:
+                self._connection()
+                self._tokenizer()
+                self._pending, self._pending_count = [], 0
+                self._build_version = self._data_version(self._conn)
+                self._builder = threading.Thread(target=self._build, name="word-postings", daemon=True)
+                self._builder.start()
+            builder = self._builder
+        if wait and builder is not None:
+            builder.join()
+        return self._postings is not None
+
+    def _build(self) -> None:
+        def read(sql: str, params: tuple) -> list:
+            with self._lock:  # per chunk: word queries and sync_words go on between chunks
+                conn = self._connection()
+                conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_instance USING "
+                             "fts5vocab(main, words, instance)")
+                return conn.execute(sql, params).fetchall()
+
+        started = time.perf_counter()
+        try:
+            postings = Postings.build(read, self._tokenizer(), dict(zip(COLUMNS, COLUMN_WEIGHTS)),
+                                      lambda: self._closing or self._pending_count > PENDING_MAX)
+        except Exception:  # word queries keep FTS5; no new attempt by itself
+            log.exception("building the word index's resident postings failed")
+            postings, self._postings_failed = None, True
+        release_freed_memory()
+        with self._lock:
+            pending, self._pending, self._builder = self._pending or [], None, None
+            if postings is None or self._closing or self._pending_count > PENDING_MAX:
+                return
+            for ids, docs in pending:  # photos indexed while the chunks were read
+                postings.update(ids, docs)
+            if not postings.needs_rebuild() and self._data_version(self._connection()) == self._build_version:
+                self._postings, self._postings_version = postings, self._build_version
+                log.info("word index postings: %d photos, %.1f MB, %.2f s", postings.rows, postings.nbytes() / 2**20,
+                         time.perf_counter() - started)
+
+    @staticmethod
+    def _data_version(conn: sqlite3.Connection) -> int:
+        """Changes when another connection (another process: a CLI search, the worker) commits to the word index;
+        this one's own writes reach the postings through `_indexed`."""
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _tokenizer(self) -> Tokens:
+        with self._lock:
+            if self._tokens is None:
+                self._tokens = Tokens(COLUMNS)
+            return self._tokens
+
+    def _indexed(self, ids: list[int], docs: dict) -> None:
+        """Photos `ids` were (re)indexed with `docs` (under the lock): the postings follow, or are dropped for a
+        new build when their delta grew too large (a bulk change; FTS5 answers until then). A build under way
+        replays them at its end, or is given up after PENDING_MAX photos."""
+        if self._pending is not None:
+            self._pending_count += len(ids)
+            if self._pending_count > PENDING_MAX:  # the build is given up: kept no longer
+                self._pending.clear()
+            else:
+                self._pending.append((ids, docs))
+        if self._postings is not None:
+            self._postings.update(ids, docs)
+            if self._postings.needs_rebuild():
+                self._postings = None
 
     def _discriminating(self, conn: sqlite3.Connection, phrases: list[str]) -> list[str]:
         """The phrases less those found in at least half of the photos, unless that leaves none.
@@ -246,7 +358,10 @@ class TextIndex:
         if n < COMMON_MIN_ROWS:
             return phrases
         conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.words_vocab USING fts5vocab(main, words, row)")
-        kept = [p for p in phrases if 2 * self._matches_at_least(conn, p) < n]
+        # Counted under the term FTS5 matches ("café" is indexed as "cafe"); a word FTS5 makes several terms of
+        # (a phrase) is kept.
+        terms = self._tokenizer().words([p.split('"')[1] for p in phrases])
+        kept = [p for p, t in zip(phrases, terms) if len(t) != 1 or 2 * self._matches_at_least(conn, t[0], p) < n]
         return kept or phrases
 
     def _row_count(self, conn: sqlite3.Connection) -> int:
@@ -255,12 +370,11 @@ class TextIndex:
         return self._rows
 
     @staticmethod
-    def _matches_at_least(conn: sqlite3.Connection, phrase: str) -> int:
-        """How many photos a phrase matches at least: its word's count, or a prefix's commonest word's."""
-        term = phrase.split('"')[1]
+    def _matches_at_least(conn: sqlite3.Connection, term: str, phrase: str) -> int:
+        """How many photos a phrase matches at least: its term's count, or a prefix's commonest term's."""
         if phrase.endswith("*"):
             row = conn.execute("SELECT max(doc) FROM temp.words_vocab WHERE term >= ? AND term < ?",
-                               (term, term + "\uffff")).fetchone()
+                               (term, term + "\U0010ffff")).fetchone()
         else:
             row = conn.execute("SELECT doc FROM temp.words_vocab WHERE term = ?", (term,)).fetchone()
         return int(row[0] or 0) if row else 0
@@ -313,12 +427,22 @@ class TextIndex:
         return {t: int(c) for t, c in counts.items()}, int(total)
 
     def close(self) -> None:
+        self._closing = True
+        builder = self._builder
+        if builder is not None:
+            builder.join()
         with self._lock, self._vectors_lock:
             if self._vectors is not None:
                 self._vectors.close()
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._tokens is not None:
+                self._tokens.close()
+                self._tokens = None
+            self._postings = None
+            self._word_queries = 0
+            self._closing = False
 
 
 def _join(values) -> str:
