@@ -369,3 +369,9 @@ def test_the_window_queues_the_face_scan_through_one_task(lib):
     lib.tasks.run_until_idle()
     with lib.db.read_session() as s:
         assert s.scalar(select(func.count(FaceScan.photo_id)).where(FaceScan.photo_id.in_(gone))) == 3
+    # Every photo scanned: no schedule task (and no worker started for it), only the assignment of faces that
+    # still have no person, as before.
+    from app.core.people.cluster_task import ASSIGN
+
+    lib.people.schedule_in_background()
+    assert count(SCHEDULE_TASK) == 0 and count(TASK_TYPE) == 0 and count(ASSIGN) <= 1

@@ -75,23 +75,32 @@ class PeopleService:
     def schedule(self) -> int:
         """Queue the face scan of photos that lack one (and the assignment of faces still without a person);
         call when a library opens. Returns how many photos were queued."""
-        from app.core.people.cluster_task import ASSIGN
         from app.core.people.scan import queue_faces
 
         queued = queue_faces(self._library)
-        with self._library.db.read_session() as s:
-            waiting = s.scalar(select(func.count(Face.id)).where(
-                Face.person_id.is_(None), Face.recognisable.is_(True), Face.forgotten.is_(False)))
-        if waiting:
-            self._library.tasks.submit(ASSIGN, {}, priority=Priority.BULK, dedupe_key=ASSIGN)
+        self._assign_waiting()
         return queued
 
-    def schedule_in_background(self) -> int | None:
-        """`schedule()` as a task, for the window: the worker process queues the scan (see SCHEDULE_TASK).
-        Returns the task's id, or None when one is already waiting."""
-        from app.core.people.scan import SCHEDULE_TASK
+    def _assign_waiting(self) -> int | None:
+        """Queue the assignment of faces still without a person, if any."""
+        from app.core.people.cluster_task import ASSIGN
 
-        return self._library.tasks.submit(SCHEDULE_TASK, {}, priority=Priority.BULK, dedupe_key=SCHEDULE_TASK)
+        with self._library.db.read_session() as s:
+            waiting = s.scalar(select(Face.id).where(Face.person_id.is_(None), Face.recognisable.is_(True),
+                                                     Face.forgotten.is_(False)).limit(1)) is not None
+        if waiting:
+            return self._library.tasks.submit(ASSIGN, {}, priority=Priority.BULK, dedupe_key=ASSIGN)
+        return None
+
+    def schedule_in_background(self) -> int | None:
+        """`schedule()` for the window: when photos lack a scan, one task that the worker process runs queues
+        them (see SCHEDULE_TASK); otherwise only the assignment, as `schedule()` does. Returns the task's id,
+        or None when nothing was queued (so opening a scanned library starts no worker for nothing)."""
+        from app.core.people.scan import SCHEDULE_TASK, any_unscanned
+
+        if any_unscanned(self._library):
+            return self._library.tasks.submit(SCHEDULE_TASK, {}, priority=Priority.BULK, dedupe_key=SCHEDULE_TASK)
+        return self._assign_waiting()
 
     def recluster(self) -> int | None:
         """Queue the full recluster (cancellable, with progress); None when one is already queued."""

@@ -50,6 +50,13 @@ def _lacking(model_id: str):
     return not_(exists().where(and_(FaceScan.photo_id == Photo.id, FaceScan.model_id == model_id)))
 
 
+def any_unscanned(library: "Library") -> bool:
+    """Whether some photo lacks a scan by the active model (one indexed lookup per photo until one is found)."""
+    with library.db.read_session() as s:
+        return s.scalar(select(Photo.id).where(Photo.status == "ok", _lacking(chosen_model(library))).limit(1)) \
+            is not None
+
+
 def queue_faces(library: "Library", session=None) -> int:
     """Queue a faces task for every photo not yet scanned by the active model (none twice); returns how many.
     Pass a session to queue in its transaction (the import's last step does)."""
