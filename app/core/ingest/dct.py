@@ -3,7 +3,7 @@
 pHash hex strings stored in existing libraries came from scipy's pocketfft; a textbook cosine-matrix DCT differs
 in the last bits, which flips hash bits of flat images (whose coefficients sit at the median). So this runs
 pocketfft's own DCT-II recipe (T_dcst23: pre-twiddle, a backward real FFT, post-twiddle) around numpy.fft's
-irfft, which is the same pocketfft real FFT; tests/test_phash_dct.py compares it with scipy on random data.
+irfft, which is the same pocketfft real FFT; tests/test_no_scipy.py compares it with scipy on random data.
 """
 
 from __future__ import annotations
