@@ -11,17 +11,15 @@ shows when the library changes (the window's LibraryWatcher calls `library_chang
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from app.ui.model_offer import ModelOffer
+from app.ui.panel_write import write_on_reader
 from app.ui.text_box import TextBox
 from app.ui.workers import Worker
-
-_serial = itertools.count(1)
 
 
 def _tr(text: str) -> str:
@@ -160,22 +158,9 @@ class CaptionPanel(QWidget):
             return False
         if text.strip() == (self.caption.text if self.caption is not None else "").strip():
             return False
-        if library.read_only:
-            self.messages.warning(_tr("This library is open read-only: captions cannot be changed."), key="caption")
-            return False
-        self.busy += 1
-
-        def done(_result, error) -> None:
-            self.busy -= 1
-            if library is not self.library:
-                return
-            if error is not None:
-                self.messages.error(_tr("The caption could not be saved: {error}").format(error=error), error,
-                                    key="caption")
-            self.refresh()
-
-        self.reader.read(f"caption-write-{next(_serial)}", lambda: library.captions.set(photo_id, text), done)
-        return True
+        return write_on_reader(self, "caption", lambda lib: lib.captions.set(photo_id, text),
+                               read_only=_tr("This library is open read-only: captions cannot be changed."),
+                               failure=_tr("The caption could not be saved: {error}"))
 
     # -- the caption model --------------------------------------------------------------------------------------
     def ask_download(self) -> None:

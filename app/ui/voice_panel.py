@@ -9,7 +9,6 @@ microphone the Record button says so; with no speech model the panel says so and
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QMessag
                                QPushButton, QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
 from app.ui.model_offer import ModelOffer
+from app.ui.panel_write import write_on_reader
 from app.ui.retranscribe_offer import RetranscribeOffer
 from app.ui.text_box import TextBox
 from app.ui.voice_recorder import NoteRecorder, microphone_available
@@ -26,7 +26,6 @@ from app.ui.workers import Worker
 
 log = logging.getLogger(__name__)
 
-_serial = itertools.count(1)
 PLAY, STOP = "\u25b6", "\u25a0"
 
 
@@ -259,26 +258,8 @@ class VoicePanel(QWidget):
 
     # -- writes, on the reader thread ---------------------------------------------------------------------------
     def _write(self, job, failure: str, after=None) -> bool:
-        library = self.library
-        if library is None:
-            return False
-        if library.read_only:
-            self.messages.warning(_tr("This library is open read-only: voice notes cannot be changed."), key="voice")
-            return False
-        self.busy += 1
-
-        def done(result, error) -> None:
-            self.busy -= 1
-            if library is not self.library:
-                return
-            if error is not None:
-                self.messages.error(failure.format(error=error), error, key="voice")
-            elif after is not None:
-                after(result)
-            self.refresh()
-
-        self.reader.read(f"voice-write-{next(_serial)}", lambda: job(library), done)
-        return True
+        return write_on_reader(self, "voice", job, failure=failure, after=after,
+                               read_only=_tr("This library is open read-only: voice notes cannot be changed."))
 
     def attach(self, path: "str | Path") -> bool:
         """Attach an audio file to the current photo (copied into the library; the file itself stays)."""
