@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 from sqlalchemy import func, select
 
+from app.core import date_text
 from app.core.db.models import Caption, Embedding, Face, Person, Photo, PhotoEdit, PhotoPlace, VoiceNote
 
 if TYPE_CHECKING:
@@ -302,15 +303,7 @@ def spread_in_time(ids: list[int], days: dict[int, date], k: int) -> list[int]:
 # -- the text ----------------------------------------------------------------------------------------------------
 def date_range(start: date | None, end: date | None) -> str:
     """"12 July 2019", "12–19 July 2019", "28 July – 2 August 2019", "30 December 2018 – 2 January 2019"."""
-    if start is None or end is None:
-        return ""
-    if start == end:
-        return f"{start.day} {MONTHS[start.month - 1]} {start.year}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {MONTHS[end.month - 1]} {end.year}"
-    if start.year == end.year:
-        return f"{start.day} {MONTHS[start.month - 1]} – {end.day} {MONTHS[end.month - 1]} {end.year}"
-    return f"{start.day} {MONTHS[start.month - 1]} {start.year} – {end.day} {MONTHS[end.month - 1]} {end.year}"
+    return "" if start is None or end is None else date_text.date_range(start, end, MONTHS)
 
 
 def _listed(names: list[str], shown: int, more: str) -> str:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
+from app.core import date_text
+
 HOME_GAP = timedelta(hours=6)
 AWAY_GAP = timedelta(hours=48)
 TRANSITION_GAP = timedelta(hours=2)
@@ -153,14 +155,7 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 
 def date_range(first: datetime, last: datetime) -> str:
     """"3 Apr 2019", "3–7 Apr 2019", "30 Mar – 2 Apr 2019", "30 Dec 2019 – 2 Jan 2020"."""
-    a, b = first.date(), last.date()
-    if a == b:
-        return f"{a.day} {MONTHS[a.month - 1]} {a.year}"
-    if (a.year, a.month) == (b.year, b.month):
-        return f"{a.day}–{b.day} {MONTHS[a.month - 1]} {a.year}"
-    if a.year == b.year:
-        return f"{a.day} {MONTHS[a.month - 1]} – {b.day} {MONTHS[b.month - 1]} {a.year}"
-    return f"{a.day} {MONTHS[a.month - 1]} {a.year} – {b.day} {MONTHS[b.month - 1]} {b.year}"
+    return date_text.date_range(first.date(), last.date(), MONTHS)
 
 
 def place_name(group: list[Shot]) -> Optional[str]:
