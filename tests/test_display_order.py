@@ -63,7 +63,7 @@ def test_grown_groups_match_the_groups_worked_out_again(library):
     the result is what date_groups gives for the whole new list."""
     import random
 
-    from app.core.timeline import date_groups, grown_groups
+    from app.core.timeline import Groups, date_groups, grown_groups
     from app.ui.grid_model import plan_sync
 
     generate_library(library, 400, thumbnails=0)
@@ -87,6 +87,12 @@ def test_grown_groups_match_the_groups_worked_out_again(library):
         assert not removals
         grown = grown_groups(library, date_groups(library, before), full, insertions)
         assert grown == expected, trial
+        # Grown twice, from grown groups (columns, as the window keeps them during an import):
+        dropped = set(rng.sample(before, 5))
+        earlier = [pid for pid in before if pid not in dropped]
+        first = grown_groups(library, date_groups(library, earlier), before, plan_sync(earlier, before)[1])
+        assert isinstance(first.days, Groups) and first == date_groups(library, before), trial
+        assert grown_groups(library, first, full, insertions) == expected, trial
     assert grown_groups(library, date_groups(library, full[:-5]), full, [(0, 3)]) is None  # does not fit
 
 
@@ -117,3 +123,33 @@ def test_ids_read_as_one_string_keep_the_display_order(library):
         plain = [r[0] for r in conn.exec_driver_sql(sql)]
     ids = library.photos.ordered_ids()
     assert ids == plain and len(set(ids)) == len(ids) > 2500
+
+
+def test_ids_parse_the_same_with_numpy_and_json(monkeypatch):
+    """_parse_ids uses numpy once the window has loaded it (a fifth of json's time holding the GIL) and json
+    before: both give the same plain ints."""
+    import sys
+
+    from app.core.photos import _parse_ids
+
+    joined = ",".join(map(str, [9_007_199_254_740_000, 1, 42, 2**31, 100_000]))
+    import numpy  # noqa: F401
+
+    with_numpy = _parse_ids(joined)
+    monkeypatch.delitem(sys.modules, "numpy", raising=False)
+    with_json = _parse_ids(joined)
+    assert with_json == [9_007_199_254_740_000, 1, 42, 2**31, 100_000]
+    assert with_numpy == with_json and all(type(pid) is int for pid in with_numpy)
+
+
+def test_date_groups_as_columns_act_as_the_list():
+    """Groups (the columns the window keeps thousands of date groups in) index, slice, iterate and compare as
+    the list of DateGroup they hold."""
+    from app.core.timeline import DateGroup, Groups
+
+    listed = [DateGroup(0, 3, "2020-01-02", "Kyoto"), DateGroup(3, 1, "2020-01-01"), DateGroup(4, 2, "", None)]
+    groups = Groups.of(listed)
+    assert groups == listed and list(groups) == listed and len(groups) == 3
+    assert groups[1] == listed[1] and groups[-1] == listed[-1] and type(groups[0].start) is int
+    assert groups[1:] == listed[1:] and isinstance(groups[1:], Groups) and not groups[3:]
+    assert groups != listed[:2] and Groups.of(groups) is groups and Groups.of([]) == []

@@ -224,6 +224,23 @@ def test_background_job_failures_are_logged(qtbot, caplog):
     assert any("background job" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+def test_the_windows_reads_take_turns(qtbot):
+    """The reader's jobs and the grid's read-ahead run under one lock (workers.WINDOW_READS): two of them at
+    once would leave the GUI thread a third of the GIL instead of half."""
+    from app.ui.grid_model import PhotoGridModel
+    from app.ui.images import ImageLoader
+    from app.ui.reader import Reader
+    from app.ui.workers import WINDOW_READS
+
+    reader, model = Reader(), PhotoGridModel(None, ImageLoader())
+    held = []
+    reader.read("check", WINDOW_READS.locked, lambda result, error: held.append(result))
+    model._prefetcher.run(WINDOW_READS.locked, lambda result, error: held.append(result))
+    qtbot.waitUntil(lambda: len(held) == 2)
+    assert held == [True, True] and not WINDOW_READS.locked()
+    reader.close()
+
+
 # -- live with the library -------------------------------------------------------------------------------
 def test_a_cli_import_shows_up_in_the_open_window(library, make_window, qtbot, tmp_path):
     window = make_window(library.root)

@@ -10,10 +10,11 @@ results) has no date groups.
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
 from collections import Counter
-from itertools import accumulate, groupby, repeat
+from itertools import groupby, repeat
+from operator import itemgetter
 from dataclasses import dataclass
+from collections.abc import Sequence as SequenceABC
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from sqlalchemy import func, select
@@ -45,12 +46,63 @@ class DateGroup(NamedTuple):
         return self.start + self.count
 
 
+class Groups(SequenceABC):
+    """Date groups as columns (numpy arrays: first rows, counts, periods, places), a DateGroup made only for the
+    one asked for. An import's refresh grows thousands of day groups on the window's reader thread, and making a
+    DateGroup for each held the GIL the GUI thread paints with for ~2 ms of the ~8 that growing them took; the
+    grid lays them out from `starts` and `counts` and asks only for the few on screen. Compares equal to a list
+    of the same DateGroups."""
+
+    __slots__ = ("starts", "counts", "periods", "places")
+
+    def __init__(self, starts, counts, periods, places):
+        self.starts, self.counts, self.periods, self.places = starts, counts, periods, places
+
+    @classmethod
+    def of(cls, groups: Sequence[DateGroup]) -> "Groups":
+        if isinstance(groups, Groups):
+            return groups
+        import numpy as np
+
+        starts, counts, periods, places = zip(*groups) if groups else ((), (), (), ())
+        return cls(np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64),
+                   _objects(periods), _objects(places))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Groups(self.starts[index], self.counts[index], self.periods[index], self.places[index])
+        return DateGroup(int(self.starts[index]), int(self.counts[index]), self.periods[index], self.places[index])
+
+    def __iter__(self):
+        return map(DateGroup, self.starts.tolist(), self.counts.tolist(), self.periods.tolist(), self.places.tolist())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, SequenceABC) and len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Groups({list(self)!r})"
+
+
+def _objects(values: Sequence):
+    """A numpy array of these Python objects (strings, None) as they are."""
+    import numpy as np
+
+    array = np.empty(len(values), dtype=object)
+    array[:] = list(values)
+    return array
+
+
 @dataclass(frozen=True)
 class Timeline:
-    """The same list grouped two ways: by day (the grid zoomed in) and by month."""
+    """The same list grouped two ways: by day (the grid zoomed in) and by month (lists of DateGroup, or Groups)."""
 
-    days: list[DateGroup]
-    months: list[DateGroup]
+    days: Sequence[DateGroup]
+    months: Sequence[DateGroup]
 
 
 def date_groups(library: "Library", ids: Sequence[int]) -> Timeline | None:
@@ -85,82 +137,72 @@ def grown_groups(library: "Library", timeline: Timeline, ids: Sequence[int],
     list with the rows `insertions` ([start, end) ranges in `ids`) added, reading only the new photos and the
     places of the groups they join. The window asks after every refresh of an import: working the whole list
     out again read every photo's day (~170 ms of its reader thread, half of it Python holding the GIL).
-    Gives what `date_groups(library, ids)` gives; None (work it all out) when `timeline` does not fit."""
-    inserted = [pid for start, end in insertions for pid in ids[start:end]]
-    if len(ids) - len(inserted) != sum(g.count for g in timeline.days):
+    Gives what `date_groups(library, ids)` gives, as Groups; None (work it all out) when `timeline` does not fit.
+
+    numpy does the passes over the old groups (thousands of days at 100k photos) and Python runs per added photo
+    and per changed group only: Python per group took ~30 ms of the GIL per refresh, which the GUI thread waited
+    for in the frames it painted meanwhile."""
+    import numpy as np
+
+    new_rows = np.fromiter((row for start, end in insertions for row in range(start, end)), dtype=np.int64)
+    inserted = [ids[row] for row in new_rows.tolist()]
+    old = Groups.of(timeline.days)
+    total = int(old.counts.sum())
+    if len(ids) - len(inserted) != total:
         return None
+    if not ids:
+        return Timeline([], [])
     days, _ = _read(library, inserted)
-    old_days = timeline.days
-    # [period, count, old group index or None when photos were added to it]: per old group, not per photo, and
-    # whole old groups copied in one step (they follow each other with distinct periods, so only a piece at
-    # either end of a copy can join its neighbour); this runs on the window's reader thread, holding the GIL.
-    runs: list[list] = []
-
-    def add(period: str, count: int, group: int | None) -> None:
-        if runs and runs[-1][0] == period:
-            runs[-1][1] += count
-            runs[-1][2] = None  # two pieces made one group: not an old group as it was
-        else:
-            runs.append([period, count, group])
-
-    old, used = 0, 0  # the old group being copied, and how many of its photos are copied already
-
-    def copy(count: int) -> None:
-        nonlocal old, used
-        if count and used:  # the rest of a group an insertion split
-            group = old_days[old]
-            take = min(count, group.count - used)
-            add(group.period, take, None)
-            used, count = used + take, count - take
-            if used == group.count:
-                old, used = old + 1, 0
-        if not count:
-            return
-        whole = bisect_right(ends, copied_before[old] + count) - 1  # the last old group that fits whole
-        if whole >= old:
-            first = old_days[old]
-            add(first.period, first.count, old)
-            runs.extend([g.period, g.count, i] for i, g in enumerate(old_days[old + 1:whole + 1], old + 1))
-            count -= ends[whole] - copied_before[old]
-            old = whole + 1
-        if count:  # the first part of a group an insertion splits
-            add(old_days[old].period, count, None)
-            used = count
-
-    ends = list(accumulate(g.count for g in old_days))  # photos of the old groups up to each one's end
-    copied_before = [0, *ends]
-    position = 0
-    for start, end in insertions:
-        copy(start - position)
-        for pid in ids[start:end]:
-            add(days.get(pid, ""), 1, None)
-        position = end
-    copy(len(ids) - position)
-    dated = [run[0] for run in runs if run[0]]
+    # The list as pieces: the old list cut where photos were added (each added photo comes before the old photo
+    # at `before`), and the added photos one by one, in list order; neighbours of one day make one group.
+    before = new_rows - np.arange(len(new_rows))
+    cuts = np.sort(np.concatenate([old.starts, before[before < total]]))  # (np.union1d hashes: slower)
+    cuts = cuts[np.concatenate([[True], cuts[1:] != cuts[:-1]])]
+    piece_group = np.searchsorted(old.starts, cuts, side="right") - 1
+    piece_count = np.diff(cuts, append=total)
+    order = np.argsort(np.concatenate([2 * cuts + 1, 2 * before]), kind="stable")
+    period = np.concatenate([old.periods[piece_group], _objects([days.get(pid, "") for pid in inserted])])[order]
+    count = np.concatenate([piece_count, np.ones(len(inserted), dtype=np.int64)])[order]
+    # The old group a piece is, whole (its place stands); -1 for added photos and pieces of a cut group.
+    whole = np.where(piece_count == old.counts[piece_group], piece_group, -1)
+    was = np.concatenate([whole, np.full(len(inserted), -1, dtype=np.int64)])[order]
+    heads = np.flatnonzero(np.concatenate([[True], period[1:] != period[:-1]]))
+    periods = period[heads]
+    dated = list(filter(None, periods.tolist()))
     if dated != sorted(dated, reverse=True) and dated != sorted(dated):
         return None
-    starts = [0, *accumulate(run[1] for run in runs)]
-    old_months = {g.period: g for g in timeline.months}
-    changed_months = {run[0][:7] for run in runs if run[2] is None}
-    wanted = [pid for (period, count, _group), first in zip(runs, starts) if period[:7] in changed_months
-              for pid in ids[first:first + count]]
-    places = _places(library, wanted)
-    day_groups = [(old_days[group] if old_days[group].start == first else
-                   DateGroup(first, count, period, old_days[group].place)) if group is not None
-                  else DateGroup(first, count, period, _place(ids[first:first + count], places))
-                  for (period, count, group), first in zip(runs, starts)]
-    month_groups = []
-    for month, run in groupby(day_groups, key=lambda g: g.period[:7]):
-        run = list(run)
-        first, count = run[0].start, sum(g.count for g in run)
-        if len(run) == 1:
-            place = run[0].place
-        elif month not in changed_months and month in old_months:
-            place = old_months[month].place
+    counts = np.add.reduceat(count, heads)
+    starts = np.cumsum(counts) - counts
+    kept = np.where(np.diff(heads, append=len(period)) == 1, was[heads], -1)  # the old group as it was, or -1
+    changed = np.flatnonzero(kept < 0).tolist()
+    month = periods.astype("U7")  # "2019-07-14" -> "2019-07"
+    changed_months = {str(month[i]) for i in changed}
+    places: dict[int, str] = {}
+    if changed and _any_places(library):  # else no group has a place: nothing to read or count
+        in_changed = np.isin(month, list(changed_months))
+        places = _places(library, [pid for first, size in zip(starts[in_changed].tolist(), counts[in_changed].tolist())
+                                   for pid in ids[first:first + size]])
+    group_places = old.places[kept]  # (kept -1 picks the last: those are replaced below)
+    for i in changed:
+        first = int(starts[i])
+        group_places[i] = _place(ids[first:first + int(counts[i])], places)
+    day_groups = Groups(starts, counts, periods, group_places)
+
+    month_heads = np.flatnonzero(np.concatenate([[True], month[1:] != month[:-1]]))
+    month_counts = np.add.reduceat(counts, month_heads)
+    month_starts, names = starts[month_heads], month[month_heads].tolist()
+    old_places = {group.period: group.place for group in timeline.months}  # (a few hundred)
+    lone = (np.diff(month_heads, append=len(month)) == 1).tolist()
+    month_places = []
+    for head, name, first, size, alone in zip(month_heads.tolist(), names, month_starts.tolist(),
+                                              month_counts.tolist(), lone):
+        if alone:
+            month_places.append(group_places[head])
+        elif name not in changed_months and name in old_places:
+            month_places.append(old_places[name])
         else:
-            place = _place(ids[first:first + count], places)
-        month_groups.append(DateGroup(first, count, month, place))
-    return Timeline(day_groups, month_groups)
+            month_places.append(_place(ids[first:first + size], places))
+    return Timeline(day_groups, Groups(month_starts, month_counts, _objects(names), _objects(month_places)))
 
 
 def _read(library: "Library", ids: Sequence[int]) -> tuple[dict[int, str], dict[int, str]]:
@@ -203,6 +245,13 @@ def _places(library: "Library", ids: Sequence[int]) -> dict[int, str]:
     return _read(library, ids)[1]
 
 
+def _any_places(library: "Library") -> bool:
+    """Whether any photo has a place name (a library without GPS has none: no places to read per group)."""
+    with library.db.read_session() as s:
+        return s.execute(select(PhotoPlace.photo_id).where(
+            func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country).is_not(None)).limit(1)).first() is not None
+
+
 def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
     """The names of where most of these photos were taken ("Kyoto, Osaka"), None when none has a place."""
     if not places:
@@ -222,7 +271,11 @@ def relabel(library: "Library", ids: Sequence[int], timeline: Timeline) -> Timel
         return [g if g.place == p else DateGroup(g.start, g.count, g.period, p) for g, p in zip(groups, named)]
 
     days, months = again(timeline.days), again(timeline.months)
-    return None if (days, months) == (timeline.days, timeline.months) else Timeline(days, months)
+    if (days, months) == (timeline.days, timeline.months):
+        return None
+    if isinstance(timeline.days, Groups):  # kept as columns, as they came
+        return Timeline(Groups.of(days), Groups.of(months))
+    return Timeline(days, months)
 
 
 def places_version(library: "Library") -> tuple:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QStackedWidget, QVBoxLa
 
 from app.ui.filter_bar import FilterBar
 from app.ui.grid_model import PhotoGridModel, plan_sync
-from app.ui.grid_view import PhotoGridView
+from app.ui.grid_view import MANY_GROUPS, PhotoGridView
 from app.ui.images import ImageLoader
 from app.ui.messages import MessageBridge
 from app.ui.reader import Reader
@@ -273,14 +273,17 @@ class PhotoBrowser(QObject):
         if model is None or library is None or self._source is None or self.filter_bar.sort_key() != "taken":
             self._set_timeline(None)
             return
-        from app.core.timeline import date_groups, grown_groups, places_version
+        from app.core.timeline import Groups, Timeline, date_groups, grown_groups, places_version
 
         ids, version = list(model.ids), model.version
         shown = self._timeline[1] if insertions else None  # refresh passes insertions only onto these
 
         def read():
             grown = grown_groups(library, shown, ids, insertions) if shown is not None else None
-            return grown if grown is not None else date_groups(library, ids)
+            timeline = grown if grown is not None else date_groups(library, ids)
+            if timeline is not None and len(timeline.days) >= MANY_GROUPS:  # columns: laid out with numpy, which
+                timeline = Timeline(Groups.of(timeline.days), Groups.of(timeline.months))  # loads here, not there
+            return timeline
 
         def arrived(result, error) -> None:
             if error is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
 
 from app.ui.images import ImageLoader, rotated
-from app.ui.workers import Worker
+from app.ui.workers import WINDOW_READS, Worker
 
 if TYPE_CHECKING:
     from app.core.photos import PhotoInfo, PhotoService
@@ -58,7 +58,7 @@ class PhotoGridModel(QAbstractListModel):
         self._turned: OrderedDict[int, tuple] = OrderedDict()  # photo id -> (source image, degrees, turned image)
         self._row_of: dict[int, int] | None = None
         self._asked: dict[int, int] = {}  # photo id -> row, of thumbnails requested and not arrived yet
-        self._prefetcher = Worker(threads=1, parent=self)
+        self._prefetcher = Worker(threads=1, parent=self, turns=WINDOW_READS)
         self._prefetching: set[int] = set()  # first ids of pages being read ahead
         self._last_page = -1
         self.version = 0  # moves on every change of the list (a sync worked out elsewhere checks it)

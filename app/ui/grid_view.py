@@ -11,14 +11,15 @@ the image loader delivers the thumbnail.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 from PySide6.QtCore import (QItemSelection, QItemSelectionModel, QModelIndex, QPoint, QRect, QRectF,
                             QSize, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPainterPath, QPalette, QPen, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.core.timeline import DateGroup, Timeline
+from app.core.timeline import DateGroup, Groups, Timeline
 from app.ui import format as fmt
 from app.ui.badges import paint_edit_badges, paint_video_badge
 from app.ui.format import month_label, period_label
@@ -30,6 +31,7 @@ DEFAULT_SIZE = 192
 CELL_MARGIN = 4
 DAY_HEADERS_FROM = 160  # thumbnails at least this big are grouped by day, smaller ones by month,
 TIMELINE_FROM_SCREENS = 3  # the timeline strip shows when the photos fill more than this many screens
+MANY_GROUPS = 256  # from this many date groups they are kept as columns (timeline.Groups) and laid out with numpy
 # Once shown, the strip stays until the photos fill less than this share of that: it takes width from the photos,
 # whose cells shrink and the content's height with them, so one threshold for both states would show and hide it
 # in turn (each change resizes the viewport and lays out again).
@@ -212,25 +214,15 @@ class PhotoGridView(QAbstractItemView):
         self._delegate.cell_size = self._side  # the thumbnail grows with its cell: the row is filled, not gapped
         rows = self.model().rowCount() if self.model() is not None else 0
         timeline = self._timeline
-        groups = []
+        groups, starts = [], []
         if timeline is not None and rows:
             by_day = self._delegate.thumbnail_size >= DAY_HEADERS_FROM and len(timeline.days) * DAY_MIN_AVERAGE <= rows
-            chosen = timeline.days if by_day else timeline.months
-            groups = [g for g in chosen if g.start < rows]
-            if groups and groups[-1].end != rows:  # rows came or went since the groups were read: the last takes up
-                last = groups[-1]
-                groups[-1] = DateGroup(last.start, rows - last.start, last.period, last.place)
+            groups, starts = _groups_within(timeline.days if by_day else timeline.months, rows)
         self._header = _header_height(self.font()) if groups else 0
         if not groups:
-            groups = [DateGroup(0, rows, "")]
-        self._groups = groups
-        self._starts = [g.start for g in groups]
-        self._tops = []
-        y = 0
-        for g in groups:
-            self._tops.append(y)
-            y += self._header + -(-g.count // self._columns) * self._side
-        self._height = y
+            groups, starts = [DateGroup(0, rows, "")], [0]
+        self._groups, self._starts = groups, starts
+        self._tops, self._height = _tops(groups, self._header, self._columns, self._side)
         self._place_timeline_bar(timeline, rows)
         self.verticalScrollBar().setSingleStep(max(1, self._side // 3))
         self._update_scroll_bar()
@@ -651,3 +643,34 @@ class _MonthLabel(QLabel):
         self.show()
         self.raise_()
         self._timer.start()
+
+
+def _groups_within(chosen: "Groups | list[DateGroup]", rows: int) -> tuple["Groups | list[DateGroup]", list[int]]:
+    """The groups that start within the first `rows` rows, and their starts; when rows came or went since the
+    groups were read, the last takes up the rest (until the new groups arrive)."""
+    if isinstance(chosen, Groups):  # thousands: by their columns
+        groups = chosen[:int(chosen.starts.searchsorted(rows))]
+        starts = groups.starts.tolist()
+        if starts and starts[-1] + int(groups.counts[-1]) != rows:
+            counts = groups.counts.copy()
+            counts[-1] = rows - starts[-1]
+            groups = Groups(groups.starts, counts, groups.periods, groups.places)
+        return groups, starts
+    starts = [group.start for group in chosen]
+    shown = bisect_left(starts, rows)
+    groups, starts = list(chosen[:shown]), starts[:shown]
+    if groups and groups[-1].end != rows:
+        last = groups[-1]
+        groups[-1] = DateGroup(last.start, rows - last.start, last.period, last.place)
+    return groups, starts
+
+
+def _tops(groups: "Groups | list[DateGroup]", header: int, columns: int, side: int) -> tuple[list[int], int]:
+    """Each group's top (content y) and the height of them all. Thousands of day groups at 100k photos are laid
+    out again on the GUI thread whenever an import's refresh adds photos: from their columns with numpy then (a
+    Python pass took ~2 ms, doubled while the reader thread holds the GIL)."""
+    if isinstance(groups, Groups):
+        ends = (header + -(-groups.counts // columns) * side).cumsum()
+        return [0, *ends[:-1].tolist()], int(ends[-1])
+    ends = list(accumulate(header + -(-group.count // columns) * side for group in groups))
+    return [0, *ends[:-1]], ends[-1]

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject
 
-from app.ui.workers import Worker
+from app.ui.workers import WINDOW_READS, Worker
 
 Callback = Callable[[Any, BaseException | None], None]
 
@@ -21,7 +21,7 @@ Callback = Callable[[Any, BaseException | None], None]
 class Reader(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.worker = Worker(threads=1, parent=self)
+        self.worker = Worker(threads=1, parent=self, turns=WINDOW_READS)
         self._running: set[str] = set()
         self._waiting: dict[str, tuple[Callable[[], Any], Callback]] = {}
         self._latest: dict[str, int] = {}
