@@ -49,12 +49,23 @@ def test_get_many_gives_what_the_object_path_gives(library):
                              " 1, first_seen, last_seen FROM photo_files WHERE photo_id = 5")
     assert PhotoFile.__tablename__ == "photo_files"
     library.organise.set_rating([7], 4)
+    library.organise.add_tags([7, 9], ["zebra", "Alps", "beach"])
+    library.organise.add_tags([11], ["only a tag"])  # tags and no other edit
+    library.organise.set_favourite([9], True)
+    library.organise.set_rejected([12], True)
+    library.organise.set_title([13], "Title")
+    library.organise.set_description([13], "What it shows")
+    library.organise.rotate([14], 90)
     expected = {info.id: info for info in library.photos.list()}
     ids = [7, 5, 999_999, 1, 5]
     assert library.photos.get_many(ids) == [expected[7], expected[5], expected[1], expected[5]]
     got = {info.id: info for info in library.photos.get_many(list(expected))}
     assert got == expected
     assert got[5].missing_paths == ["/elsewhere/copy.jpg"] and got[7].rating == 4
+    assert got[7].tags == ["Alps", "beach", "zebra"] and got[11].tags == ["only a tag"] and got[9].favourite
+    assert got[12].rejected and got[13].title == "Title" and got[14].rotation == 90 and got[1].tags == []
+    got[1].tags.append("mine")  # each photo has its own list
+    assert library.photos.get_many([2])[0].tags == []
 
 
 def test_grown_groups_match_the_groups_worked_out_again(library):

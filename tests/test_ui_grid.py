@@ -134,8 +134,14 @@ def test_cache_is_bounded_by_bytes():
         cache.put(key, image)
     assert len(cache) == 3 and cache.get(0) is None and cache.get(4) is not None
     cache.put("bad", QImage())
+    cache.put("fixed", QImage())
+    cache.put("fixed", QImage(10, 10, QImage.Format.Format_ARGB32))  # read again, and this time it worked
+    cache.put("gone", QImage())
+    cache.discard("gone")
     cache.discard_failed()
-    assert cache.get("bad") is None
+    assert cache.get("bad") is None and cache.get("fixed") is not None and cache.get(4) is not None
+    cache.put("bad", QImage())  # failed ones are counted apart (no isNull() over the whole cache per refresh)
+    assert cache._failed == {"bad"}
 
 
 def test_formatting():

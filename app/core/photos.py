@@ -97,9 +97,17 @@ _LISTING_FILES_SQL = (
 # Postgres (psycopg): the chunk's ids as one array parameter instead of a JSON text.
 _LISTING_SQL_PG = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM photos WHERE id = ANY(%s)"
 _LISTING_FILES_SQL_PG = "SELECT photo_id, path, missing FROM photo_files WHERE photo_id = ANY(%s) ORDER BY id"
+# A listing's edits and tags, in the ORM path's order (organise.service.read_edits), straight through the driver.
+_LISTING_EDITS_SQL = ("SELECT photo_id, rotation, favourite, rating, rejected, title, description FROM photo_edits"
+                      " WHERE photo_id IN (SELECT value FROM json_each(?))")
+_LISTING_TAGS_SQL = ("SELECT photo_tags.photo_id, tags.name FROM photo_tags JOIN tags ON tags.id = photo_tags.tag_id"
+                     " WHERE photo_tags.photo_id IN (SELECT value FROM json_each(?)) ORDER BY lower(tags.name)")
+_LISTING_EDITS_SQL_PG = _LISTING_EDITS_SQL.replace("IN (SELECT value FROM json_each(?))", "= ANY(%s)")
+_LISTING_TAGS_SQL_PG = _LISTING_TAGS_SQL.replace("IN (SELECT value FROM json_each(?))", "= ANY(%s)")
 _ID = _LISTING_COLUMNS.index("id")
 _FS_PATH = FsPath()  # the raw rows' paths are decoded as the ORM would (bytes on SQLite, private use on Postgres)
 _NO_FILES: tuple[list, list] = ([], [])
+_NO_EDITS = (0, False, 0, False, None, None, ())  # rotation, favourite, rating, rejected, title, description, tags
 _FILES = PhotoFile.__table__
 
 # Newest first, undated last, id keeps the order stable (NULLS LAST: SQLite's own order for DESC, spelled out for PostgreSQL); in this
@@ -147,11 +155,6 @@ def _parse_ids(joined: str) -> list[int]:
     if numpy is None:
         return json.loads(f"[{joined}]")
     return numpy.fromstring(joined, dtype=numpy.int64, sep=",").tolist()
-
-
-def _edit_values(edit) -> tuple:
-    """A photo's edits as its last listing values (PhotoInfo's rotation ... tags)."""
-    return edit.rotation, edit.favourite, edit.rating, edit.rejected, edit.title, edit.description, list(edit.tags)
 
 
 class PhotoService:
@@ -285,8 +288,10 @@ class PhotoService:
             postgres = dialect.name == "postgresql"
             if postgres:
                 listing_sql, files_sql, ids_param = _LISTING_SQL_PG, _LISTING_FILES_SQL_PG, part
+                edits_sql, tags_sql = _LISTING_EDITS_SQL_PG, _LISTING_TAGS_SQL_PG
             else:
                 listing_sql, files_sql, ids_param = _LISTING_SQL, _LISTING_FILES_SQL, json.dumps(part)
+                edits_sql, tags_sql = _LISTING_EDITS_SQL, _LISTING_TAGS_SQL
             with closing(session.connection().connection.driver_connection.cursor()) as cursor:
                 rows = {row[_ID]: row for row in cursor.execute(listing_sql, (ids_param,))}
                 files: dict[int, tuple[list, list]] = {}
@@ -297,7 +302,18 @@ class PhotoService:
                     path = _FS_PATH.process_result_value(path, dialect) if type(path) is not str or (
                         postgres and not path.isascii()) else path
                     present_missing[1 if missing else 0].append(path)
-            edits = read_edits(session, part)
+                # Edits as listing values, without SQLAlchemy's rows and PhotoEdits: the grid's read-ahead runs
+                # this for every page on a thread of the window, holding the GIL its GUI thread paints with.
+                edits: dict[int, tuple] = {}
+                for photo_id, rotation, favourite, rating, rejected, title, description in cursor.execute(
+                        edits_sql, (ids_param,)):
+                    edits[photo_id] = (rotation or 0, bool(favourite), rating or 0, bool(rejected), title,
+                                       description, [])
+                for photo_id, name in cursor.execute(tags_sql, (ids_param,)):
+                    edit = edits.get(photo_id)
+                    if edit is None:
+                        edit = edits[photo_id] = (0, False, 0, False, None, None, [])
+                    edit[6].append(name)
         out = []
         for photo_id in part:
             row = rows.get(photo_id)
@@ -306,12 +322,11 @@ class PhotoService:
             present, missing = files.get(photo_id, _NO_FILES)
             paths = present + missing
             shard = f"{row[_SHA][:2]}{os.sep}{row[_SHA]}.jpg"
-            edit = edits.get(photo_id)
             out.append((
                 *row[:_SHA], paths[0] if paths else "", paths,  # the metadata fields, id, path, paths
                 *row[_SHA:_HIDDEN], bool(row[_HIDDEN]), row[_HIDDEN + 1],  # sha256 ... status, hidden, group
                 grid + shard, preview + shard, list(missing),
-                *(_edit_values(edit) if edit is not None else (0, False, 0, False, None, None, [])),
+                *edits.get(photo_id, _NO_EDITS)[:6], list(edits.get(photo_id, _NO_EDITS)[6]),
                 row[_HIDDEN + 2], row[_HIDDEN + 3],  # media, duration_s
             ))
         return out

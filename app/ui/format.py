@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
@@ -77,7 +77,7 @@ def period_label(period: str) -> str:
                           for part in period.split("..", 1))
     if len(period) == 10:
         try:
-            day = datetime.strptime(period, "%Y-%m-%d")
+            day = date.fromisoformat(period)  # (strptime: 20 µs a header, every paint of the grid)
         except ValueError:
             return period
         return f"{WEEKDAYS[day.weekday()]} {day.day} {month_label(period)}"
