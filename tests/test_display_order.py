@@ -105,6 +105,8 @@ def test_grown_groups_match_the_groups_worked_out_again(library):
         assert isinstance(first.days, Groups) and first == date_groups(library, before), trial
         assert grown_groups(library, first, full, insertions) == expected, trial
     assert grown_groups(library, date_groups(library, full[:-5]), full, [(0, 3)]) is None  # does not fit
+    assert grown_groups(library, date_groups(library, []), full, [(0, len(full))]) == expected  # all new
+    assert grown_groups(library, date_groups(library, []), [], []) == date_groups(library, [])
 
 
 def test_ids_read_as_one_string_keep_the_display_order(library):

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from itertools import groupby, repeat
-from operator import itemgetter
-from dataclasses import dataclass
 from collections.abc import Sequence as SequenceABC
+from dataclasses import dataclass
+from itertools import groupby, repeat
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from sqlalchemy import func, select
@@ -77,7 +76,8 @@ class Groups(SequenceABC):
         return DateGroup(int(self.starts[index]), int(self.counts[index]), self.periods[index], self.places[index])
 
     def __iter__(self):
-        return map(DateGroup, self.starts.tolist(), self.counts.tolist(), self.periods.tolist(), self.places.tolist())
+        columns = self.starts.tolist(), self.counts.tolist(), self.periods.tolist(), self.places.tolist()
+        return map(DateGroup, *columns)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, SequenceABC) and len(self) == len(other) and list(self) == list(other)
@@ -150,8 +150,8 @@ def grown_groups(library: "Library", timeline: Timeline, ids: Sequence[int],
     total = int(old.counts.sum())
     if len(ids) - len(inserted) != total:
         return None
-    if not ids:
-        return Timeline([], [])
+    if not total:  # every photo is new (the first import into an empty library): nothing to grow
+        return date_groups(library, ids)
     days, _ = _read(library, inserted)
     # The list as pieces: the old list cut where photos were added (each added photo comes before the old photo
     # at `before`), and the added photos one by one, in list order; neighbours of one day make one group.
@@ -180,8 +180,8 @@ def grown_groups(library: "Library", timeline: Timeline, ids: Sequence[int],
     places: dict[int, str] = {}
     if changed and _any_places(library):  # else no group has a place: nothing to read or count
         in_changed = np.isin(month, list(changed_months))
-        places = _places(library, [pid for first, size in zip(starts[in_changed].tolist(), counts[in_changed].tolist())
-                                   for pid in ids[first:first + size]])
+        spans = zip(starts[in_changed].tolist(), counts[in_changed].tolist())
+        places = _places(library, [pid for first, size in spans for pid in ids[first:first + size]])
     group_places = old.places[kept]  # (kept -1 picks the last: those are replaced below)
     for i in changed:
         first = int(starts[i])
@@ -247,9 +247,9 @@ def _places(library: "Library", ids: Sequence[int]) -> dict[int, str]:
 
 def _any_places(library: "Library") -> bool:
     """Whether any photo has a place name (a library without GPS has none: no places to read per group)."""
+    named = func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country).is_not(None)
     with library.db.read_session() as s:
-        return s.execute(select(PhotoPlace.photo_id).where(
-            func.coalesce(PhotoPlace.city, PhotoPlace.region, PhotoPlace.country).is_not(None)).limit(1)).first() is not None
+        return s.execute(select(PhotoPlace.photo_id).where(named).limit(1)).first() is not None
 
 
 def _place(ids: Sequence[int], places: dict[int, str]) -> str | None:
